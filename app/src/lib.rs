@@ -1,1 +1,11 @@
+//! Rampart client library: PDAs, typed instruction builders, event
+//! decoding, and the embedded in-process chain used by the CLI, the
+//! simulator and every test.
 
+pub mod embedded;
+pub mod events;
+pub mod fixtures;
+mod native_stubs;
+pub mod pda;
+pub mod pricing_ix;
+pub mod replay;

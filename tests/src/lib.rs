@@ -1,1 +1,229 @@
+//! Shared setup for every integration test: a market on the embedded chain
+//! with governance, a keeper and manual sources, plus assertions on exact
+//! program errors. Tests read as stories on top of this.
 
+use anchor_lang::prelude::Pubkey;
+pub use pricing::errors::PricingError;
+pub use pricing::state::{FeedParams, PriceFeed, SourceKind};
+pub use rampart::embedded::{Chain, ChainBuilder, TxFailure, TxResult, TxSuccess};
+pub use rampart::{events, pda, pricing_ix as ix};
+pub use solana_sdk::signature::{Keypair, Signer};
+
+/// A realistic mainnet-era clock to start from.
+pub const T0: i64 = 1_700_000_000;
+pub const SLOT0: u64 = 230_000_000;
+/// Manual prices in tests use 8 decimals, like Pyth.
+pub const EXPO: i32 = -8;
+
+pub fn price(units: f64) -> i64 {
+    (units * 1e8).round() as i64
+}
+
+/// The Anchor error number of `e`.
+pub fn code(e: PricingError) -> u32 {
+    pricing::errors::code(e)
+}
+
+/// Assert the transaction failed with exactly `expected`.
+#[track_caller]
+pub fn assert_error(result: TxResult, expected: PricingError) -> TxFailure {
+    match result {
+        Ok(ok) => panic!(
+            "expected {expected:?}, transaction succeeded: {:#?}",
+            ok.logs
+        ),
+        Err(f) => {
+            assert_eq!(
+                f.custom_code(),
+                Some(code(expected)),
+                "expected {expected:?}, got {} ({:#?})",
+                f.error,
+                f.logs
+            );
+            f
+        }
+    }
+}
+
+/// Assert the transaction failed with this Anchor framework error number.
+#[track_caller]
+pub fn assert_anchor_error(result: TxResult, expected: anchor_lang::error::ErrorCode) {
+    let f = result.expect_err("expected a failure");
+    assert_eq!(
+        f.custom_code(),
+        Some(expected as u32),
+        "expected {expected:?}, got {} ({:#?})",
+        f.error,
+        f.logs
+    );
+}
+
+/// Params for manual-source tests: tight enough to exercise every rule,
+/// loose enough that 15-second refreshes build a valid TWAP quickly.
+pub fn test_params() -> FeedParams {
+    FeedParams {
+        max_staleness_secs: 60,
+        max_staleness_slots: 150,
+        max_conf_bps: 100,
+        max_spread_bps: 100,
+        twap_window_secs: 300,
+        twap_max_gap_secs: 120,
+        min_sample_spacing_secs: 15,
+        twap_clamp_bps: 100,
+        breaker_k_sigma_x100: 600,
+        breaker_floor_bps: 300,
+        cooldown_secs: 300,
+        max_disagreement_secs: 600,
+        vol_half_life_secs: 3_600,
+        congestion_half_life_secs: 60,
+        twap_min_samples: 5,
+        min_quorum: 2,
+        padding: 0,
+    }
+}
+
+/// Protocol + one feed, on a chain started from `builder`.
+pub struct Market {
+    pub chain: Chain,
+    pub governance: Keypair,
+    /// Authority of the manual price accounts.
+    pub keeper: Keypair,
+    pub feed: Pubkey,
+    pub sources: Vec<Pubkey>,
+}
+
+impl Market {
+    /// Start a chain, create the protocol and an empty feed named `name`.
+    pub async fn empty(
+        builder: ChainBuilder,
+        name: &str,
+        params: FeedParams,
+        clock: (i64, u64),
+    ) -> Market {
+        let mut chain = builder.start().await;
+        chain.set_clock(clock.0, clock.1);
+        let governance = chain.funded_keypair(10_000_000_000).await;
+        let keeper = chain.funded_keypair(10_000_000_000).await;
+        let payer = chain.payer_pubkey();
+        chain
+            .send(&[ix::init_protocol(payer, governance.pubkey())], &[])
+            .await
+            .expect("init protocol");
+        chain
+            .send(
+                &[ix::create_feed(
+                    payer,
+                    governance.pubkey(),
+                    name,
+                    EXPO,
+                    params,
+                    5_000,
+                )],
+                &[&governance],
+            )
+            .await
+            .expect("create feed");
+        Market {
+            chain,
+            governance,
+            keeper,
+            feed: pda::feed(name),
+            sources: vec![],
+        }
+    }
+
+    /// A feed with `n` manual sources written by the keeper.
+    pub async fn with_manual_sources(n: u8, params: FeedParams) -> Market {
+        let mut m = Market::empty(Chain::builder(), "BTC/USD", params, (T0, SLOT0)).await;
+        for i in 0..n {
+            let manual = pda::manual_price(&m.feed, i);
+            let payer = m.chain.payer_pubkey();
+            let gov = m.governance.pubkey();
+            m.chain
+                .send(
+                    &[
+                        ix::init_manual_price(payer, gov, m.feed, i, m.keeper.pubkey()),
+                        ix::add_source(gov, m.feed, manual, SourceKind::Manual, [0; 32]),
+                    ],
+                    &[&m.governance],
+                )
+                .await
+                .expect("add manual source");
+            m.sources.push(manual);
+        }
+        m
+    }
+
+    /// Pin an oracle account already loaded in the chain.
+    pub async fn add_source(
+        &mut self,
+        source: Pubkey,
+        kind: SourceKind,
+        feed_id: [u8; 32],
+    ) -> TxResult {
+        let ix = ix::add_source(self.governance.pubkey(), self.feed, source, kind, feed_id);
+        let r = self.chain.send(&[ix], &[&self.governance]).await;
+        if r.is_ok() {
+            self.sources.push(source);
+        }
+        r
+    }
+
+    /// Publish manual prices (None leaves that source untouched) with 0.05% confidence.
+    pub async fn push(&mut self, prices: &[Option<i64>]) {
+        let ixs: Vec<_> = prices
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                p.map(|p| {
+                    ix::push_manual_price(
+                        self.sources[i],
+                        self.keeper.pubkey(),
+                        p,
+                        (p / 2_000).unsigned_abs(),
+                        EXPO,
+                    )
+                })
+            })
+            .collect();
+        if !ixs.is_empty() {
+            let keeper = self.keeper.insecure_clone();
+            self.chain
+                .send(&ixs, &[&keeper])
+                .await
+                .expect("push manual prices");
+        }
+    }
+
+    pub async fn refresh(&mut self) -> TxResult {
+        let ix = ix::refresh(self.feed, &self.sources);
+        self.chain.send(&[ix], &[]).await
+    }
+
+    /// Advance `secs`, push `prices`, refresh; panics if the refresh fails.
+    pub async fn step(&mut self, secs: i64, prices: &[Option<i64>]) -> TxSuccess {
+        self.chain.advance(secs);
+        self.push(prices).await;
+        self.refresh().await.expect("refresh")
+    }
+
+    pub async fn feed(&mut self) -> PriceFeed {
+        self.chain
+            .zero_copy_account::<PriceFeed>(self.feed)
+            .await
+            .expect("feed account")
+    }
+
+    pub async fn feed_bytes(&mut self) -> Vec<u8> {
+        self.chain
+            .account(self.feed)
+            .await
+            .expect("feed account")
+            .data
+    }
+
+    pub async fn gov_send(&mut self, ix: solana_sdk::instruction::Instruction) -> TxResult {
+        let gov = self.governance.insecure_clone();
+        self.chain.send(&[ix], &[&gov]).await
+    }
+}

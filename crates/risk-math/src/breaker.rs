@@ -108,11 +108,21 @@ pub enum Transition {
 
 /// The violation this observation shows, if any, updating the
 /// disagreement timer.
-fn violation(state: &mut BreakerState, obs: Observation, now: i64, params: BreakerParams) -> Option<HaltReason> {
+fn violation(
+    state: &mut BreakerState,
+    obs: Observation,
+    now: i64,
+    params: BreakerParams,
+) -> Option<HaltReason> {
     match obs {
         Observation::QuorumLost => Some(HaltReason::QuorumLost),
         Observation::SpreadExceeded => Some(HaltReason::Disagreement),
-        Observation::Consensus { move_bps, allowed_move_bps, majority_agrees, .. } => {
+        Observation::Consensus {
+            move_bps,
+            allowed_move_bps,
+            majority_agrees,
+            ..
+        } => {
             if majority_agrees {
                 state.disagree_since = 0;
             } else if state.disagree_since == 0 {
@@ -131,53 +141,134 @@ fn violation(state: &mut BreakerState, obs: Observation, now: i64, params: Break
     }
 }
 
+/// Largest move from the reference TWAP that is not a jump:
+/// max(floor, k * sigma over the horizon), in bps of price.
+pub fn allowed_move_bps(
+    variance_per_sec_wad: u128,
+    horizon_secs: u64,
+    k_sigma_x100: u32,
+    floor_bps: u32,
+) -> crate::MathResult<u64> {
+    let sigma_bps = crate::volatility::sigma_bps_over(variance_per_sec_wad, horizon_secs)?;
+    let k_sigma = sigma_bps
+        .checked_mul(k_sigma_x100 as u64)
+        .ok_or(crate::MathError::Overflow)?
+        / 100;
+    Ok(k_sigma.max(floor_bps as u64))
+}
+
+/// What one refresh did to the breaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub transition: Transition,
+    /// The violation this refresh showed, even when already halted: a
+    /// refresh with a violation must not publish its price.
+    pub violation: Option<HaltReason>,
+}
+
 /// Advance the breaker with one refresh's observation.
-pub fn step(state: &mut BreakerState, obs: Observation, now: i64, params: BreakerParams) -> Transition {
+pub fn step(state: &mut BreakerState, obs: Observation, now: i64, params: BreakerParams) -> Step {
     if let Some(reason) = violation(state, obs, now, params) {
         state.last_violation = now;
         if state.status == Status::Halted {
-            return Transition::None;
+            return Step {
+                transition: Transition::None,
+                violation: Some(reason),
+            };
         }
         state.status = Status::Halted;
         state.reason = reason;
         state.halted_since = now;
-        return Transition::Tripped(reason);
+        return Step {
+            transition: Transition::Tripped(reason),
+            violation: Some(reason),
+        };
     }
-    let all_agree = matches!(obs, Observation::Consensus { all_agree: true, .. });
-    let cooled = now.saturating_sub(state.halted_since.max(state.last_violation)) >= params.cooldown_secs as i64;
-    if state.status == Status::Halted && state.reason != HaltReason::Governance && all_agree && cooled {
-        *state = BreakerState { last_violation: state.last_violation, ..BreakerState::ACTIVE };
-        return Transition::Resumed;
+    let all_agree = matches!(
+        obs,
+        Observation::Consensus {
+            all_agree: true,
+            ..
+        }
+    );
+    let cooled = now.saturating_sub(state.halted_since.max(state.last_violation))
+        >= params.cooldown_secs as i64;
+    let transition = if state.status == Status::Halted
+        && state.reason != HaltReason::Governance
+        && all_agree
+        && cooled
+    {
+        *state = BreakerState {
+            last_violation: state.last_violation,
+            ..BreakerState::ACTIVE
+        };
+        Transition::Resumed
+    } else {
+        Transition::None
+    };
+    Step {
+        transition,
+        violation: None,
     }
-    Transition::None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const P: BreakerParams = BreakerParams { cooldown_secs: 300, max_disagreement_secs: 600 };
+    const P: BreakerParams = BreakerParams {
+        cooldown_secs: 300,
+        max_disagreement_secs: 600,
+    };
 
     fn calm(move_bps: u64) -> Observation {
-        Observation::Consensus { move_bps: Some(move_bps), allowed_move_bps: 500, majority_agrees: true, all_agree: true }
+        Observation::Consensus {
+            move_bps: Some(move_bps),
+            allowed_move_bps: 500,
+            majority_agrees: true,
+            all_agree: true,
+        }
     }
 
     #[test]
     fn jump_trips_and_resumes_after_cooldown() {
         let mut s = BreakerState::ACTIVE;
-        assert_eq!(step(&mut s, calm(100), 1_000, P), Transition::None);
-        assert_eq!(step(&mut s, calm(900), 1_010, P), Transition::Tripped(HaltReason::PriceJump));
-        assert_eq!(step(&mut s, calm(100), 1_200, P), Transition::None); // cooling
-        assert_eq!(step(&mut s, calm(100), 1_310, P), Transition::Resumed);
+        assert_eq!(
+            step(&mut s, calm(100), 1_000, P).transition,
+            Transition::None
+        );
+        assert_eq!(
+            step(&mut s, calm(900), 1_010, P).transition,
+            Transition::Tripped(HaltReason::PriceJump)
+        );
+        assert_eq!(
+            step(&mut s, calm(100), 1_200, P).transition,
+            Transition::None
+        ); // cooling
+        assert_eq!(
+            step(&mut s, calm(100), 1_310, P).transition,
+            Transition::Resumed
+        );
         assert_eq!(s.status, Status::Active);
     }
 
     #[test]
     fn no_resume_while_a_source_dissents() {
         let mut s = BreakerState::ACTIVE;
-        step(&mut s, Observation::QuorumLost, 0, P);
-        let dissent = Observation::Consensus { move_bps: Some(0), allowed_move_bps: 500, majority_agrees: true, all_agree: false };
-        assert_eq!(step(&mut s, dissent, 10_000, P), Transition::None);
+        assert_eq!(
+            step(&mut s, Observation::QuorumLost, 7, P).violation,
+            Some(HaltReason::QuorumLost)
+        );
+        let dissent = Observation::Consensus {
+            move_bps: Some(0),
+            allowed_move_bps: 500,
+            majority_agrees: true,
+            all_agree: false,
+        };
+        assert_eq!(
+            step(&mut s, dissent, 10_000, P).transition,
+            Transition::None
+        );
         assert_eq!(s.status, Status::Halted);
         assert_eq!(s.reason, HaltReason::QuorumLost);
     }
@@ -185,17 +276,44 @@ mod tests {
     #[test]
     fn long_disagreement_trips() {
         let mut s = BreakerState::ACTIVE;
-        let split = Observation::Consensus { move_bps: None, allowed_move_bps: 500, majority_agrees: false, all_agree: false };
+        let split = Observation::Consensus {
+            move_bps: None,
+            allowed_move_bps: 500,
+            majority_agrees: false,
+            all_agree: false,
+        };
         // Chain timestamps are never 0, which marks "no disagreement".
-        assert_eq!(step(&mut s, split, 5_000, P), Transition::None);
-        assert_eq!(step(&mut s, split, 5_600, P), Transition::None);
-        assert_eq!(step(&mut s, split, 5_601, P), Transition::Tripped(HaltReason::Disagreement));
+        assert_eq!(step(&mut s, split, 5_000, P).transition, Transition::None);
+        assert_eq!(step(&mut s, split, 5_600, P).transition, Transition::None);
+        assert_eq!(
+            step(&mut s, split, 5_601, P).transition,
+            Transition::Tripped(HaltReason::Disagreement)
+        );
+    }
+
+    #[test]
+    fn allowed_move_scales_with_vol() {
+        let calm = crate::volatility::variance_from_annual_bps(2_000); // 20%
+        let wild = crate::volatility::variance_from_annual_bps(20_000); // 200%
+                                                                        // 6 sigma over 30 min: floor binds for calm, vol binds for wild.
+        assert_eq!(allowed_move_bps(calm, 1_800, 600, 300).unwrap(), 300);
+        let w = allowed_move_bps(wild, 1_800, 600, 300).unwrap();
+        // 2 * sqrt(1800 / 31_536_000) = 151 bps per sigma.
+        assert!((900..=910).contains(&w), "{w}");
     }
 
     #[test]
     fn governance_halt_never_auto_resumes() {
-        let mut s = BreakerState { status: Status::Halted, reason: HaltReason::Governance, halted_since: 1, ..BreakerState::ACTIVE };
-        assert_eq!(step(&mut s, calm(0), 1_000_000, P), Transition::None);
+        let mut s = BreakerState {
+            status: Status::Halted,
+            reason: HaltReason::Governance,
+            halted_since: 1,
+            ..BreakerState::ACTIVE
+        };
+        assert_eq!(
+            step(&mut s, calm(0), 1_000_000, P).transition,
+            Transition::None
+        );
         assert_eq!(s.status, Status::Halted);
     }
 }

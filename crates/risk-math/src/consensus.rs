@@ -50,7 +50,11 @@ pub enum ConsensusError {
     /// Fewer valid sources than the quorum.
     QuorumLost { valid: u8, required: u8 },
     /// Enough valid sources, but too few agree within the spread limit.
-    SpreadExceeded { valid: u8, agreeing: u8, required: u8 },
+    SpreadExceeded {
+        valid: u8,
+        agreeing: u8,
+        required: u8,
+    },
 }
 
 /// Compute consensus over `quotes` (at most [`MAX_SOURCES`]).
@@ -71,7 +75,10 @@ pub fn consensus(
         *slot = q.price;
     }
     let Some(first_median) = median(&mut prices[..valid as usize]) else {
-        return Ok(Err(ConsensusError::QuorumLost { valid, required: params.min_quorum }));
+        return Ok(Err(ConsensusError::QuorumLost {
+            valid,
+            required: params.min_quorum,
+        }));
     };
 
     let mut agreeing = [0u64; MAX_SOURCES];
@@ -80,7 +87,11 @@ pub fn consensus(
     let (mut agreeing_mask, mut outlier_mask) = (0u8, 0u8);
     for q in quotes {
         let bit = 1u8 << q.source_index;
-        if exceeds_bps(q.price.abs_diff(first_median), first_median, params.max_spread_bps) {
+        if exceeds_bps(
+            q.price.abs_diff(first_median),
+            first_median,
+            params.max_spread_bps,
+        ) {
             outlier_mask |= bit;
         } else {
             agreeing[agreeing_count] = q.price;
@@ -120,13 +131,22 @@ mod tests {
     use proptest::prelude::*;
 
     fn q(i: u8, price: u64) -> Quote {
-        Quote { source_index: i, price, conf: price / 1000 }
+        Quote {
+            source_index: i,
+            price,
+            conf: price / 1000,
+        }
     }
-    const P: ConsensusParams = ConsensusParams { min_quorum: 2, max_spread_bps: 200 };
+    const P: ConsensusParams = ConsensusParams {
+        min_quorum: 2,
+        max_spread_bps: 200,
+    };
 
     #[test]
     fn one_spike_of_three_is_dropped() {
-        let c = consensus(&[q(0, 100_000), q(1, 150_000), q(2, 100_050)], P).unwrap().unwrap();
+        let c = consensus(&[q(0, 100_000), q(1, 150_000), q(2, 100_050)], P)
+            .unwrap()
+            .unwrap();
         assert_eq!(c.price, 100_025);
         assert_eq!(c.outlier_mask, 0b010);
         assert_eq!(c.agreeing_mask, 0b101);
@@ -137,11 +157,18 @@ mod tests {
     fn quorum_and_spread_failures() {
         assert_eq!(
             consensus(&[q(0, 100)], P).unwrap(),
-            Err(ConsensusError::QuorumLost { valid: 1, required: 2 })
+            Err(ConsensusError::QuorumLost {
+                valid: 1,
+                required: 2
+            })
         );
         assert_eq!(
             consensus(&[q(0, 100_000), q(1, 200_000)], P).unwrap(),
-            Err(ConsensusError::SpreadExceeded { valid: 2, agreeing: 0, required: 2 })
+            Err(ConsensusError::SpreadExceeded {
+                valid: 2,
+                agreeing: 0,
+                required: 2
+            })
         );
     }
 

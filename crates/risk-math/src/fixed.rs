@@ -233,8 +233,14 @@ mod tests {
         assert_eq!(mul_div(a, 6, 2, Rounding::Down).unwrap(), a * 3);
         assert_eq!(mul_div(7, 1, 2, Rounding::Up).unwrap(), 4);
         assert_eq!(mul_div(7, 1, 2, Rounding::Down).unwrap(), 3);
-        assert_eq!(mul_div(u128::MAX, 2, 1, Rounding::Down), Err(MathError::Overflow));
-        assert_eq!(mul_div(1, 1, 0, Rounding::Down), Err(MathError::DivideByZero));
+        assert_eq!(
+            mul_div(u128::MAX, 2, 1, Rounding::Down),
+            Err(MathError::Overflow)
+        );
+        assert_eq!(
+            mul_div(1, 1, 0, Rounding::Down),
+            Err(MathError::DivideByZero)
+        );
     }
 
     proptest! {

@@ -8,7 +8,12 @@ pub const BPS: u128 = 10_000;
 /// Re-express `mantissa * 10^from_expo` as a mantissa at `to_expo`.
 /// Fails when the result does not fit a u64 (a feed exponent too fine
 /// for this price) rather than truncating.
-pub fn rescale(mantissa: u128, from_expo: i32, to_expo: i32, rounding: Rounding) -> MathResult<u64> {
+pub fn rescale(
+    mantissa: u128,
+    from_expo: i32,
+    to_expo: i32,
+    rounding: Rounding,
+) -> MathResult<u64> {
     let shift = from_expo.checked_sub(to_expo).ok_or(MathError::Overflow)?;
     let scaled = if shift >= 0 {
         mantissa
@@ -17,7 +22,7 @@ pub fn rescale(mantissa: u128, from_expo: i32, to_expo: i32, rounding: Rounding)
     } else {
         let div = pow10(shift.unsigned_abs())?;
         let q = mantissa / div;
-        if rounding == Rounding::Up && mantissa % div != 0 {
+        if rounding == Rounding::Up && !mantissa.is_multiple_of(div) {
             q + 1
         } else {
             q
@@ -69,9 +74,18 @@ mod tests {
     #[test]
     fn rescale_both_directions() {
         // Pyth SOL at -8 into a -6 feed: 132.7245725 -> 132.724572 (down) / 132.724573 (up)
-        assert_eq!(rescale(13_272_457_249, -8, -6, Rounding::Down).unwrap(), 132_724_572);
-        assert_eq!(rescale(13_272_457_249, -8, -6, Rounding::Up).unwrap(), 132_724_573);
-        assert_eq!(rescale(81_297, -3, -8, Rounding::Down).unwrap(), 8_129_700_000);
+        assert_eq!(
+            rescale(13_272_457_249, -8, -6, Rounding::Down).unwrap(),
+            132_724_572
+        );
+        assert_eq!(
+            rescale(13_272_457_249, -8, -6, Rounding::Up).unwrap(),
+            132_724_573
+        );
+        assert_eq!(
+            rescale(81_297, -3, -8, Rounding::Down).unwrap(),
+            8_129_700_000
+        );
         assert_eq!(rescale(1, 0, -30, Rounding::Down), Err(MathError::Overflow));
     }
 

@@ -20,13 +20,23 @@ pub struct Observation {
 impl Observation {
     /// The integral extended to time `t >= self.ts` at this observation's price.
     pub fn cumulative_at(&self, t: i64) -> MathResult<u128> {
-        let dt = t.checked_sub(self.ts).filter(|d| *d >= 0).ok_or(MathError::OutOfDomain)?;
-        checked_add(self.cumulative, checked_mul(self.price as u128, dt as u128)?)
+        let dt = t
+            .checked_sub(self.ts)
+            .filter(|d| *d >= 0)
+            .ok_or(MathError::OutOfDomain)?;
+        checked_add(
+            self.cumulative,
+            checked_mul(self.price as u128, dt as u128)?,
+        )
     }
 
     /// The observation that follows this one at time `ts` with `price`.
     pub fn next(&self, ts: i64, price: u64) -> MathResult<Observation> {
-        Ok(Observation { ts, price, cumulative: self.cumulative_at(ts)? })
+        Ok(Observation {
+            ts,
+            price,
+            cumulative: self.cumulative_at(ts)?,
+        })
     }
 }
 
@@ -49,8 +59,14 @@ pub struct Twap {
 pub enum TwapError {
     /// The oldest observation is younger than the window start.
     HistoryTooShort,
-    TooFewSamples { have: u16, need: u16 },
-    GapTooLarge { gap_secs: u32, max_secs: u32 },
+    TooFewSamples {
+        have: u16,
+        need: u16,
+    },
+    GapTooLarge {
+        gap_secs: u32,
+        max_secs: u32,
+    },
 }
 
 /// TWAP over `[now - window_secs, now]`. `len` observations are read through
@@ -65,7 +81,9 @@ pub fn twap_over(
     if len == 0 || window_secs == 0 {
         return Ok(Err(TwapError::HistoryTooShort));
     }
-    let start = now.checked_sub(window_secs as i64).ok_or(MathError::Overflow)?;
+    let start = now
+        .checked_sub(window_secs as i64)
+        .ok_or(MathError::Overflow)?;
     let newest = get(len - 1);
     if newest.ts > now {
         return Err(MathError::OutOfDomain);
@@ -91,18 +109,28 @@ pub fn twap_over(
         return Ok(Err(TwapError::HistoryTooShort));
     };
     if samples < rules.min_samples {
-        return Ok(Err(TwapError::TooFewSamples { have: samples, need: rules.min_samples }));
+        return Ok(Err(TwapError::TooFewSamples {
+            have: samples,
+            need: rules.min_samples,
+        }));
     }
     let max_gap = u32::try_from(max_gap).unwrap_or(u32::MAX);
     if max_gap > rules.max_gap_secs {
-        return Ok(Err(TwapError::GapTooLarge { gap_secs: max_gap, max_secs: rules.max_gap_secs }));
+        return Ok(Err(TwapError::GapTooLarge {
+            gap_secs: max_gap,
+            max_secs: rules.max_gap_secs,
+        }));
     }
     let area = newest
         .cumulative_at(now)?
         .checked_sub(anchor.cumulative_at(start)?)
         .ok_or(MathError::Overflow)?;
     let price = u64::try_from(area / window_secs as u128).map_err(|_| MathError::Overflow)?;
-    Ok(Ok(Twap { price, samples, max_gap_secs: max_gap }))
+    Ok(Ok(Twap {
+        price,
+        samples,
+        max_gap_secs: max_gap,
+    }))
 }
 
 #[cfg(test)]
@@ -110,13 +138,20 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const LOOSE: CoverageRules = CoverageRules { min_samples: 1, max_gap_secs: u32::MAX };
+    const LOOSE: CoverageRules = CoverageRules {
+        min_samples: 1,
+        max_gap_secs: u32::MAX,
+    };
 
     fn build(points: &[(i64, u64)]) -> Vec<Observation> {
         let mut out: Vec<Observation> = vec![];
         for &(ts, p) in points {
             let o = match out.last() {
-                None => Observation { ts, price: p, cumulative: 0 },
+                None => Observation {
+                    ts,
+                    price: p,
+                    cumulative: 0,
+                },
                 Some(last) => last.next(ts, p).unwrap(),
             };
             out.push(o);
@@ -128,7 +163,9 @@ mod tests {
     fn exact_step_average() {
         let obs = build(&[(0, 100), (60, 200), (90, 400)]);
         // window [30, 120]: 100 for 30 s, 200 for 30 s, 400 for 30 s.
-        let t = twap_over(obs.len(), |i| obs[i], 120, 90, LOOSE).unwrap().unwrap();
+        let t = twap_over(obs.len(), |i| obs[i], 120, 90, LOOSE)
+            .unwrap()
+            .unwrap();
         assert_eq!(t.price, (100 * 30 + 200 * 30 + 400 * 30) / 90);
         assert_eq!(t.samples, 2);
     }
@@ -136,15 +173,24 @@ mod tests {
     #[test]
     fn coverage_is_enforced() {
         let obs = build(&[(0, 100), (10, 100), (100, 100)]);
-        let rules = CoverageRules { min_samples: 3, max_gap_secs: 60 };
+        let rules = CoverageRules {
+            min_samples: 3,
+            max_gap_secs: 60,
+        };
         assert_eq!(
             twap_over(obs.len(), |i| obs[i], 110, 105, rules).unwrap(),
             Err(TwapError::TooFewSamples { have: 2, need: 3 })
         );
-        let rules = CoverageRules { min_samples: 1, max_gap_secs: 60 };
+        let rules = CoverageRules {
+            min_samples: 1,
+            max_gap_secs: 60,
+        };
         assert_eq!(
             twap_over(obs.len(), |i| obs[i], 110, 105, rules).unwrap(),
-            Err(TwapError::GapTooLarge { gap_secs: 90, max_secs: 60 })
+            Err(TwapError::GapTooLarge {
+                gap_secs: 90,
+                max_secs: 60
+            })
         );
         assert_eq!(
             twap_over(obs.len(), |i| obs[i], 110, 500, LOOSE).unwrap(),

@@ -2,7 +2,9 @@
 //! time-aware so irregular refresh spacing is weighted correctly, and
 //! smoothing helpers shared with the congestion estimate.
 
-use crate::fixed::{exp_wad, ln_wad, mul_div, sqrt_wad, MathError, MathResult, Rounding, LN2_WAD, WAD};
+use crate::fixed::{
+    exp_wad, ln_wad, mul_div, sqrt_wad, MathError, MathResult, Rounding, LN2_WAD, WAD,
+};
 
 pub const SECONDS_PER_YEAR: u128 = 31_536_000;
 
@@ -12,7 +14,12 @@ pub fn decay_weight(dt_secs: u64, half_life_secs: u64) -> MathResult<u128> {
     if half_life_secs == 0 {
         return Err(MathError::DivideByZero);
     }
-    let exponent = mul_div(LN2_WAD as u128, dt_secs as u128, half_life_secs as u128, Rounding::Down)?;
+    let exponent = mul_div(
+        LN2_WAD as u128,
+        dt_secs as u128,
+        half_life_secs as u128,
+        Rounding::Down,
+    )?;
     let exponent = i128::try_from(exponent).map_err(|_| MathError::Overflow)?;
     let remaining = exp_wad(-exponent)?;
     Ok(WAD - remaining.min(WAD))
@@ -49,12 +56,20 @@ pub fn update_variance(
     half_life_secs: u64,
 ) -> MathResult<u128> {
     let sample = squared_return_per_sec(p0, p1, dt_secs)?;
-    ewma(variance_per_sec, sample, decay_weight(dt_secs, half_life_secs)?)
+    ewma(
+        variance_per_sec,
+        sample,
+        decay_weight(dt_secs, half_life_secs)?,
+    )
 }
 
 /// Annualised volatility (WAD) from a per-second variance (WAD).
 pub fn annualised_vol(variance_per_sec: u128) -> MathResult<u128> {
-    Ok(sqrt_wad(variance_per_sec.checked_mul(SECONDS_PER_YEAR).ok_or(MathError::Overflow)?))
+    Ok(sqrt_wad(
+        variance_per_sec
+            .checked_mul(SECONDS_PER_YEAR)
+            .ok_or(MathError::Overflow)?,
+    ))
 }
 
 /// Per-second variance (WAD) that corresponds to an annualised vol in bps.
@@ -65,7 +80,9 @@ pub fn variance_from_annual_bps(vol_bps: u32) -> u128 {
 
 /// One standard deviation of the price over `horizon_secs`, in bps of price.
 pub fn sigma_bps_over(variance_per_sec: u128, horizon_secs: u64) -> MathResult<u64> {
-    let var = variance_per_sec.checked_mul(horizon_secs as u128).ok_or(MathError::Overflow)?;
+    let var = variance_per_sec
+        .checked_mul(horizon_secs as u128)
+        .ok_or(MathError::Overflow)?;
     let sigma = sqrt_wad(var);
     u64::try_from(sigma * 10_000 / WAD).map_err(|_| MathError::Overflow)
 }

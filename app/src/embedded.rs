@@ -1,0 +1,259 @@
+//! The embedded chain: an in-process bank with Rampart's programs loaded
+//! natively (no SBF toolchain needed), SPL programs, and a controllable
+//! clock. The CLI's default transport, the simulator's engine and the one
+//! harness every test uses.
+
+use anchor_lang::prelude::{AccountInfo, Clock, Pubkey};
+use anchor_lang::solana_program::entrypoint::ProgramResult;
+use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::{AccountDeserialize, Discriminator, ZeroCopy};
+use solana_program_test::{processor, ProgramTest, ProgramTestContext};
+use solana_sdk::account::Account;
+use solana_sdk::compute_budget::ComputeBudgetInstruction;
+use solana_sdk::instruction::InstructionError;
+use solana_sdk::signature::{Keypair, Signer};
+use solana_sdk::system_instruction;
+use solana_sdk::transaction::{Transaction, TransactionError};
+
+/// Anchor 0.30's `entry` wants one lifetime for the slice and the accounts;
+/// the runtime's builtin signature has two. Leaking the (small) slice of
+/// account handles gives it `'static` storage; the account data itself
+/// stays owned by the runtime.
+pub fn pricing_processor(
+    program_id: &Pubkey,
+    accounts: &[AccountInfo],
+    data: &[u8],
+) -> ProgramResult {
+    let accounts: &[AccountInfo] = Box::leak(accounts.to_vec().into_boxed_slice());
+    pricing::entry(program_id, accounts, data)
+}
+
+/// Target slot time; the clock helpers advance slots at this pace.
+pub const MS_PER_SLOT: i64 = 400;
+
+/// Accounts and programs to preload, then [`ChainBuilder::start`].
+pub struct ChainBuilder {
+    program_test: ProgramTest,
+}
+
+impl Default for ChainBuilder {
+    fn default() -> Self {
+        // program-test logs every instruction at debug level unless told
+        // otherwise; that costs more than the transactions themselves.
+        if std::env::var_os("RUST_LOG").is_none() {
+            std::env::set_var(
+                "RUST_LOG",
+                "solana_runtime::message_processor=error,solana_program_test=error,error",
+            );
+        }
+        let mut program_test = ProgramTest::default();
+        program_test.prefer_bpf(false);
+        program_test.add_program("pricing", pricing::ID, processor!(pricing_processor));
+        ChainBuilder { program_test }
+    }
+}
+
+impl ChainBuilder {
+    /// Load an account (e.g. a cloned oracle) at its real address and owner.
+    pub fn with_account(mut self, address: Pubkey, owner: Pubkey, data: Vec<u8>) -> Self {
+        let lamports = 1_000_000_000 + data.len() as u64 * 7_000;
+        self.program_test.add_account(
+            address,
+            Account {
+                lamports,
+                data,
+                owner,
+                executable: false,
+                rent_epoch: 0,
+            },
+        );
+        self
+    }
+
+    /// The underlying `ProgramTest`, to register more native programs with
+    /// `processor!` (tests use it for CPI attackers).
+    pub fn program_test_mut(&mut self) -> &mut ProgramTest {
+        &mut self.program_test
+    }
+
+    pub async fn start(self) -> Chain {
+        let ctx = self.program_test.start_with_context().await;
+        crate::native_stubs::forward_events_to_logs();
+        let clock = ctx
+            .banks_client
+            .clone()
+            .get_sysvar::<Clock>()
+            .await
+            .expect("clock sysvar");
+        Chain {
+            ctx,
+            clock,
+            nonce: 0,
+        }
+    }
+}
+
+/// A transaction that executed.
+#[derive(Debug, Clone)]
+pub struct TxSuccess {
+    pub logs: Vec<String>,
+    pub compute_units: u64,
+}
+
+/// A transaction the chain rejected, with its logs.
+#[derive(Debug, Clone)]
+pub struct TxFailure {
+    pub error: TransactionError,
+    pub logs: Vec<String>,
+}
+
+impl TxFailure {
+    /// The program's custom error code (Anchor error number), if that is what failed.
+    pub fn custom_code(&self) -> Option<u32> {
+        match &self.error {
+            TransactionError::InstructionError(_, InstructionError::Custom(code)) => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for TxFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let last_log = self
+            .logs
+            .iter()
+            .rev()
+            .find(|l| l.contains("Error"))
+            .map(String::as_str)
+            .unwrap_or("");
+        write!(f, "{}: {}", self.error, last_log)
+    }
+}
+
+impl std::error::Error for TxFailure {}
+
+pub type TxResult = Result<TxSuccess, TxFailure>;
+
+pub struct Chain {
+    ctx: ProgramTestContext,
+    clock: Clock,
+    nonce: u32,
+}
+
+impl Chain {
+    pub fn builder() -> ChainBuilder {
+        ChainBuilder::default()
+    }
+
+    pub fn payer(&self) -> &Keypair {
+        &self.ctx.payer
+    }
+
+    pub fn payer_pubkey(&self) -> Pubkey {
+        self.ctx.payer.pubkey()
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Sign with the payer plus `signers` and execute at once (no confirmation polling).
+    pub async fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> TxResult {
+        // A varying compute-unit limit keeps otherwise identical transactions
+        // (e.g. repeated refreshes) distinct under one blockhash.
+        self.nonce = self.nonce.wrapping_add(1);
+        let limit = 1_400_000 - (self.nonce % 200_000);
+        let mut all = Vec::with_capacity(ixs.len() + 1);
+        all.push(ComputeBudgetInstruction::set_compute_unit_limit(limit));
+        all.extend_from_slice(ixs);
+        self.send_exact(&all, signers).await
+    }
+
+    /// Execute exactly these instructions (no compute-budget prefix).
+    pub async fn send_exact(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> TxResult {
+        let payer = self.ctx.payer.insecure_clone();
+        let mut all_signers: Vec<&Keypair> = vec![&payer];
+        all_signers.extend(
+            signers
+                .iter()
+                .copied()
+                .filter(|k| k.pubkey() != payer.pubkey()),
+        );
+        let tx = Transaction::new_signed_with_payer(
+            ixs,
+            Some(&payer.pubkey()),
+            &all_signers,
+            self.ctx.last_blockhash,
+        );
+        let out = self
+            .ctx
+            .banks_client
+            .process_transaction_with_metadata(tx)
+            .await
+            .map_err(|e| TxFailure {
+                error: TransactionError::AccountNotFound,
+                logs: vec![e.to_string()],
+            })?;
+        let (logs, compute_units) = out
+            .metadata
+            .map(|m| (m.log_messages, m.compute_units_consumed))
+            .unwrap_or_default();
+        match out.result {
+            Ok(()) => Ok(TxSuccess {
+                logs,
+                compute_units,
+            }),
+            Err(error) => Err(TxFailure { error, logs }),
+        }
+    }
+
+    /// Set the clock every program sees.
+    pub fn set_clock(&mut self, unix_timestamp: i64, slot: u64) {
+        self.clock.unix_timestamp = unix_timestamp;
+        self.clock.slot = slot;
+        self.ctx.set_sysvar(&self.clock);
+    }
+
+    /// Move time forward by `secs` and slots at the 400 ms target pace.
+    pub fn advance(&mut self, secs: i64) {
+        let slots = (secs * 1_000 / MS_PER_SLOT) as u64;
+        self.set_clock(self.clock.unix_timestamp + secs, self.clock.slot + slots);
+    }
+
+    pub async fn account(&mut self, address: Pubkey) -> Option<Account> {
+        self.ctx
+            .banks_client
+            .get_account(address)
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Decode an Anchor (Borsh) account.
+    pub async fn anchor_account<T: AccountDeserialize>(&mut self, address: Pubkey) -> Option<T> {
+        let acc = self.account(address).await?;
+        T::try_deserialize(&mut acc.data.as_slice()).ok()
+    }
+
+    /// Decode a zero-copy Anchor account (copied out, so alignment never matters).
+    pub async fn zero_copy_account<T: ZeroCopy + Discriminator>(
+        &mut self,
+        address: Pubkey,
+    ) -> Option<T> {
+        let acc = self.account(address).await?;
+        let body = acc.data.get(8..8 + std::mem::size_of::<T>())?;
+        (acc.data[..8] == T::DISCRIMINATOR).then(|| bytemuck::pod_read_unaligned(body))
+    }
+
+    pub async fn balance(&mut self, address: Pubkey) -> u64 {
+        self.account(address).await.map_or(0, |a| a.lamports)
+    }
+
+    /// A new keypair funded by the payer.
+    pub async fn funded_keypair(&mut self, lamports: u64) -> Keypair {
+        let kp = Keypair::new();
+        let ix = system_instruction::transfer(&self.payer_pubkey(), &kp.pubkey(), lamports);
+        self.send(&[ix], &[]).await.expect("fund keypair");
+        kp
+    }
+}

@@ -1,0 +1,27 @@
+pub mod add_source;
+pub mod check_source;
+pub mod create_feed;
+pub mod governance;
+pub mod init_manual_price;
+pub mod init_protocol;
+pub mod push_manual_price;
+pub mod refresh;
+pub mod remove_source;
+pub mod set_governance;
+pub mod set_pause_flags;
+pub mod set_status;
+pub mod update_params;
+
+pub use add_source::*;
+pub use check_source::*;
+pub use create_feed::*;
+pub use governance::*;
+pub use init_manual_price::*;
+pub use init_protocol::*;
+pub use push_manual_price::*;
+pub use refresh::*;
+pub use remove_source::*;
+pub use set_governance::*;
+pub use set_pause_flags::*;
+pub use set_status::*;
+pub use update_params::*;

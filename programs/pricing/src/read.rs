@@ -1,0 +1,94 @@
+//! The one way other programs read a price: owner and discriminator
+//! checked, freshness and status enforced by the caller's policy.
+
+use anchor_lang::prelude::*;
+use risk_math::breaker::Status;
+use risk_math::volatility::annualised_vol;
+
+use crate::errors::PricingError;
+use crate::state::PriceFeed;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+pub struct ReadPolicy {
+    /// Refuse a price published longer ago than this.
+    pub max_age_secs: u32,
+    /// Accept a ReduceOnly feed (risk-reducing callers: repay, withdraw, liquidate).
+    pub allow_reduce_only: bool,
+    /// TWAP window to compute; 0 means the feed's reference window.
+    pub twap_window_secs: u32,
+    /// Fail with `TwapUnavailable` instead of returning `twap: None`.
+    pub require_twap: bool,
+    /// Pause bit (see `state::pause`) of the operation the caller performs; 0 for none.
+    pub operation: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedReading {
+    /// Price mantissa; value = price * 10^expo.
+    pub price: u64,
+    pub conf: u64,
+    pub expo: i32,
+    pub twap: Option<u64>,
+    /// Annualised realized volatility, WAD (1e18 = 100%).
+    pub vol_annual_wad: u128,
+    /// EWMA variance of log returns per second, WAD.
+    pub variance_per_sec_wad: u128,
+    /// Observed slot time vs the 400 ms target, bps (10_000 = on target).
+    pub congestion_bps: u64,
+    pub status: Status,
+    pub price_ts: i64,
+}
+
+/// Read a `PriceFeed` account for use by another program.
+pub fn read_feed<'info>(
+    feed_info: &'info AccountInfo<'info>,
+    clock: &Clock,
+    policy: &ReadPolicy,
+) -> Result<FeedReading> {
+    let loader = AccountLoader::<PriceFeed>::try_from(feed_info)?;
+    let feed = loader.load()?;
+    read_loaded(&feed, clock, policy)
+}
+
+/// The policy checks on an already loaded feed.
+pub fn read_loaded(feed: &PriceFeed, clock: &Clock, policy: &ReadPolicy) -> Result<FeedReading> {
+    let status = feed.status();
+    require!(status != Status::Halted, PricingError::FeedHalted);
+    require!(
+        status != Status::ReduceOnly || policy.allow_reduce_only,
+        PricingError::FeedReduceOnly
+    );
+    require!(
+        !feed.is_paused(policy.operation),
+        PricingError::OperationPaused
+    );
+    require!(feed.price_ts > 0, PricingError::FeedStale);
+    let age = clock.unix_timestamp.saturating_sub(feed.price_ts);
+    require!(age <= policy.max_age_secs as i64, PricingError::FeedStale);
+
+    let window = if policy.twap_window_secs == 0 {
+        feed.params.twap_window_secs
+    } else {
+        policy.twap_window_secs
+    };
+    let twap = feed
+        .twap(clock.unix_timestamp, window)?
+        .ok()
+        .map(|t| t.price);
+    require!(
+        twap.is_some() || !policy.require_twap,
+        PricingError::TwapUnavailable
+    );
+    let variance = feed.variance_per_sec as u128;
+    Ok(FeedReading {
+        price: feed.price,
+        conf: feed.conf,
+        expo: feed.expo,
+        twap,
+        vol_annual_wad: annualised_vol(variance).map_err(PricingError::from)?,
+        variance_per_sec_wad: variance,
+        congestion_bps: feed.congestion_bps(),
+        status,
+        price_ts: feed.price_ts,
+    })
+}
