@@ -245,6 +245,12 @@ impl Chain {
         (acc.data[..8] == T::DISCRIMINATOR).then(|| bytemuck::pod_read_unaligned(body))
     }
 
+    /// Overwrite an account (tests use it to model an oracle account that
+    /// was closed and recreated, or rewritten by its own program).
+    pub fn set_account(&mut self, address: Pubkey, account: Account) {
+        self.ctx.set_account(&address, &account.into());
+    }
+
     pub async fn balance(&mut self, address: Pubkey) -> u64 {
         self.account(address).await.map_or(0, |a| a.lamports)
     }

@@ -361,3 +361,32 @@ async fn pinning_rejects_wrong_owner_kind_and_feed_id() {
         PricingError::SourceWrongOwner,
     );
 }
+
+#[tokio::test]
+async fn receiver_account_reposted_for_another_feed_fails_refresh() {
+    let (mut m, source) = market_on(
+        "pyth-price-update-v2",
+        "7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE",
+        owners::PYTH_RECEIVER[0],
+        1_721_133_402,
+        277_875_167,
+    )
+    .await;
+    m.add_source(source, SourceKind::PythReceiver, hex32(SOL_FEED_ID))
+        .await
+        .unwrap();
+    m.refresh().await.unwrap();
+    // The write authority re-posts the pinned account with the USDC update.
+    let mut acc = m.chain.account(source).await.unwrap();
+    acc.data = oracle_snapshot(
+        "pyth-price-update-v2",
+        "En8hkHLkRe9d9DraYmBTrus518BvmVH448YcvmrFM6Ce",
+    )
+    .unwrap()
+    .data;
+    m.chain.set_account(source, acc);
+    m.chain.advance(15);
+    let before = m.feed_bytes().await;
+    assert_error(m.refresh().await, PricingError::SourceFeedIdMismatch);
+    assert_eq!(m.feed_bytes().await, before);
+}
