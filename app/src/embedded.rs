@@ -179,32 +179,50 @@ impl Chain {
                 .copied()
                 .filter(|k| k.pubkey() != payer.pubkey()),
         );
-        let tx = Transaction::new_signed_with_payer(
-            ixs,
-            Some(&payer.pubkey()),
-            &all_signers,
-            self.ctx.last_blockhash,
-        );
-        let out = self
-            .ctx
-            .banks_client
-            .process_transaction_with_metadata(tx)
-            .await
-            .map_err(|e| TxFailure {
-                error: TransactionError::AccountNotFound,
-                logs: vec![e.to_string()],
-            })?;
-        let (logs, compute_units) = out
-            .metadata
-            .map(|m| (m.log_messages, m.compute_units_consumed))
-            .unwrap_or_default();
-        match out.result {
-            Ok(()) => Ok(TxSuccess {
-                logs,
-                compute_units,
-            }),
-            Err(error) => Err(TxFailure { error, logs }),
+        // The bank registers a new blockhash every 400 ms of wall time, so a
+        // long-lived chain must follow it, as any client does.
+        for attempt in 0..2 {
+            let tx = Transaction::new_signed_with_payer(
+                ixs,
+                Some(&payer.pubkey()),
+                &all_signers,
+                self.ctx.last_blockhash,
+            );
+            let out = self
+                .ctx
+                .banks_client
+                .process_transaction_with_metadata(tx)
+                .await
+                .map_err(|e| TxFailure {
+                    error: TransactionError::AccountNotFound,
+                    logs: vec![format!("banks client: {e}")],
+                })?;
+            let (logs, compute_units) = out
+                .metadata
+                .map(|m| (m.log_messages, m.compute_units_consumed))
+                .unwrap_or_default();
+            match out.result {
+                Ok(()) => {
+                    return Ok(TxSuccess {
+                        logs,
+                        compute_units,
+                    })
+                }
+                Err(TransactionError::BlockhashNotFound) if attempt == 0 => {
+                    self.ctx.last_blockhash = self
+                        .ctx
+                        .banks_client
+                        .get_latest_blockhash()
+                        .await
+                        .map_err(|e| TxFailure {
+                            error: TransactionError::BlockhashNotFound,
+                            logs: vec![format!("banks client: {e}")],
+                        })?;
+                }
+                Err(error) => return Err(TxFailure { error, logs }),
+            }
         }
+        unreachable!("the second attempt always returns")
     }
 
     /// Set the clock every program sees.

@@ -2,10 +2,13 @@
 //! decoding, and the embedded in-process chain used by the CLI, the
 //! simulator and every test.
 
+pub mod bench;
 pub mod embedded;
 pub mod events;
 pub mod fixtures;
+pub mod fmt;
 mod native_stubs;
 pub mod pda;
 pub mod pricing_ix;
 pub mod replay;
+pub mod setup;

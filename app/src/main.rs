@@ -1,1 +1,95 @@
-fn main() {}
+//! `rampart`: the Rampart command line. Runs against the embedded chain.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use rampart::replay;
+
+#[derive(Parser)]
+#[command(
+    name = "rampart",
+    version,
+    about = "Rampart derivatives protocol: client and tools"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Replay Q1-2023 BTC/USD, BTC/USDT and BTC/USDC through the pricing program in the embedded bank.
+    Replay {
+        /// Stop after this many 5-minute steps (default: the whole quarter).
+        #[arg(long, env = "RAMPART_REPLAY_STEPS")]
+        steps: Option<usize>,
+    },
+    /// Measure throughput through the embedded bank.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Refresh transactions per second on a three-source feed.
+    Refresh {
+        #[arg(long, default_value_t = 5_000)]
+        refreshes: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&e.into()),
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+/// Every failure is one readable line.
+fn fail(e: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {e:#}");
+    ExitCode::FAILURE
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Replay { steps } => {
+            let mut last_decile = 0;
+            let report = replay::run(steps, |done, total| {
+                let decile = done * 10 / total;
+                if decile != last_decile {
+                    last_decile = decile;
+                    eprint!("\rreplaying: {:>3}% ({done}/{total} steps)", decile * 10);
+                    let _ = std::io::stderr().flush();
+                }
+            })
+            .await?;
+            eprintln!();
+            print!("{report}");
+        }
+        Command::Bench {
+            what: BenchCommand::Refresh { refreshes },
+        } => {
+            let b = rampart::bench::refresh_throughput(refreshes).await?;
+            println!(
+                "refresh throughput: {:.0} refreshes/s ({} refreshes of a 3-source feed in {:.2} s, embedded bank{})",
+                b.per_sec(),
+                b.refreshes,
+                b.secs,
+                if cfg!(debug_assertions) { ", DEBUG build: use --release for figures" } else { ", release build" }
+            );
+        }
+    }
+    Ok(())
+}

@@ -6,7 +6,7 @@ use anchor_lang::prelude::Pubkey;
 pub use pricing::errors::PricingError;
 pub use pricing::state::{FeedParams, PriceFeed, SourceKind};
 pub use rampart::embedded::{Chain, ChainBuilder, TxFailure, TxResult, TxSuccess};
-pub use rampart::{events, pda, pricing_ix as ix};
+pub use rampart::{events, pda, pricing_ix as ix, setup};
 pub use solana_sdk::signature::{Keypair, Signer};
 
 /// A realistic mainnet-era clock to start from.
@@ -102,32 +102,14 @@ impl Market {
     ) -> Market {
         let mut chain = builder.start().await;
         chain.set_clock(clock.0, clock.1);
-        let governance = chain.funded_keypair(10_000_000_000).await;
-        let keeper = chain.funded_keypair(10_000_000_000).await;
-        let payer = chain.payer_pubkey();
-        chain
-            .send(&[ix::init_protocol(payer, governance.pubkey())], &[])
+        let (ops, feed) = setup::protocol_and_feed(&mut chain, name, EXPO, params, 5_000)
             .await
-            .expect("init protocol");
-        chain
-            .send(
-                &[ix::create_feed(
-                    payer,
-                    governance.pubkey(),
-                    name,
-                    EXPO,
-                    params,
-                    5_000,
-                )],
-                &[&governance],
-            )
-            .await
-            .expect("create feed");
+            .expect("market");
         Market {
             chain,
-            governance,
-            keeper,
-            feed: pda::feed(name),
+            governance: ops.governance,
+            keeper: ops.keeper,
+            feed,
             sources: vec![],
         }
     }
@@ -135,23 +117,18 @@ impl Market {
     /// A feed with `n` manual sources written by the keeper.
     pub async fn with_manual_sources(n: u8, params: FeedParams) -> Market {
         let mut m = Market::empty(Chain::builder(), "BTC/USD", params, (T0, SLOT0)).await;
-        for i in 0..n {
-            let manual = pda::manual_price(&m.feed, i);
-            let payer = m.chain.payer_pubkey();
-            let gov = m.governance.pubkey();
-            m.chain
-                .send(
-                    &[
-                        ix::init_manual_price(payer, gov, m.feed, i, m.keeper.pubkey()),
-                        ix::add_source(gov, m.feed, manual, SourceKind::Manual, [0; 32]),
-                    ],
-                    &[&m.governance],
-                )
-                .await
-                .expect("add manual source");
-            m.sources.push(manual);
-        }
+        let ops = m.operators();
+        m.sources = setup::manual_sources(&mut m.chain, &ops, m.feed, n)
+            .await
+            .expect("manual sources");
         m
+    }
+
+    fn operators(&self) -> setup::Operators {
+        setup::Operators {
+            governance: self.governance.insecure_clone(),
+            keeper: self.keeper.insecure_clone(),
+        }
     }
 
     /// Pin an oracle account already loaded in the chain.
@@ -171,33 +148,18 @@ impl Market {
 
     /// Publish manual prices (None leaves that source untouched) with 0.05% confidence.
     pub async fn push(&mut self, prices: &[Option<i64>]) {
-        let ixs: Vec<_> = prices
+        let quotes: Vec<_> = prices
             .iter()
-            .enumerate()
-            .filter_map(|(i, p)| {
-                p.map(|p| {
-                    ix::push_manual_price(
-                        self.sources[i],
-                        self.keeper.pubkey(),
-                        p,
-                        (p / 2_000).unsigned_abs(),
-                        EXPO,
-                    )
-                })
-            })
+            .map(|p| p.map(|p| (p, (p / 2_000).unsigned_abs())))
             .collect();
-        if !ixs.is_empty() {
-            let keeper = self.keeper.insecure_clone();
-            self.chain
-                .send(&ixs, &[&keeper])
-                .await
-                .expect("push manual prices");
-        }
+        let ops = self.operators();
+        setup::push(&mut self.chain, &ops, &self.sources, &quotes, EXPO)
+            .await
+            .expect("push manual prices");
     }
 
     pub async fn refresh(&mut self) -> TxResult {
-        let ix = ix::refresh(self.feed, &self.sources);
-        self.chain.send(&[ix], &[]).await
+        setup::refresh(&mut self.chain, self.feed, &self.sources).await
     }
 
     /// Advance `secs`, push `prices`, refresh; panics if the refresh fails.

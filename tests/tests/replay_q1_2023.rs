@@ -1,0 +1,63 @@
+//! The real-data replay: three BTC sources over Q1 2023 through `refresh`
+//! in the bank. Multi-source consensus must stay close to BTC/USD through
+//! the USDC depeg, where a single BTC/USDC source is off by >10%.
+
+use rampart::replay;
+use risk_math::breaker::HaltReason;
+
+#[tokio::test]
+async fn q1_2023_three_sources_beat_one_through_the_usdc_depeg() {
+    let r = replay::run(None, |_, _| {}).await.expect("replay");
+    println!("{r}");
+    assert_eq!(r.steps, 25_920, "every 5 minutes of the quarter");
+
+    // Whole quarter: consensus tracks BTC/USD; a USDC-only feed does not.
+    assert!(
+        r.consensus_quarter.p99_bps < 50.0,
+        "{:?}",
+        r.consensus_quarter
+    );
+    assert!(
+        r.consensus_quarter.max_bps < 200.0,
+        "{:?}",
+        r.consensus_quarter
+    );
+    assert!(
+        r.usdc_only_quarter.max_bps > 1_000.0,
+        "{:?}",
+        r.usdc_only_quarter
+    );
+    // The depeg: USDC is dropped as an outlier instead of averaged in.
+    assert!(
+        r.usdc_only_depeg.p99_bps > 1_000.0,
+        "{:?}",
+        r.usdc_only_depeg
+    );
+    assert!(r.consensus_depeg.p99_bps < 100.0, "{:?}", r.consensus_depeg);
+    assert!(r.consensus_depeg.max_bps * 5.0 < r.usdc_only_depeg.max_bps);
+    assert!(
+        r.outlier_steps[2] > 300,
+        "USDC was an outlier for most of the depeg: {:?}",
+        r.outlier_steps
+    );
+    assert_eq!(r.outlier_steps[0], 0, "BTC/USD is never the outlier");
+    // Real gaps are real staleness.
+    assert!(
+        r.stale_steps[2] > 2_000 && r.stale_steps[1] > 900,
+        "{:?}",
+        r.stale_steps
+    );
+
+    // The breaker trips, with timestamps, and the feed keeps serving most of the time.
+    assert!(r.trips.iter().any(|t| t.reason == HaltReason::PriceJump));
+    assert!(r
+        .trips
+        .iter()
+        .all(|t| t.ts >= 1_672_531_500 && t.ts <= 1_680_307_500));
+    let halted = r.halted_steps as f64 / r.steps as f64;
+    assert!(
+        halted < 0.10,
+        "halted {:.1}% of the quarter",
+        halted * 100.0
+    );
+}
