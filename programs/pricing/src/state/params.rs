@@ -1,3 +1,4 @@
+use anchor_lang::prelude::borsh;
 use anchor_lang::prelude::*;
 
 use crate::errors::PricingError;
@@ -5,8 +6,13 @@ use crate::errors::PricingError;
 /// Tunable feed parameters. Governance may set them only inside the
 /// hard-coded [`BOUNDS`]: a captured governance key can make a feed
 /// stricter or looser, but never unsafe.
+///
+/// Stored zero-copy and also passed as an instruction argument: it is
+/// `repr(C)` integers with no padding, so its Borsh and bytemuck encodings
+/// are byte-identical. Borsh is derived directly because `#[zero_copy]`
+/// already provides the IDL definition.
 #[zero_copy]
-#[derive(Debug, Default, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+#[derive(Debug, Default, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct FeedParams {
     /// A source older than this many seconds is stale.
     pub max_staleness_secs: u32,
