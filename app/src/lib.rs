@@ -7,6 +7,7 @@ pub mod embedded;
 pub mod events;
 pub mod fixtures;
 pub mod fmt;
+pub mod idl;
 mod native_stubs;
 pub mod pda;
 pub mod pricing_ix;

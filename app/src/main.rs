@@ -25,6 +25,11 @@ enum Command {
         #[arg(long, env = "RAMPART_REPLAY_STEPS")]
         steps: Option<usize>,
     },
+    /// Regenerate idl/*.json from the programs (no Anchor CLI needed), or check them with --check.
+    Idl {
+        #[arg(long)]
+        check: bool,
+    },
     /// Measure throughput through the embedded bank.
     Bench {
         #[command(subcommand)]
@@ -77,6 +82,19 @@ async fn run(command: Command) -> anyhow::Result<()> {
             .await?;
             eprintln!();
             print!("{report}");
+        }
+        Command::Idl { check: false } => {
+            for path in rampart::idl::write_all()? {
+                println!("wrote {}", path.display());
+            }
+        }
+        Command::Idl { check: true } => {
+            let stale = rampart::idl::stale_programs()?;
+            anyhow::ensure!(
+                stale.is_empty(),
+                "committed IDL out of date for {stale:?}: run `cargo run -p rampart -- idl`"
+            );
+            println!("idl/ is current");
         }
         Command::Bench {
             what: BenchCommand::Refresh { refreshes },

@@ -184,53 +184,76 @@ fn assert_std_dev(mantissa: u128, expo: i32, expected: f64) {
     assert!((v - expected).abs() < 1e-8, "std dev {v} vs {expected}");
 }
 
+/// A good snapshot and what it must publish.
+struct Case {
+    kind: &'static str,
+    address: &'static str,
+    owner: Pubkey,
+    ts: i64,
+    slot: u64,
+    feed_id: [u8; 32],
+    source_kind: SourceKind,
+    /// At the feed's exponent (-8).
+    price: u64,
+}
+
 /// Load each good snapshot into the bank, pin it, check it and refresh a
 /// feed on it: the published price is the documented one at the feed's exponent.
 #[tokio::test]
 async fn real_accounts_price_a_feed_in_the_bank() {
-    let cases: [(&str, &str, Pubkey, i64, u64, [u8; 32], SourceKind, u64); 4] = [
-        (
-            "pyth-legacy",
-            "H6ARHf6YXhGYeQfUzQNGk6rDNnLBQKrenN712K4AQJEG",
-            owners::PYTH_LEGACY[0],
-            1_720_094_645,
-            275_626_831,
-            [0; 32],
-            SourceKind::PythLegacy,
-            13_272_457_249,
-        ),
-        (
-            "pyth-price-update-v2",
-            "7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE",
-            owners::PYTH_RECEIVER[0],
-            1_721_133_402,
-            277_875_167,
-            hex32(SOL_FEED_ID),
-            SourceKind::PythReceiver,
-            15_679_769_099,
-        ),
-        (
-            "switchboard-v2",
-            "GvDMxPzN1sCj7L26YDK2HnMRXEQmQ2aemov8YBtPS7vR",
-            owners::SWITCHBOARD_V2[0],
-            1_646_686_511,
-            123_929_314,
-            [0; 32],
-            SourceKind::SwitchboardV2,
-            8_129_742_876,
-        ),
-        (
-            "switchboard-on-demand",
-            "BSzfJs4d1tAkSDqkepnfzEVcx2WtDVnwwXa2giy9PLeP",
-            owners::SWITCHBOARD_ON_DEMAND[0],
-            1_723_244_190,
-            282_612_970,
-            [0; 32],
-            SourceKind::SwitchboardOnDemand,
-            15_559_404_527,
-        ),
+    let cases = [
+        Case {
+            kind: "pyth-legacy",
+            address: "H6ARHf6YXhGYeQfUzQNGk6rDNnLBQKrenN712K4AQJEG",
+            owner: owners::PYTH_LEGACY[0],
+            ts: 1_720_094_645,
+            slot: 275_626_831,
+            feed_id: [0; 32],
+            source_kind: SourceKind::PythLegacy,
+            price: 13_272_457_249,
+        },
+        Case {
+            kind: "pyth-price-update-v2",
+            address: "7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE",
+            owner: owners::PYTH_RECEIVER[0],
+            ts: 1_721_133_402,
+            slot: 277_875_167,
+            feed_id: hex32(SOL_FEED_ID),
+            source_kind: SourceKind::PythReceiver,
+            price: 15_679_769_099,
+        },
+        Case {
+            kind: "switchboard-v2",
+            address: "GvDMxPzN1sCj7L26YDK2HnMRXEQmQ2aemov8YBtPS7vR",
+            owner: owners::SWITCHBOARD_V2[0],
+            ts: 1_646_686_511,
+            slot: 123_929_314,
+            feed_id: [0; 32],
+            source_kind: SourceKind::SwitchboardV2,
+            price: 8_129_742_876,
+        },
+        Case {
+            kind: "switchboard-on-demand",
+            address: "BSzfJs4d1tAkSDqkepnfzEVcx2WtDVnwwXa2giy9PLeP",
+            owner: owners::SWITCHBOARD_ON_DEMAND[0],
+            ts: 1_723_244_190,
+            slot: 282_612_970,
+            feed_id: [0; 32],
+            source_kind: SourceKind::SwitchboardOnDemand,
+            price: 15_559_404_527,
+        },
     ];
-    for (kind, address, owner, ts, slot, feed_id, source_kind, expected_price) in cases {
+    for Case {
+        kind,
+        address,
+        owner,
+        ts,
+        slot,
+        feed_id,
+        source_kind,
+        price: expected_price,
+    } in cases
+    {
         let (mut m, source) = market_on(kind, address, owner, ts, slot).await;
         m.add_source(source, source_kind, feed_id)
             .await

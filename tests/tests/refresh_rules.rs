@@ -187,7 +187,7 @@ async fn refresh_must_lead_its_transaction() {
     );
     assert_eq!(m.feed_bytes().await, before);
     // Compute-budget instructions and other refreshes may come first.
-    m.chain.send(&[refresh.clone()], &[]).await.unwrap();
+    m.chain.send(&[refresh], &[]).await.unwrap();
 }
 
 /// A program that calls refresh through CPI, like an attacker bundling a

@@ -10,32 +10,70 @@ use risk_math::volatility::{update_variance, variance_from_annual_bps};
 
 fn kernels(c: &mut Criterion) {
     c.bench_function("ln_wad", |b| b.iter(|| ln_wad(black_box(3 * WAD / 2))));
-    c.bench_function("exp_wad", |b| b.iter(|| exp_wad(black_box(-(WAD as i128) / 3))));
+    c.bench_function("exp_wad", |b| {
+        b.iter(|| exp_wad(black_box(-(WAD as i128) / 3)))
+    });
     c.bench_function("mul_div 256-bit", |b| {
-        b.iter(|| mul_div(black_box(u128::MAX / 3), black_box(6), black_box(7), Rounding::Down))
+        b.iter(|| {
+            mul_div(
+                black_box(u128::MAX / 3),
+                black_box(6),
+                black_box(7),
+                Rounding::Down,
+            )
+        })
     });
 
     let quotes: Vec<Quote> = (0..8)
-        .map(|i| Quote { source_index: i, price: 3_000_000_000_000 + i as u64 * 1_000_000, conf: 1_000_000 })
+        .map(|i| Quote {
+            source_index: i,
+            price: 3_000_000_000_000 + i as u64 * 1_000_000,
+            conf: 1_000_000,
+        })
         .collect();
-    let params = ConsensusParams { min_quorum: 3, max_spread_bps: 100 };
-    c.bench_function("consensus of 8 sources", |b| b.iter(|| consensus(black_box(&quotes), params)));
+    let params = ConsensusParams {
+        min_quorum: 3,
+        max_spread_bps: 100,
+    };
+    c.bench_function("consensus of 8 sources", |b| {
+        b.iter(|| consensus(black_box(&quotes), params))
+    });
 
-    let mut obs = vec![Observation { ts: 0, price: 3_000_000_000_000, cumulative: 0 }];
+    let mut obs = vec![Observation {
+        ts: 0,
+        price: 3_000_000_000_000,
+        cumulative: 0,
+    }];
     for i in 1..200 {
         let last = *obs.last().unwrap();
-        obs.push(last.next(i * 15, 3_000_000_000_000 + (i as u64 % 9) * 1_000_000).unwrap());
+        obs.push(
+            last.next(i * 15, 3_000_000_000_000 + (i as u64 % 9) * 1_000_000)
+                .unwrap(),
+        );
     }
-    let rules = CoverageRules { min_samples: 5, max_gap_secs: 120 };
+    let rules = CoverageRules {
+        min_samples: 5,
+        max_gap_secs: 120,
+    };
     c.bench_function("twap over full 200-sample ring", |b| {
         b.iter(|| twap_over(obs.len(), |i| obs[i], black_box(2_990), 2_900, rules))
     });
 
     let var = variance_from_annual_bps(5_000);
     c.bench_function("ewma variance update", |b| {
-        b.iter(|| update_variance(black_box(var), 3_000_000_000_000, black_box(3_003_000_000_000), 15, 3_600))
+        b.iter(|| {
+            update_variance(
+                black_box(var),
+                3_000_000_000_000,
+                black_box(3_003_000_000_000),
+                15,
+                3_600,
+            )
+        })
     });
-    c.bench_function("breaker allowed move", |b| b.iter(|| allowed_move_bps(black_box(var), 1_800, 600, 300)));
+    c.bench_function("breaker allowed move", |b| {
+        b.iter(|| allowed_move_bps(black_box(var), 1_800, 600, 300))
+    });
 }
 
 criterion_group!(benches, kernels);

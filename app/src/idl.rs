@@ -1,0 +1,68 @@
+//! The Anchor IDL of each program, generated without the Anchor CLI by
+//! anchor-lang-idl's builder (the code `anchor idl build` runs), and the
+//! check that the committed `idl/*.json` is current.
+
+use std::path::{Path, PathBuf};
+
+use anchor_lang_idl::build::IdlBuilder;
+use anyhow::Context;
+
+/// Programs whose IDL is committed under `idl/`.
+pub const PROGRAMS: [&str; 1] = ["pricing"];
+
+pub fn workspace_root() -> PathBuf {
+    let app = Path::new(env!("CARGO_MANIFEST_DIR"));
+    app.parent().unwrap_or(app).to_path_buf()
+}
+
+pub fn committed_path(program: &str) -> PathBuf {
+    workspace_root().join("idl").join(format!("{program}.json"))
+}
+
+/// Build `program`'s IDL as pretty JSON.
+pub fn generate(program: &str) -> anyhow::Result<String> {
+    let root = workspace_root();
+    // The builder compiles with its own RUSTFLAGS; a target dir of its own
+    // keeps that from invalidating the main build cache.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    // anchor-lang-idl 0.1.4 passes RUSTUP_TOOLCHAIN on as a literal
+    // "+{toolchain}" argument; the default toolchain is the right one.
+    std::env::remove_var("RUSTUP_TOOLCHAIN");
+    let idl = IdlBuilder::new()
+        .program_path(root.join("programs").join(program))
+        .cargo_args(vec![
+            "--locked".into(),
+            "--target-dir".into(),
+            target.join("idl-build").display().to_string(),
+        ])
+        .build()
+        .with_context(|| format!("building the {program} IDL"))?;
+    Ok(serde_json::to_string_pretty(&idl)? + "\n")
+}
+
+/// Programs whose committed IDL differs from a fresh build.
+pub fn stale_programs() -> anyhow::Result<Vec<&'static str>> {
+    let mut stale = vec![];
+    for program in PROGRAMS {
+        let committed = std::fs::read_to_string(committed_path(program)).unwrap_or_default();
+        if committed != generate(program)? {
+            stale.push(program);
+        }
+    }
+    Ok(stale)
+}
+
+/// Regenerate every committed IDL.
+pub fn write_all() -> anyhow::Result<Vec<PathBuf>> {
+    PROGRAMS
+        .iter()
+        .map(|program| {
+            let path = committed_path(program);
+            std::fs::write(&path, generate(program)?)
+                .with_context(|| format!("writing {}", path.display()))?;
+            Ok(path)
+        })
+        .collect()
+}
