@@ -3,8 +3,9 @@
 //! publishing; a real move trips, cools down and resumes; governance halts
 //! stick. Plus congestion measured from the clock.
 
+use anchor_lang::prelude::{AccountInfo, Pubkey};
 use pricing::events::{BreakerResumed, BreakerTripped, FeedRefreshed};
-use pricing::read::{read_loaded, ReadPolicy};
+use pricing::read::{read_feed, read_loaded, ReadPolicy};
 use rampart_tests::*;
 use risk_math::breaker::{HaltReason, Status};
 
@@ -253,4 +254,48 @@ async fn readers_get_precise_errors() {
         PricingError::OperationPaused.into()
     );
     assert!(read_loaded(&f, m.chain.clock(), &no_twap).is_ok());
+}
+
+/// An `AccountInfo` as another program would receive it.
+fn account_info(owner: Pubkey, data: Vec<u8>) -> &'static AccountInfo<'static> {
+    let key: &'static Pubkey = Box::leak(Box::new(Pubkey::new_unique()));
+    let owner: &'static Pubkey = Box::leak(Box::new(owner));
+    let lamports: &'static mut u64 = Box::leak(Box::new(1_000_000_000));
+    let data: &'static mut [u8] = Box::leak(data.into_boxed_slice());
+    Box::leak(Box::new(AccountInfo::new(
+        key, false, false, lamports, data, owner, false, 0,
+    )))
+}
+
+#[tokio::test]
+async fn read_feed_checks_owner_and_account_type() {
+    use anchor_lang::error::ErrorCode;
+    let mut m = calm_market(30).await;
+    let clock = m.chain.clock().clone();
+    let bytes = m.feed_bytes().await;
+    let no_twap = ReadPolicy {
+        require_twap: false,
+        ..policy()
+    };
+
+    let genuine = account_info(pricing::ID, bytes.clone());
+    assert_eq!(
+        read_feed(genuine, &clock, &no_twap).unwrap().price,
+        m.feed().await.price
+    );
+
+    // The same bytes under another program: a forged feed.
+    let forged = account_info(Pubkey::new_unique(), bytes);
+    assert_eq!(
+        read_feed(forged, &clock, &no_twap).unwrap_err(),
+        ErrorCode::AccountOwnedByWrongProgram.into()
+    );
+
+    // A pricing-owned account of another type (a manual price).
+    let manual = m.chain.account(m.sources[0]).await.unwrap().data;
+    let wrong_type = account_info(pricing::ID, manual);
+    assert_eq!(
+        read_feed(wrong_type, &clock, &no_twap).unwrap_err(),
+        ErrorCode::AccountDiscriminatorMismatch.into()
+    );
 }

@@ -22,7 +22,7 @@ pub fn rescale(
     } else {
         let div = pow10(shift.unsigned_abs())?;
         let q = mantissa / div;
-        if rounding == Rounding::Up && !mantissa.is_multiple_of(div) {
+        if rounding == Rounding::Up && mantissa % div != 0 {
             q + 1
         } else {
             q

@@ -249,9 +249,9 @@ fn record_twap_sample(
     reference: Option<u64>,
     now: i64,
 ) -> Result<()> {
-    let due = feed
-        .newest_observation()
-        .is_none_or(|o| now - o.ts >= feed.params.min_sample_spacing_secs as i64);
+    let due = feed.newest_observation().map_or(true, |o| {
+        now - o.ts >= feed.params.min_sample_spacing_secs as i64
+    });
     if !due {
         return Ok(());
     }
