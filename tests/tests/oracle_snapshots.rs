@@ -8,16 +8,106 @@ use pricing::sources::{owners, pyth_legacy, pyth_receiver, switchboard_on_demand
 use rampart::fixtures::oracle_snapshot;
 use rampart_tests::*;
 
-const SOL_FEED_ID: &str = "ef0d8b6fda2ceba41da15d4095d1da392a0d2f8ed0c6c7bc0f4cfac8c280b56d";
-const USDC_FEED_ID: &str = "eaa020c61cc479712813461ce153894a96a6c00b21ed0cfc2798d1f9a9e9c94a";
+const SOL_FEED_ID: [u8; 32] =
+    hex32("ef0d8b6fda2ceba41da15d4095d1da392a0d2f8ed0c6c7bc0f4cfac8c280b56d");
+const USDC_FEED_ID: [u8; 32] =
+    hex32("eaa020c61cc479712813461ce153894a96a6c00b21ed0cfc2798d1f9a9e9c94a");
 
-fn hex32(s: &str) -> [u8; 32] {
+const fn hex32(s: &str) -> [u8; 32] {
+    const fn nibble(c: u8) -> u8 {
+        match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => panic!("not lowercase hex"),
+        }
+    }
+    let b = s.as_bytes();
     let mut out = [0u8; 32];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap();
+    let mut i = 0;
+    while i < 32 {
+        out[i] = nibble(b[2 * i]) << 4 | nibble(b[2 * i + 1]);
+        i += 1;
     }
     out
 }
+
+/// A real account snapshot, how to pin it, and the clock to read it at
+/// (just after its own publish time and slot unless a case says otherwise).
+struct Snapshot {
+    kind: &'static str,
+    address: &'static str,
+    owner: Pubkey,
+    ts: i64,
+    slot: u64,
+    source_kind: SourceKind,
+    feed_id: [u8; 32],
+}
+
+const PYTH_SOL: Snapshot = Snapshot {
+    kind: "pyth-legacy",
+    address: "H6ARHf6YXhGYeQfUzQNGk6rDNnLBQKrenN712K4AQJEG",
+    owner: owners::PYTH_LEGACY[0],
+    ts: 1_720_094_645,
+    slot: 275_626_831,
+    source_kind: SourceKind::PythLegacy,
+    feed_id: [0; 32],
+};
+/// Devnet 2021, timestamp 0. The clock sits at the account's own slot, so
+/// only the time can fail it.
+const PYTH_DEVNET_TS0: Snapshot = Snapshot {
+    kind: "pyth-legacy",
+    address: "J83w4HKfqxwcq3BEMMkPFSppX3gqekLyLJBexebFVkix",
+    owner: owners::PYTH_LEGACY[1],
+    ts: 1_700_000_000,
+    slot: 64_338_668,
+    source_kind: SourceKind::PythLegacy,
+    feed_id: [0; 32],
+};
+const RECEIVER_SOL: Snapshot = Snapshot {
+    kind: "pyth-price-update-v2",
+    address: "7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE",
+    owner: owners::PYTH_RECEIVER[0],
+    ts: 1_721_133_402,
+    slot: 277_875_167,
+    source_kind: SourceKind::PythReceiver,
+    feed_id: SOL_FEED_ID,
+};
+const RECEIVER_USDC_PARTIAL: Snapshot = Snapshot {
+    kind: "pyth-price-update-v2",
+    address: "En8hkHLkRe9d9DraYmBTrus518BvmVH448YcvmrFM6Ce",
+    owner: owners::PYTH_RECEIVER[0],
+    ts: 1_734_648_615,
+    slot: 308_552_321,
+    source_kind: SourceKind::PythReceiver,
+    feed_id: USDC_FEED_ID,
+};
+const SWITCHBOARD_V2_SOL: Snapshot = Snapshot {
+    kind: "switchboard-v2",
+    address: "GvDMxPzN1sCj7L26YDK2HnMRXEQmQ2aemov8YBtPS7vR",
+    owner: owners::SWITCHBOARD_V2[0],
+    ts: 1_646_686_511,
+    slot: 123_929_314,
+    source_kind: SourceKind::SwitchboardV2,
+    feed_id: [0; 32],
+};
+const ON_DEMAND_SOL: Snapshot = Snapshot {
+    kind: "switchboard-on-demand",
+    address: "BSzfJs4d1tAkSDqkepnfzEVcx2WtDVnwwXa2giy9PLeP",
+    owner: owners::SWITCHBOARD_ON_DEMAND[0],
+    ts: 1_723_244_190,
+    slot: 282_612_970,
+    source_kind: SourceKind::SwitchboardOnDemand,
+    feed_id: [0; 32],
+};
+const ON_DEMAND_EMPTY: Snapshot = Snapshot {
+    kind: "switchboard-on-demand",
+    address: "56PpAg9fHx2yHEwdTkvCH5R5x2PAsDoNANUhdbvLXLM6",
+    owner: owners::SWITCHBOARD_ON_DEMAND[0],
+    ts: 1_722_903_094,
+    slot: 282_000_000,
+    source_kind: SourceKind::SwitchboardOnDemand,
+    feed_id: [0; 32],
+};
 
 /// Loose enough that a single real snapshot is judged only on its own merits.
 fn single_source_params() -> FeedParams {
@@ -28,25 +118,27 @@ fn single_source_params() -> FeedParams {
     }
 }
 
-/// A feed whose one source is the real account, with the clock set just
-/// after the account's publish time and slot.
-async fn market_on(
-    kind: &str,
-    address: &str,
-    owner: Pubkey,
-    ts: i64,
-    slot: u64,
-) -> (Market, Pubkey) {
-    let snap = oracle_snapshot(kind, address).unwrap();
-    let builder = Chain::builder().with_account(snap.address, owner, snap.data);
+/// A feed on a chain holding the real account at its address and owner.
+async fn market_on(s: &Snapshot) -> (Market, Pubkey) {
+    let snap = oracle_snapshot(s.kind, s.address).unwrap();
+    let builder = Chain::builder().with_account(snap.address, s.owner, snap.data);
     let m = Market::empty(
         builder,
         "SOL/USD",
         single_source_params(),
-        (ts + 5, slot + 2),
+        (s.ts + 5, s.slot + 2),
     )
     .await;
     (m, snap.address)
+}
+
+/// The same, with the account pinned as the feed's only source.
+async fn pinned(s: &Snapshot) -> (Market, Pubkey) {
+    let (mut m, source) = market_on(s).await;
+    m.add_source(source, s.source_kind, s.feed_id)
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", s.kind));
+    (m, source)
 }
 
 async fn check(m: &mut Market, source: Pubkey) -> TxResult {
@@ -88,7 +180,7 @@ fn snapshots_decode_to_documented_values() {
     .data;
     let u = pyth_receiver::decode(&d).unwrap();
     assert_eq!(u.verification, pyth_receiver::Verification::Full);
-    assert_eq!(u.feed_id, hex32(SOL_FEED_ID));
+    assert_eq!(u.feed_id, SOL_FEED_ID);
     assert_eq!(
         (
             u.price,
@@ -119,7 +211,7 @@ fn snapshots_decode_to_documented_values() {
         u.verification,
         pyth_receiver::Verification::Partial { num_signatures: 3 }
     );
-    assert_eq!(u.feed_id, hex32(USDC_FEED_ID));
+    assert_eq!(u.feed_id, USDC_FEED_ID);
     assert_eq!(
         (u.price, u.conf, u.exponent, u.publish_time),
         (100_000_132, 120_032, -8, 1_734_648_615)
@@ -184,86 +276,28 @@ fn assert_std_dev(mantissa: u128, expo: i32, expected: f64) {
     assert!((v - expected).abs() < 1e-8, "std dev {v} vs {expected}");
 }
 
-/// A good snapshot and what it must publish.
-struct Case {
-    kind: &'static str,
-    address: &'static str,
-    owner: Pubkey,
-    ts: i64,
-    slot: u64,
-    feed_id: [u8; 32],
-    source_kind: SourceKind,
-    /// At the feed's exponent (-8).
-    price: u64,
-}
-
 /// Load each good snapshot into the bank, pin it, check it and refresh a
-/// feed on it: the published price is the documented one at the feed's exponent.
+/// feed on it: the published price is the documented one at the feed's exponent (-8).
 #[tokio::test]
 async fn real_accounts_price_a_feed_in_the_bank() {
     let cases = [
-        Case {
-            kind: "pyth-legacy",
-            address: "H6ARHf6YXhGYeQfUzQNGk6rDNnLBQKrenN712K4AQJEG",
-            owner: owners::PYTH_LEGACY[0],
-            ts: 1_720_094_645,
-            slot: 275_626_831,
-            feed_id: [0; 32],
-            source_kind: SourceKind::PythLegacy,
-            price: 13_272_457_249,
-        },
-        Case {
-            kind: "pyth-price-update-v2",
-            address: "7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE",
-            owner: owners::PYTH_RECEIVER[0],
-            ts: 1_721_133_402,
-            slot: 277_875_167,
-            feed_id: hex32(SOL_FEED_ID),
-            source_kind: SourceKind::PythReceiver,
-            price: 15_679_769_099,
-        },
-        Case {
-            kind: "switchboard-v2",
-            address: "GvDMxPzN1sCj7L26YDK2HnMRXEQmQ2aemov8YBtPS7vR",
-            owner: owners::SWITCHBOARD_V2[0],
-            ts: 1_646_686_511,
-            slot: 123_929_314,
-            feed_id: [0; 32],
-            source_kind: SourceKind::SwitchboardV2,
-            price: 8_129_742_876,
-        },
-        Case {
-            kind: "switchboard-on-demand",
-            address: "BSzfJs4d1tAkSDqkepnfzEVcx2WtDVnwwXa2giy9PLeP",
-            owner: owners::SWITCHBOARD_ON_DEMAND[0],
-            ts: 1_723_244_190,
-            slot: 282_612_970,
-            feed_id: [0; 32],
-            source_kind: SourceKind::SwitchboardOnDemand,
-            price: 15_559_404_527,
-        },
+        (&PYTH_SOL, 13_272_457_249),
+        (&RECEIVER_SOL, 15_679_769_099),
+        (&SWITCHBOARD_V2_SOL, 8_129_742_876),
+        (&ON_DEMAND_SOL, 15_559_404_527),
     ];
-    for Case {
-        kind,
-        address,
-        owner,
-        ts,
-        slot,
-        feed_id,
-        source_kind,
-        price: expected_price,
-    } in cases
-    {
-        let (mut m, source) = market_on(kind, address, owner, ts, slot).await;
-        m.add_source(source, source_kind, feed_id)
-            .await
-            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+    for (snapshot, expected_price) in cases {
+        let kind = snapshot.kind;
+        let (mut m, source) = pinned(snapshot).await;
         let ok = check(&mut m, source)
             .await
             .unwrap_or_else(|e| panic!("{kind}: {e}"));
         let checked = &events::decode::<SourceChecked>(&ok.logs)[0];
-        assert_eq!(checked.price, expected_price, "{kind}");
-        assert_eq!(checked.publish_ts, ts, "{kind}");
+        assert_eq!(
+            (checked.price, checked.publish_ts),
+            (expected_price, snapshot.ts),
+            "{kind}"
+        );
 
         let ok = m.refresh().await.unwrap_or_else(|e| panic!("{kind}: {e}"));
         let refreshed = &events::decode::<FeedRefreshed>(&ok.logs)[0];
@@ -278,34 +312,13 @@ async fn real_accounts_price_a_feed_in_the_bank() {
 
 #[tokio::test]
 async fn timestamp_zero_is_stale_not_fresh() {
-    // The clock sits at the account's own slot, so only the time can fail it.
-    let (mut m, source) = market_on(
-        "pyth-legacy",
-        "J83w4HKfqxwcq3BEMMkPFSppX3gqekLyLJBexebFVkix",
-        owners::PYTH_LEGACY[1],
-        1_700_000_000,
-        64_338_668,
-    )
-    .await;
-    m.add_source(source, SourceKind::PythLegacy, [0; 32])
-        .await
-        .unwrap();
+    let (mut m, source) = pinned(&PYTH_DEVNET_TS0).await;
     assert_error(check(&mut m, source).await, PricingError::SourceStale);
 }
 
 #[tokio::test]
 async fn partially_verified_update_is_rejected() {
-    let (mut m, source) = market_on(
-        "pyth-price-update-v2",
-        "En8hkHLkRe9d9DraYmBTrus518BvmVH448YcvmrFM6Ce",
-        owners::PYTH_RECEIVER[0],
-        1_734_648_615,
-        308_552_321,
-    )
-    .await;
-    m.add_source(source, SourceKind::PythReceiver, hex32(USDC_FEED_ID))
-        .await
-        .unwrap();
+    let (mut m, source) = pinned(&RECEIVER_USDC_PARTIAL).await;
     assert_error(
         check(&mut m, source).await,
         PricingError::SourceNotFullyVerified,
@@ -326,30 +339,13 @@ async fn partially_verified_update_is_rejected() {
 
 #[tokio::test]
 async fn empty_switchboard_result_is_no_result_never_zero() {
-    let (mut m, source) = market_on(
-        "switchboard-on-demand",
-        "56PpAg9fHx2yHEwdTkvCH5R5x2PAsDoNANUhdbvLXLM6",
-        owners::SWITCHBOARD_ON_DEMAND[0],
-        1_722_903_094,
-        282_000_000,
-    )
-    .await;
-    m.add_source(source, SourceKind::SwitchboardOnDemand, [0; 32])
-        .await
-        .unwrap();
+    let (mut m, source) = pinned(&ON_DEMAND_EMPTY).await;
     assert_error(check(&mut m, source).await, PricingError::SourceNoResult);
 }
 
 #[tokio::test]
 async fn pinning_rejects_wrong_owner_kind_and_feed_id() {
-    let (mut m, source) = market_on(
-        "pyth-price-update-v2",
-        "7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE",
-        owners::PYTH_RECEIVER[0],
-        1_721_133_402,
-        277_875_167,
-    )
-    .await;
+    let (mut m, source) = market_on(&RECEIVER_SOL).await;
     // A receiver account offered as a Switchboard feed: wrong owner for that kind.
     assert_error(
         m.add_source(source, SourceKind::SwitchboardV2, [0; 32])
@@ -358,55 +354,33 @@ async fn pinning_rejects_wrong_owner_kind_and_feed_id() {
     );
     // The right kind with another market's feed id.
     assert_error(
-        m.add_source(source, SourceKind::PythReceiver, hex32(USDC_FEED_ID))
+        m.add_source(source, SourceKind::PythReceiver, USDC_FEED_ID)
             .await,
         PricingError::SourceFeedIdMismatch,
     );
     assert_eq!(m.feed().await.num_sources, 0);
 
     // Bytes of a real Pyth account at an address owned by an unknown program.
-    let snap = oracle_snapshot(
-        "pyth-legacy",
-        "H6ARHf6YXhGYeQfUzQNGk6rDNnLBQKrenN712K4AQJEG",
-    )
-    .unwrap();
-    let forged = Pubkey::new_unique();
-    let builder = Chain::builder().with_account(forged, Pubkey::new_unique(), snap.data);
-    let mut m = Market::empty(
-        builder,
-        "SOL/USD",
-        single_source_params(),
-        (1_720_094_650, 275_626_833),
-    )
-    .await;
+    let forged = Snapshot {
+        owner: Pubkey::new_unique(),
+        ..PYTH_SOL
+    };
+    let (mut m, source) = market_on(&forged).await;
     assert_error(
-        m.add_source(forged, SourceKind::PythLegacy, [0; 32]).await,
+        m.add_source(source, SourceKind::PythLegacy, [0; 32]).await,
         PricingError::SourceWrongOwner,
     );
 }
 
 #[tokio::test]
 async fn receiver_account_reposted_for_another_feed_fails_refresh() {
-    let (mut m, source) = market_on(
-        "pyth-price-update-v2",
-        "7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE",
-        owners::PYTH_RECEIVER[0],
-        1_721_133_402,
-        277_875_167,
-    )
-    .await;
-    m.add_source(source, SourceKind::PythReceiver, hex32(SOL_FEED_ID))
-        .await
-        .unwrap();
+    let (mut m, source) = pinned(&RECEIVER_SOL).await;
     m.refresh().await.unwrap();
     // The write authority re-posts the pinned account with the USDC update.
     let mut acc = m.chain.account(source).await.unwrap();
-    acc.data = oracle_snapshot(
-        "pyth-price-update-v2",
-        "En8hkHLkRe9d9DraYmBTrus518BvmVH448YcvmrFM6Ce",
-    )
-    .unwrap()
-    .data;
+    acc.data = oracle_snapshot(RECEIVER_USDC_PARTIAL.kind, RECEIVER_USDC_PARTIAL.address)
+        .unwrap()
+        .data;
     m.chain.set_account(source, acc);
     m.chain.advance(15);
     let before = m.feed_bytes().await;
