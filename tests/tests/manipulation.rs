@@ -107,15 +107,47 @@ async fn two_of_three_compromised_halts_instead_of_publishing() {
         PricingError::FeedHalted.into()
     );
 
-    // The attackers keep it up for an hour; the honest source keeps
-    // dissenting, so the breaker never resumes on its own.
-    for _ in 0..240 {
+    // The attackers keep it up for three hours. The honest source keeps
+    // dissenting: the breaker never resumes on its own, the halted feed
+    // publishes nothing, and the TWAP does not learn from a split vote.
+    for _ in 0..720 {
         m.step(15, &[Some(P + P / 2), Some(P + P / 2), Some(P)])
             .await;
     }
     let f = m.feed().await;
+    // No trustworthy sample in the window: the TWAP is unavailable, not wrong.
+    let now = m.chain.clock().unix_timestamp;
+    assert!(f.twap(now, f.params.twap_window_secs).unwrap().is_err());
+    let last_sample = f.newest_observation().unwrap().price as i64;
+    assert!(
+        (last_sample - P).abs() < P / 1_000,
+        "last TWAP sample {last_sample} is honest"
+    );
     assert_eq!(f.status, Status::Halted as u8);
-    assert_eq!(f.price, before.price);
+    assert_eq!((f.price, f.price_ts), (before.price, before.price_ts));
+
+    // Governance removes the two compromised sources; the feed can then
+    // resume on the honest one.
+    let (gov, feed) = (m.governance.pubkey(), m.feed);
+    m.gov_send(ix::update_params(
+        gov,
+        feed,
+        FeedParams {
+            min_quorum: 1,
+            ..test_params()
+        },
+    ))
+    .await
+    .unwrap();
+    m.gov_send(ix::remove_source(gov, feed, 0)).await.unwrap();
+    m.gov_send(ix::remove_source(gov, feed, 0)).await.unwrap();
+    m.sources.drain(..2);
+    m.gov_send(ix::set_status(gov, feed, Status::Active as u8))
+        .await
+        .unwrap();
+    m.step(15, &[Some(P)]).await;
+    let f = m.feed().await;
+    assert_eq!((f.status, f.price as i64), (Status::Active as u8, P));
 }
 
 #[tokio::test]
@@ -163,6 +195,8 @@ async fn governance_halt_is_sticky_and_resume_is_explicit() {
     m.gov_send(ix::set_status(gov, feed, Status::ReduceOnly as u8))
         .await
         .unwrap();
+    // Nothing was published while halted; reduce-only publishes again.
+    m.step(15, &[Some(P), Some(P), Some(P)]).await;
     let f = m.feed().await;
     let reduce_only = ReadPolicy {
         allow_reduce_only: true,

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::sysvar::instructions as sysvar_instructions;
-use risk_math::breaker::{self, allowed_move_bps, BreakerParams, Observation, Transition};
+use risk_math::breaker::{self, allowed_move_bps, BreakerParams, Observation, Status, Transition};
 use risk_math::consensus::{consensus, Consensus, ConsensusError, ConsensusParams, Quote};
 use risk_math::price::{clamp_to_band, deviation_bps};
 use risk_math::volatility::{annualised_vol, decay_weight, ewma, update_variance};
@@ -100,10 +100,19 @@ pub fn handle_refresh<'info>(ctx: Context<'_, '_, 'info, 'info, Refresh<'info>>)
     feed.set_breaker(breaker_state);
 
     if let Some(c) = candidate {
-        if step.violation.is_none() {
+        // A halted feed publishes nothing, even once a refresh shows no
+        // violation (e.g. a compromised majority's clamped samples have
+        // dragged the TWAP along); the step that resumes publishes.
+        let halted = breaker_state.status == Status::Halted;
+        if step.violation.is_none() && !halted {
             publish(&mut feed, &c, now)?;
         }
-        record_twap_sample(&mut feed, c.price, reference, now)?;
+        // While halted the TWAP learns only from unanimous sources: after a
+        // real move it catches up (and the feed can resume), but a
+        // compromised majority facing a dissenter cannot drag it.
+        if !halted || c.all_agree() {
+            record_twap_sample(&mut feed, c.price, reference, now)?;
+        }
     }
     update_congestion(&mut feed, clock.slot, now)?;
     feed.last_refresh_ts = now;
@@ -241,8 +250,7 @@ fn publish(feed: &mut PriceFeed, c: &Consensus, now: i64) -> Result<()> {
 }
 
 /// Add a TWAP sample, clamped around the reference so one refresh cannot
-/// drag the average (violating refreshes too: after a real move the TWAP
-/// must be able to catch up, and the clamp bounds what a lie can do).
+/// drag the average.
 fn record_twap_sample(
     feed: &mut PriceFeed,
     price: u64,
