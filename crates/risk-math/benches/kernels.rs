@@ -5,6 +5,7 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use risk_math::breaker::allowed_move_bps;
 use risk_math::consensus::{consensus, ConsensusParams, Quote};
 use risk_math::fixed::{exp_wad, ln_wad, mul_div, Rounding, WAD};
+use risk_math::margin::{health, liquidation_size, Balance, LiquidationPair};
 use risk_math::twap::{twap_over, CoverageRules, Observation};
 use risk_math::volatility::{update_variance, variance_from_annual_bps};
 
@@ -70,6 +71,34 @@ fn kernels(c: &mut Criterion) {
                 3_600,
             )
         })
+    });
+    // Margin: an account with 16 balances (8 deposits, 8 borrows).
+    let balances: Vec<Balance> = (0..16)
+        .map(|i| Balance {
+            amount: 1_000_000_000 + i as u64,
+            decimals: if i % 2 == 0 { 6 } else { 8 },
+            price: (1 + i as u128) * 1_000 * WAD,
+            is_liability: i >= 8,
+            haircut_or_ratio: WAD / 10,
+        })
+        .collect();
+    c.bench_function("health of 16 balances", |b| {
+        b.iter(|| health(black_box(&balances)))
+    });
+    let pair = LiquidationPair {
+        margin: -(500 * WAD as i128),
+        liability_amount: 20_000_000_000,
+        liability_decimals: 6,
+        liability_price: WAD,
+        liability_ratio: WAD / 20,
+        collateral_amount: 100_000_000,
+        collateral_decimals: 8,
+        collateral_price: 22_000 * WAD,
+        collateral_haircut: WAD / 10,
+        fee: WAD / 50,
+    };
+    c.bench_function("partial liquidation sizing", |b| {
+        b.iter(|| liquidation_size(black_box(&pair), WAD, 10 * WAD))
     });
     c.bench_function("breaker allowed move", |b| {
         b.iter(|| allowed_move_bps(black_box(var), 1_800, 600, 300))

@@ -9,6 +9,7 @@
 pub mod breaker;
 pub mod consensus;
 pub mod fixed;
+pub mod margin;
 pub mod options;
 pub mod price;
 pub mod twap;
