@@ -19,13 +19,24 @@ use solana_sdk::transaction::{Transaction, TransactionError};
 /// the runtime's builtin signature has two. Leaking the (small) slice of
 /// account handles gives it `'static` storage; the account data itself
 /// stays owned by the runtime.
+fn leak<'a>(accounts: &[AccountInfo<'a>]) -> &'a [AccountInfo<'a>] {
+    Box::leak(accounts.to_vec().into_boxed_slice())
+}
+
 pub fn pricing_processor(
     program_id: &Pubkey,
     accounts: &[AccountInfo],
     data: &[u8],
 ) -> ProgramResult {
-    let accounts: &[AccountInfo] = Box::leak(accounts.to_vec().into_boxed_slice());
-    pricing::entry(program_id, accounts, data)
+    pricing::entry(program_id, leak(accounts), data)
+}
+
+pub fn margin_processor(
+    program_id: &Pubkey,
+    accounts: &[AccountInfo],
+    data: &[u8],
+) -> ProgramResult {
+    margin::entry(program_id, leak(accounts), data)
 }
 
 /// Target slot time; the clock helpers advance slots at this pace.
@@ -49,6 +60,7 @@ impl Default for ChainBuilder {
         let mut program_test = ProgramTest::default();
         program_test.prefer_bpf(false);
         program_test.add_program("pricing", pricing::ID, processor!(pricing_processor));
+        program_test.add_program("margin", margin::ID, processor!(margin_processor));
         ChainBuilder { program_test }
     }
 }
@@ -267,6 +279,12 @@ impl Chain {
     /// was closed and recreated, or rewritten by its own program).
     pub fn set_account(&mut self, address: Pubkey, account: Account) {
         self.ctx.set_account(&address, &account.into());
+    }
+
+    /// Lamports for a rent-exempt account of `len` bytes.
+    pub async fn rent_exempt(&mut self, len: usize) -> u64 {
+        let rent = self.ctx.banks_client.get_rent().await.unwrap_or_default();
+        rent.minimum_balance(len)
     }
 
     pub async fn balance(&mut self, address: Pubkey) -> u64 {

@@ -27,3 +27,28 @@ pub fn manual_price(feed: &Pubkey, seed_index: u8) -> Pubkey {
     )
     .0
 }
+
+pub mod margin {
+    use anchor_lang::prelude::Pubkey;
+    use margin::state::{Bank, MarginAccount, MarginConfig};
+
+    pub fn config() -> Pubkey {
+        Pubkey::find_program_address(&[MarginConfig::SEED], &margin::ID).0
+    }
+
+    pub fn bank(mint: &Pubkey) -> Pubkey {
+        Pubkey::find_program_address(&[Bank::SEED, mint.as_ref()], &margin::ID).0
+    }
+
+    pub fn vault(bank: &Pubkey) -> Pubkey {
+        Pubkey::find_program_address(&[Bank::VAULT_SEED, bank.as_ref()], &margin::ID).0
+    }
+
+    pub fn account(owner: &Pubkey, index: u8) -> Pubkey {
+        Pubkey::find_program_address(
+            &[MarginAccount::SEED, owner.as_ref(), &[index]],
+            &margin::ID,
+        )
+        .0
+    }
+}

@@ -31,21 +31,34 @@ pub async fn protocol_and_feed(
         .send(&[ix::init_protocol(payer, governance.pubkey())], &[])
         .await
         .context("init protocol")?;
+    let ops = Operators { governance, keeper };
+    let feed = feed(chain, &ops, name, expo, params, initial_vol_bps).await?;
+    Ok((ops, feed))
+}
+
+/// Create another feed `name` under an existing protocol.
+pub async fn feed(
+    chain: &mut Chain,
+    ops: &Operators,
+    name: &str,
+    expo: i32,
+    params: FeedParams,
+    initial_vol_bps: u32,
+) -> anyhow::Result<Pubkey> {
+    let payer = chain.payer_pubkey();
+    let ix = ix::create_feed(
+        payer,
+        ops.governance.pubkey(),
+        name,
+        expo,
+        params,
+        initial_vol_bps,
+    );
     chain
-        .send(
-            &[ix::create_feed(
-                payer,
-                governance.pubkey(),
-                name,
-                expo,
-                params,
-                initial_vol_bps,
-            )],
-            &[&governance],
-        )
+        .send(&[ix], &[&ops.governance])
         .await
         .with_context(|| format!("create feed {name}"))?;
-    Ok((Operators { governance, keeper }, pda::feed(name)))
+    Ok(pda::feed(name))
 }
 
 /// Create `n` manual price accounts written by the keeper and pin them as sources.

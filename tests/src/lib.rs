@@ -3,6 +3,8 @@
 //! program errors. Tests read as stories on top of this.
 
 use anchor_lang::prelude::Pubkey;
+
+pub mod margin_world;
 pub use pricing::errors::PricingError;
 pub use pricing::state::{FeedParams, PriceFeed, SourceKind};
 pub use rampart::embedded::{Chain, ChainBuilder, TxFailure, TxResult, TxSuccess};

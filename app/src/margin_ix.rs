@@ -1,0 +1,128 @@
+//! Typed builders for every margin instruction, from the program's own
+//! Anchor `accounts` and `instruction` types.
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
+use anchor_lang::solana_program::{system_program, sysvar};
+use anchor_lang::{InstructionData, ToAccountMetas};
+use anchor_spl::token::spl_token;
+use margin::accounts as acc;
+use margin::instruction as ix;
+use margin::state::BankParams;
+
+use crate::pda;
+
+fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction {
+        program_id: margin::ID,
+        accounts: accounts.to_account_metas(None),
+        data: data.data(),
+    }
+}
+
+pub fn init_margin(payer: Pubkey, governance: Pubkey) -> Instruction {
+    build(
+        acc::InitMargin {
+            protocol: pda::protocol(),
+            governance,
+            config: pda::margin::config(),
+            payer,
+            system_program: system_program::ID,
+        },
+        ix::InitMargin {},
+    )
+}
+
+pub fn create_bank(
+    payer: Pubkey,
+    governance: Pubkey,
+    mint: Pubkey,
+    feed: Pubkey,
+    params: BankParams,
+) -> Instruction {
+    let bank = pda::margin::bank(&mint);
+    build(
+        acc::CreateBank {
+            gov: acc::MarginGovernance {
+                config: pda::margin::config(),
+                protocol: pda::protocol(),
+                governance,
+            },
+            mint,
+            bank,
+            vault: pda::margin::vault(&bank),
+            feed,
+            payer,
+            token_program: spl_token::ID,
+            system_program: system_program::ID,
+            rent: sysvar::rent::ID,
+        },
+        ix::CreateBank { params },
+    )
+}
+
+pub fn open_account(owner: Pubkey, index: u8) -> Instruction {
+    build(
+        acc::OpenAccount {
+            account: pda::margin::account(&owner, index),
+            owner,
+            system_program: system_program::ID,
+        },
+        ix::OpenAccount { index },
+    )
+}
+
+/// The balance actions share their accounts.
+pub struct Flow {
+    pub owner: Pubkey,
+    pub account_index: u8,
+    pub mint: Pubkey,
+    pub user_token: Pubkey,
+    /// `(bank, feed)` of every active position after the action, for health checks.
+    pub health: Vec<(Pubkey, Pubkey)>,
+}
+
+impl Flow {
+    fn accounts(&self) -> Vec<AccountMeta> {
+        let bank = pda::margin::bank(&self.mint);
+        let mut metas = acc::TokenFlow {
+            config: pda::margin::config(),
+            account: pda::margin::account(&self.owner, self.account_index),
+            owner: self.owner,
+            bank,
+            vault: pda::margin::vault(&bank),
+            user_token: self.user_token,
+            token_program: spl_token::ID,
+        }
+        .to_account_metas(None);
+        for (bank, feed) in &self.health {
+            metas.push(AccountMeta::new_readonly(*bank, false));
+            metas.push(AccountMeta::new_readonly(*feed, false));
+        }
+        metas
+    }
+
+    fn instruction(&self, data: impl InstructionData) -> Instruction {
+        Instruction {
+            program_id: margin::ID,
+            accounts: self.accounts(),
+            data: data.data(),
+        }
+    }
+
+    pub fn deposit(&self, amount: u64) -> Instruction {
+        self.instruction(ix::Deposit { amount })
+    }
+
+    pub fn withdraw(&self, amount: u64) -> Instruction {
+        self.instruction(ix::Withdraw { amount })
+    }
+
+    pub fn borrow(&self, amount: u64) -> Instruction {
+        self.instruction(ix::Borrow { amount })
+    }
+
+    pub fn repay(&self, amount: u64) -> Instruction {
+        self.instruction(ix::Repay { amount })
+    }
+}

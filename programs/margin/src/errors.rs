@@ -1,0 +1,50 @@
+use anchor_lang::prelude::*;
+
+/// Offset 7000 keeps margin's codes apart from pricing's (6000+), which
+/// margin instructions can also raise through `pricing::read::read_feed`.
+#[error_code(offset = 7000)]
+pub enum MarginError {
+    #[msg("Signer is not the protocol governance authority")]
+    Unauthorized,
+    #[msg("A bank parameter is outside its hard-coded safe bounds")]
+    ParamOutOfBounds,
+    #[msg("Signer does not own this margin account")]
+    NotAccountOwner,
+    #[msg("Amount must be greater than zero")]
+    ZeroAmount,
+    #[msg("Deposit would exceed the bank's deposit cap")]
+    DepositCapExceeded,
+    #[msg("Borrow would exceed the bank's borrow cap")]
+    BorrowCapExceeded,
+    #[msg("Not enough deposited in this bank")]
+    InsufficientDeposit,
+    #[msg("Not enough liquidity in the bank's vault")]
+    InsufficientLiquidity,
+    #[msg("Repay exceeds the debt")]
+    RepayExceedsDebt,
+    #[msg("Account already uses the maximum number of banks")]
+    TooManyPositions,
+    #[msg("Token account mint does not match the bank's mint")]
+    WrongMint,
+    #[msg("Bank and feed accounts for health must be passed for every position, in order")]
+    HealthAccountsMismatch,
+    #[msg("Price feed account is not the bank's feed")]
+    WrongFeed,
+    #[msg("Initial health would be negative after this action")]
+    InsufficientHealth,
+    #[msg("Margin is in a status that forbids this action")]
+    ProtocolStatusForbids,
+    #[msg("Arithmetic overflow")]
+    MathOverflow,
+}
+
+impl From<risk_math::MathError> for MarginError {
+    fn from(_: risk_math::MathError) -> Self {
+        MarginError::MathOverflow
+    }
+}
+
+/// The Anchor error number of a margin error.
+pub fn code(e: MarginError) -> u32 {
+    e as u32 + 7000
+}

@@ -1,0 +1,55 @@
+use anchor_lang::prelude::*;
+
+use super::token_flow::*;
+use crate::errors::MarginError;
+use crate::events::{action, BalanceChanged};
+use crate::health::require_initial_health;
+use crate::state::MarginStatus;
+
+/// Borrow from a bank's vault: risk-increasing, so only while margin is
+/// Active, under the bank's cap, and with fresh, unhalted prices showing
+/// the initial requirement met afterwards.
+pub fn handle_borrow<'info>(
+    ctx: Context<'_, '_, 'info, 'info, TokenFlow<'info>>,
+    amount: u64,
+) -> Result<()> {
+    require!(amount > 0, MarginError::ZeroAmount);
+    require!(
+        ctx.accounts.config.status == MarginStatus::Active,
+        MarginError::ProtocolStatusForbids
+    );
+    let bank_key = ctx.accounts.bank.key();
+    let total = ctx
+        .accounts
+        .bank
+        .total_borrows
+        .checked_add(amount)
+        .ok_or(MarginError::MathOverflow)?;
+    require!(
+        total <= ctx.accounts.bank.params.borrow_cap,
+        MarginError::BorrowCapExceeded
+    );
+    let position = ctx.accounts.account.position_mut(&bank_key)?;
+    position.borrows = position
+        .borrows
+        .checked_add(amount)
+        .ok_or(MarginError::MathOverflow)?;
+    let (deposits_after, borrows_after) = (position.deposits, position.borrows);
+    let margin = require_initial_health(
+        &ctx.accounts.account,
+        ctx.remaining_accounts,
+        &Clock::get()?,
+    )?;
+    ctx.accounts.push(amount)?;
+    ctx.accounts.bank.total_borrows = total;
+    emit!(BalanceChanged {
+        account: ctx.accounts.account.key(),
+        bank: bank_key,
+        action: action::BORROW,
+        amount,
+        deposits_after,
+        borrows_after,
+        initial_margin_after: margin,
+    });
+    Ok(())
+}

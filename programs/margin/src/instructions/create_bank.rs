@@ -1,0 +1,49 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Mint, Token, TokenAccount};
+use pricing::state::PriceFeed;
+
+use super::governance::*;
+use crate::events::BankCreated;
+use crate::state::{Bank, BankParams};
+
+#[derive(Accounts)]
+pub struct CreateBank<'info> {
+    pub gov: MarginGovernance<'info>,
+    pub mint: Account<'info, Mint>,
+    #[account(init, payer = payer, space = Bank::SPACE, seeds = [Bank::SEED, mint.key().as_ref()], bump)]
+    pub bank: Account<'info, Bank>,
+    #[account(
+        init,
+        payer = payer,
+        seeds = [Bank::VAULT_SEED, bank.key().as_ref()],
+        bump,
+        token::mint = mint,
+        token::authority = bank,
+    )]
+    pub vault: Account<'info, TokenAccount>,
+    /// A pricing feed (owner and type checked by the loader).
+    pub feed: AccountLoader<'info, PriceFeed>,
+    #[account(mut)]
+    pub payer: Signer<'info>,
+    pub token_program: Program<'info, Token>,
+    pub system_program: Program<'info, System>,
+    pub rent: Sysvar<'info, Rent>,
+}
+
+#[access_control(params.validate())]
+pub fn handle_create_bank(ctx: Context<CreateBank>, params: BankParams) -> Result<()> {
+    let bank = &mut ctx.accounts.bank;
+    bank.mint = ctx.accounts.mint.key();
+    bank.vault = ctx.accounts.vault.key();
+    bank.feed = ctx.accounts.feed.key();
+    bank.params = params;
+    bank.decimals = ctx.accounts.mint.decimals;
+    bank.bump = ctx.bumps.bank;
+    bank.vault_bump = ctx.bumps.vault;
+    emit!(BankCreated {
+        bank: bank.key(),
+        mint: bank.mint,
+        feed: bank.feed
+    });
+    Ok(())
+}

@@ -1,0 +1,45 @@
+use anchor_lang::prelude::*;
+
+use super::token_flow::*;
+use crate::errors::MarginError;
+use crate::events::{action, BalanceChanged};
+use crate::state::MarginStatus;
+
+/// Deposit collateral. Allowed whatever the oracles say (it only reduces
+/// risk), but not once margin is shut down.
+pub fn handle_deposit(ctx: Context<TokenFlow>, amount: u64) -> Result<()> {
+    require!(amount > 0, MarginError::ZeroAmount);
+    require!(
+        ctx.accounts.config.status != MarginStatus::Shutdown,
+        MarginError::ProtocolStatusForbids
+    );
+    let bank_key = ctx.accounts.bank.key();
+    let total = ctx
+        .accounts
+        .bank
+        .total_deposits
+        .checked_add(amount)
+        .ok_or(MarginError::MathOverflow)?;
+    require!(
+        total <= ctx.accounts.bank.params.deposit_cap,
+        MarginError::DepositCapExceeded
+    );
+    ctx.accounts.pull(amount)?;
+    ctx.accounts.bank.total_deposits = total;
+    let position = ctx.accounts.account.position_mut(&bank_key)?;
+    position.deposits = position
+        .deposits
+        .checked_add(amount)
+        .ok_or(MarginError::MathOverflow)?;
+    let (deposits_after, borrows_after) = (position.deposits, position.borrows);
+    emit!(BalanceChanged {
+        account: ctx.accounts.account.key(),
+        bank: bank_key,
+        action: action::DEPOSIT,
+        amount,
+        deposits_after,
+        borrows_after,
+        initial_margin_after: 0,
+    });
+    Ok(())
+}

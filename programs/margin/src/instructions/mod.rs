@@ -1,0 +1,19 @@
+pub mod borrow;
+pub mod create_bank;
+pub mod deposit;
+pub mod governance;
+pub mod init_margin;
+pub mod open_account;
+pub mod repay;
+pub mod token_flow;
+pub mod withdraw;
+
+pub use borrow::*;
+pub use create_bank::*;
+pub use deposit::*;
+pub use governance::*;
+pub use init_margin::*;
+pub use open_account::*;
+pub use repay::*;
+pub use token_flow::*;
+pub use withdraw::*;

@@ -1,0 +1,61 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+
+use crate::errors::MarginError;
+use crate::state::{Bank, MarginAccount, MarginConfig};
+
+/// Accounts of every balance action (deposit, withdraw, borrow, repay):
+/// the owner's margin account, one bank with its vault, and the owner's
+/// token account of the bank's mint. Health checks take `[bank, feed]`
+/// pairs for all active positions as remaining accounts.
+#[derive(Accounts)]
+pub struct TokenFlow<'info> {
+    #[account(seeds = [MarginConfig::SEED], bump = config.bump)]
+    pub config: Account<'info, MarginConfig>,
+    /// Type and program checked by `Account`; the signer must be its owner.
+    #[account(mut, has_one = owner @ MarginError::NotAccountOwner)]
+    pub account: Account<'info, MarginAccount>,
+    pub owner: Signer<'info>,
+    #[account(mut, seeds = [Bank::SEED, bank.mint.as_ref()], bump = bank.bump, has_one = vault)]
+    pub bank: Account<'info, Bank>,
+    #[account(mut)]
+    pub vault: Account<'info, TokenAccount>,
+    #[account(mut, constraint = user_token.mint == bank.mint @ MarginError::WrongMint)]
+    pub user_token: Account<'info, TokenAccount>,
+    pub token_program: Program<'info, Token>,
+}
+
+impl<'info> TokenFlow<'info> {
+    /// Move `amount` from the owner's token account into the vault.
+    pub fn pull(&self, amount: u64) -> Result<()> {
+        let accounts = Transfer {
+            from: self.user_token.to_account_info(),
+            to: self.vault.to_account_info(),
+            authority: self.owner.to_account_info(),
+        };
+        token::transfer(
+            CpiContext::new(self.token_program.to_account_info(), accounts),
+            amount,
+        )
+    }
+
+    /// Move `amount` from the vault to the owner's token account, signed by the bank PDA.
+    pub fn push(&self, amount: u64) -> Result<()> {
+        require!(
+            self.vault.amount >= amount,
+            MarginError::InsufficientLiquidity
+        );
+        let mint = self.bank.mint;
+        let seeds: &[&[u8]] = &[Bank::SEED, mint.as_ref(), &[self.bank.bump]];
+        let accounts = Transfer {
+            from: self.vault.to_account_info(),
+            to: self.user_token.to_account_info(),
+            authority: self.bank.to_account_info(),
+        };
+        let signer = &[seeds];
+        token::transfer(
+            CpiContext::new_with_signer(self.token_program.to_account_info(), accounts, signer),
+            amount,
+        )
+    }
+}

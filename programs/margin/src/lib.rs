@@ -1,0 +1,59 @@
+//! Rampart margin: cross-margined SPL-token deposits and borrows priced by
+//! pricing feeds. This first slice holds banks, accounts and the four
+//! balance actions with initial-health checks; liquidation, the adaptive
+//! maintenance threshold, M-of-N confirmation, the insurance fund, timelocked
+//! governance and shutdown build on it (issue 3).
+#![deny(clippy::float_arithmetic)]
+#![allow(unexpected_cfgs)]
+
+use anchor_lang::prelude::*;
+
+pub mod errors;
+pub mod events;
+pub mod health;
+pub mod instructions;
+pub mod state;
+
+use instructions::*;
+use state::BankParams;
+
+declare_id!("F4dLgdm99LrkmonS9UcRT4wowzEvbQhDDoEG3YNesxCs");
+
+#[program]
+pub mod margin {
+    use super::*;
+
+    pub fn init_margin(ctx: Context<InitMargin>) -> Result<()> {
+        handle_init_margin(ctx)
+    }
+
+    pub fn create_bank(ctx: Context<CreateBank>, params: BankParams) -> Result<()> {
+        handle_create_bank(ctx, params)
+    }
+
+    pub fn open_account(ctx: Context<OpenAccount>, index: u8) -> Result<()> {
+        handle_open_account(ctx, index)
+    }
+
+    pub fn deposit(ctx: Context<TokenFlow>, amount: u64) -> Result<()> {
+        handle_deposit(ctx, amount)
+    }
+
+    pub fn withdraw<'info>(
+        ctx: Context<'_, '_, 'info, 'info, TokenFlow<'info>>,
+        amount: u64,
+    ) -> Result<()> {
+        handle_withdraw(ctx, amount)
+    }
+
+    pub fn borrow<'info>(
+        ctx: Context<'_, '_, 'info, 'info, TokenFlow<'info>>,
+        amount: u64,
+    ) -> Result<()> {
+        handle_borrow(ctx, amount)
+    }
+
+    pub fn repay(ctx: Context<TokenFlow>, amount: u64) -> Result<()> {
+        handle_repay(ctx, amount)
+    }
+}

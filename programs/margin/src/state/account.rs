@@ -1,0 +1,63 @@
+use anchor_lang::prelude::*;
+
+use crate::errors::MarginError;
+
+pub const MAX_POSITIONS: usize = 8;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Position {
+    pub bank: Pubkey,
+    pub deposits: u64,
+    pub borrows: u64,
+}
+
+impl Position {
+    pub fn is_empty(&self) -> bool {
+        self.deposits == 0 && self.borrows == 0
+    }
+}
+
+/// A user's cross-margined balances across banks.
+#[account]
+#[derive(Debug)]
+pub struct MarginAccount {
+    pub owner: Pubkey,
+    /// Active positions first; a position is freed when emptied.
+    pub positions: [Position; MAX_POSITIONS],
+    pub index: u8,
+    pub bump: u8,
+}
+
+impl MarginAccount {
+    pub const SEED: &'static [u8] = b"account";
+    pub const SPACE: usize = 8 + 32 + MAX_POSITIONS * (32 + 16) + 2;
+
+    pub fn active(&self) -> impl Iterator<Item = &Position> {
+        self.positions.iter().filter(|p| !p.is_empty())
+    }
+
+    pub fn has_debt(&self) -> bool {
+        self.positions.iter().any(|p| p.borrows > 0)
+    }
+
+    /// The position for `bank`, opening one if needed.
+    pub fn position_mut(&mut self, bank: &Pubkey) -> Result<&mut Position> {
+        if let Some(i) = self
+            .positions
+            .iter()
+            .position(|p| &p.bank == bank && !p.is_empty())
+        {
+            return Ok(&mut self.positions[i]);
+        }
+        let free = self
+            .positions
+            .iter()
+            .position(Position::is_empty)
+            .ok_or(MarginError::TooManyPositions)?;
+        self.positions[free] = Position {
+            bank: *bank,
+            ..Position::default()
+        };
+        Ok(&mut self.positions[free])
+    }
+}

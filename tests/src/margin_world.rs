@@ -1,0 +1,265 @@
+//! A margin market on the embedded chain: BTC/USD and USDC/USD feeds (one
+//! manual source each), real SPL mints, a bank per mint, funded users.
+
+use anchor_lang::prelude::Pubkey;
+use margin::state::{Bank, BankParams, MarginAccount};
+use rampart::embedded::{Chain, TxResult};
+use rampart::margin_ix::{self, Flow};
+use rampart::{pda, setup, spl};
+use solana_sdk::signature::{Keypair, Signer};
+
+use crate::{test_params, FeedParams, EXPO, SLOT0, T0};
+
+pub const BTC_DECIMALS: u8 = 8;
+pub const USDC_DECIMALS: u8 = 6;
+pub const BTC: u64 = 100_000_000;
+pub const USDC: u64 = 1_000_000;
+const W: u64 = 1_000_000_000_000_000_000;
+
+/// Initial: BTC counts 80%, USDC 95%; a borrow needs 110%. Maintenance looser.
+pub fn btc_params() -> BankParams {
+    BankParams {
+        asset_haircut_init: W / 5,
+        asset_haircut_maint: W / 10,
+        liability_ratio_init: W / 10,
+        liability_ratio_maint: W / 20,
+        conf_mult: 2 * W,
+        deposit_cap: 1_000 * BTC,
+        borrow_cap: 500 * BTC,
+        max_price_age_secs: 60,
+    }
+}
+
+pub fn usdc_params() -> BankParams {
+    BankParams {
+        asset_haircut_init: W / 20,
+        asset_haircut_maint: W / 50,
+        deposit_cap: 50_000_000 * USDC,
+        borrow_cap: 20_000_000 * USDC,
+        ..btc_params()
+    }
+}
+
+fn one_source_params() -> FeedParams {
+    FeedParams {
+        min_quorum: 1,
+        ..test_params()
+    }
+}
+
+pub struct User {
+    pub key: Keypair,
+    pub btc: Pubkey,
+    pub usdc: Pubkey,
+}
+
+pub struct MarginWorld {
+    pub chain: Chain,
+    pub ops: setup::Operators,
+    pub btc_feed: Pubkey,
+    pub usdc_feed: Pubkey,
+    pub btc_source: Vec<Pubkey>,
+    pub usdc_source: Vec<Pubkey>,
+    pub mint_authority: Keypair,
+    pub btc_mint: Pubkey,
+    pub usdc_mint: Pubkey,
+    pub btc_price: i64,
+}
+
+impl MarginWorld {
+    pub async fn new() -> MarginWorld {
+        let mut chain = Chain::builder().start().await;
+        chain.set_clock(T0, SLOT0);
+        let (ops, btc_feed) =
+            setup::protocol_and_feed(&mut chain, "BTC/USD", EXPO, one_source_params(), 6_000)
+                .await
+                .unwrap();
+        let usdc_feed = setup::feed(&mut chain, &ops, "USDC/USD", EXPO, one_source_params(), 500)
+            .await
+            .unwrap();
+        let btc_source = setup::manual_sources(&mut chain, &ops, btc_feed, 1)
+            .await
+            .unwrap();
+        let usdc_source = setup::manual_sources(&mut chain, &ops, usdc_feed, 1)
+            .await
+            .unwrap();
+        let payer = chain.payer_pubkey();
+        chain
+            .send(
+                &[margin_ix::init_margin(payer, ops.governance.pubkey())],
+                &[&ops.governance],
+            )
+            .await
+            .unwrap();
+        let mint_authority = Keypair::new();
+        let btc_mint = spl::create_mint(&mut chain, &mint_authority.pubkey(), BTC_DECIMALS)
+            .await
+            .unwrap();
+        let usdc_mint = spl::create_mint(&mut chain, &mint_authority.pubkey(), USDC_DECIMALS)
+            .await
+            .unwrap();
+        let mut w = MarginWorld {
+            chain,
+            ops,
+            btc_feed,
+            usdc_feed,
+            btc_source,
+            usdc_source,
+            mint_authority,
+            btc_mint,
+            usdc_mint,
+            btc_price: 30_000 * 100_000_000,
+        };
+        w.tick(30_000.0).await;
+        for (mint, feed, params) in [
+            (btc_mint, btc_feed, btc_params()),
+            (usdc_mint, usdc_feed, usdc_params()),
+        ] {
+            w.create_bank(mint, feed, params).await.unwrap();
+        }
+        w
+    }
+
+    pub async fn create_bank(
+        &mut self,
+        mint: Pubkey,
+        feed: Pubkey,
+        params: BankParams,
+    ) -> TxResult {
+        let ix = margin_ix::create_bank(
+            self.chain.payer_pubkey(),
+            self.ops.governance.pubkey(),
+            mint,
+            feed,
+            params,
+        );
+        let gov = self.ops.governance.insecure_clone();
+        self.chain.send(&[ix], &[&gov]).await
+    }
+
+    /// Advance 15 s, publish BTC at `btc_usd` and USDC at 1.0 (0.05% confidence), refresh both.
+    pub async fn tick(&mut self, btc_usd: f64) {
+        self.chain.advance(15);
+        self.btc_price = crate::price(btc_usd);
+        let quote = |p: i64| [Some((p, (p / 2_000) as u64))];
+        setup::push(
+            &mut self.chain,
+            &self.ops,
+            &self.btc_source,
+            &quote(self.btc_price),
+            EXPO,
+        )
+        .await
+        .unwrap();
+        setup::push(
+            &mut self.chain,
+            &self.ops,
+            &self.usdc_source,
+            &quote(crate::price(1.0)),
+            EXPO,
+        )
+        .await
+        .unwrap();
+        setup::refresh(&mut self.chain, self.btc_feed, &self.btc_source)
+            .await
+            .unwrap();
+        setup::refresh(&mut self.chain, self.usdc_feed, &self.usdc_source)
+            .await
+            .unwrap();
+    }
+
+    /// A funded user with token accounts holding `btc` and `usdc` (base units) and margin account 0.
+    pub async fn user(&mut self, btc: u64, usdc: u64) -> User {
+        let key = self.chain.funded_keypair(1_000_000_000).await;
+        let btc_account = spl::create_token_account(&mut self.chain, &self.btc_mint, &key.pubkey())
+            .await
+            .unwrap();
+        let usdc_account =
+            spl::create_token_account(&mut self.chain, &self.usdc_mint, &key.pubkey())
+                .await
+                .unwrap();
+        let authority = self.mint_authority.insecure_clone();
+        for (mint, account, amount) in [
+            (self.btc_mint, btc_account, btc),
+            (self.usdc_mint, usdc_account, usdc),
+        ] {
+            if amount > 0 {
+                spl::mint_to(&mut self.chain, &mint, &authority, &account, amount)
+                    .await
+                    .unwrap();
+            }
+        }
+        self.chain
+            .send(&[margin_ix::open_account(key.pubkey(), 0)], &[&key])
+            .await
+            .unwrap();
+        User {
+            key,
+            btc: btc_account,
+            usdc: usdc_account,
+        }
+    }
+
+    pub fn btc_bank(&self) -> Pubkey {
+        pda::margin::bank(&self.btc_mint)
+    }
+
+    pub fn usdc_bank(&self) -> Pubkey {
+        pda::margin::bank(&self.usdc_mint)
+    }
+
+    /// A balance action on `mint` for `user`, with health pairs for the
+    /// banks the account will use afterwards (`with_btc`, `with_usdc`).
+    pub fn flow(&self, user: &User, mint: Pubkey, with_btc: bool, with_usdc: bool) -> Flow {
+        let mut health = vec![];
+        if with_btc {
+            health.push((self.btc_bank(), self.btc_feed));
+        }
+        if with_usdc {
+            health.push((self.usdc_bank(), self.usdc_feed));
+        }
+        let user_token = if mint == self.btc_mint {
+            user.btc
+        } else {
+            user.usdc
+        };
+        Flow {
+            owner: user.key.pubkey(),
+            account_index: 0,
+            mint,
+            user_token,
+            health,
+        }
+    }
+
+    pub async fn send_as(
+        &mut self,
+        user: &User,
+        ix: solana_sdk::instruction::Instruction,
+    ) -> TxResult {
+        self.chain.send(&[ix], &[&user.key]).await
+    }
+
+    pub async fn account(&mut self, user: &User) -> MarginAccount {
+        self.chain
+            .anchor_account(pda::margin::account(&user.key.pubkey(), 0))
+            .await
+            .expect("margin account")
+    }
+
+    pub async fn bank(&mut self, mint: Pubkey) -> Bank {
+        self.chain
+            .anchor_account(pda::margin::bank(&mint))
+            .await
+            .expect("bank")
+    }
+
+    pub async fn tokens(&mut self, token_account: Pubkey) -> u64 {
+        spl::balance(&mut self.chain, &token_account).await
+    }
+
+    pub async fn vault(&mut self, mint: Pubkey) -> u64 {
+        let vault = pda::margin::vault(&pda::margin::bank(&mint));
+        spl::balance(&mut self.chain, &vault).await
+    }
+}
