@@ -8,7 +8,7 @@ use anchor_lang::{InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
 use margin::accounts as acc;
 use margin::instruction as ix;
-use margin::state::BankParams;
+use margin::state::{BankParams, LiquidationParams};
 
 use crate::pda;
 
@@ -20,7 +20,11 @@ fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instructi
     }
 }
 
-pub fn init_margin(payer: Pubkey, governance: Pubkey) -> Instruction {
+pub fn init_margin(
+    payer: Pubkey,
+    governance: Pubkey,
+    liquidation: LiquidationParams,
+) -> Instruction {
     build(
         acc::InitMargin {
             protocol: pda::protocol(),
@@ -29,7 +33,7 @@ pub fn init_margin(payer: Pubkey, governance: Pubkey) -> Instruction {
             payer,
             system_program: system_program::ID,
         },
-        ix::InitMargin {},
+        ix::InitMargin { liquidation },
     )
 }
 
@@ -51,6 +55,7 @@ pub fn create_bank(
             mint,
             bank,
             vault: pda::margin::vault(&bank),
+            insurance_vault: pda::margin::insurance(&bank),
             feed,
             payer,
             token_program: spl_token::ID,
@@ -125,4 +130,55 @@ impl Flow {
     pub fn repay(&self, amount: u64) -> Instruction {
         self.instruction(ix::Repay { amount })
     }
+}
+
+pub fn update_risk(mint: Pubkey, feed: Pubkey) -> Instruction {
+    build(
+        acc::UpdateRisk {
+            bank: pda::margin::bank(&mint),
+            feed,
+        },
+        ix::UpdateRisk {},
+    )
+}
+
+/// A liquidation of `account`: repay its debt in `liability_mint` from the
+/// liquidator's token account, take collateral in `collateral_mint`.
+pub struct LiquidationAccounts {
+    pub liquidator: Pubkey,
+    pub account: Pubkey,
+    pub liability_mint: Pubkey,
+    pub collateral_mint: Pubkey,
+    pub liquidator_liability_token: Pubkey,
+    pub liquidator_collateral_token: Pubkey,
+    /// `(bank, feed)` of every active position of the account.
+    pub health: Vec<(Pubkey, Pubkey)>,
+}
+
+pub fn liquidate(l: &LiquidationAccounts) -> Instruction {
+    let (liability_bank, collateral_bank) = (
+        pda::margin::bank(&l.liability_mint),
+        pda::margin::bank(&l.collateral_mint),
+    );
+    let mut ix = build(
+        acc::Liquidate {
+            config: pda::margin::config(),
+            liquidator: l.liquidator,
+            account: l.account,
+            liability_bank,
+            liability_vault: pda::margin::vault(&liability_bank),
+            collateral_bank,
+            collateral_vault: pda::margin::vault(&collateral_bank),
+            insurance_vault: pda::margin::insurance(&collateral_bank),
+            liquidator_liability_token: l.liquidator_liability_token,
+            liquidator_collateral_token: l.liquidator_collateral_token,
+            token_program: spl_token::ID,
+        },
+        ix::Liquidate {},
+    );
+    for (bank, feed) in &l.health {
+        ix.accounts.push(AccountMeta::new_readonly(*bank, false));
+        ix.accounts.push(AccountMeta::new_readonly(*feed, false));
+    }
+    ix
 }

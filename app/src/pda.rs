@@ -44,6 +44,10 @@ pub mod margin {
         Pubkey::find_program_address(&[Bank::VAULT_SEED, bank.as_ref()], &margin::ID).0
     }
 
+    pub fn insurance(bank: &Pubkey) -> Pubkey {
+        Pubkey::find_program_address(&[Bank::INSURANCE_SEED, bank.as_ref()], &margin::ID).0
+    }
+
     pub fn account(owner: &Pubkey, index: u8) -> Pubkey {
         Pubkey::find_program_address(
             &[MarginAccount::SEED, owner.as_ref(), &[index]],

@@ -2,7 +2,7 @@
 //! manual source each), real SPL mints, a bank per mint, funded users.
 
 use anchor_lang::prelude::Pubkey;
-use margin::state::{Bank, BankParams, MarginAccount};
+use margin::state::{AdaptiveMaintenance, Bank, BankParams, LiquidationParams, MarginAccount};
 use rampart::embedded::{Chain, TxResult};
 use rampart::margin_ix::{self, Flow};
 use rampart::{pda, setup, spl};
@@ -16,13 +16,49 @@ pub const BTC: u64 = 100_000_000;
 pub const USDC: u64 = 1_000_000;
 const W: u64 = 1_000_000_000_000_000_000;
 
+/// A fixed 5% maintenance ratio (no volatility or congestion terms).
+pub fn fixed_maintenance() -> AdaptiveMaintenance {
+    AdaptiveMaintenance {
+        base: W / 20,
+        vol_mult: 0,
+        congestion_mult: 0,
+        horizon_secs: 3_600,
+        min: W / 20,
+        max: W / 20,
+        max_change_per_slot: W / 100_000,
+    }
+}
+
+/// 5% base, plus 2x one-hour sigma and 5% per unit of congestion excess,
+/// up to the 10% initial ratio, moving at most 0.001% per slot.
+pub fn adaptive_maintenance() -> AdaptiveMaintenance {
+    AdaptiveMaintenance {
+        vol_mult: 2 * W,
+        congestion_mult: W / 20,
+        max: W / 10,
+        ..fixed_maintenance()
+    }
+}
+
+/// Liquidators earn 2% rising 0.001% per slot to 5%; the fund takes a quarter.
+pub fn liquidation_params() -> LiquidationParams {
+    LiquidationParams {
+        fee_base: W / 50,
+        fee_per_slot: W / 100_000,
+        fee_cap: W / 20,
+        insurance_share: W / 4,
+        buffer: 10 * W as u128,
+        min_remaining_value: 50 * W as u128,
+    }
+}
+
 /// Initial: BTC counts 80%, USDC 95%; a borrow needs 110%. Maintenance looser.
 pub fn btc_params() -> BankParams {
     BankParams {
         asset_haircut_init: W / 5,
         asset_haircut_maint: W / 10,
         liability_ratio_init: W / 10,
-        liability_ratio_maint: W / 20,
+        maint: fixed_maintenance(),
         conf_mult: 2 * W,
         deposit_cap: 1_000 * BTC,
         borrow_cap: 500 * BTC,
@@ -40,9 +76,13 @@ pub fn usdc_params() -> BankParams {
     }
 }
 
+/// One source, and a wide breaker floor: these tests are about margin, so a
+/// fast crash must not halt the feed (halting is tested on its own).
 fn one_source_params() -> FeedParams {
     FeedParams {
         min_quorum: 1,
+        breaker_floor_bps: 5_000,
+        twap_clamp_bps: 5_000,
         ..test_params()
     }
 }
@@ -68,6 +108,11 @@ pub struct MarginWorld {
 
 impl MarginWorld {
     pub async fn new() -> MarginWorld {
+        Self::with_btc_maintenance(fixed_maintenance()).await
+    }
+
+    /// A world whose BTC bank uses the given maintenance shape.
+    pub async fn with_btc_maintenance(maint: AdaptiveMaintenance) -> MarginWorld {
         let mut chain = Chain::builder().start().await;
         chain.set_clock(T0, SLOT0);
         let (ops, btc_feed) =
@@ -84,13 +129,8 @@ impl MarginWorld {
             .await
             .unwrap();
         let payer = chain.payer_pubkey();
-        chain
-            .send(
-                &[margin_ix::init_margin(payer, ops.governance.pubkey())],
-                &[&ops.governance],
-            )
-            .await
-            .unwrap();
+        let init = margin_ix::init_margin(payer, ops.governance.pubkey(), liquidation_params());
+        chain.send(&[init], &[&ops.governance]).await.unwrap();
         let mint_authority = Keypair::new();
         let btc_mint = spl::create_mint(&mut chain, &mint_authority.pubkey(), BTC_DECIMALS)
             .await
@@ -111,8 +151,12 @@ impl MarginWorld {
             btc_price: 30_000 * 100_000_000,
         };
         w.tick(30_000.0).await;
+        let btc = BankParams {
+            maint,
+            ..btc_params()
+        };
         for (mint, feed, params) in [
-            (btc_mint, btc_feed, btc_params()),
+            (btc_mint, btc_feed, btc),
             (usdc_mint, usdc_feed, usdc_params()),
         ] {
             w.create_bank(mint, feed, params).await.unwrap();
@@ -260,6 +304,48 @@ impl MarginWorld {
 
     pub async fn vault(&mut self, mint: Pubkey) -> u64 {
         let vault = pda::margin::vault(&pda::margin::bank(&mint));
+        spl::balance(&mut self.chain, &vault).await
+    }
+}
+
+impl MarginWorld {
+    /// A liquidator holding `usdc` and an empty BTC account.
+    pub async fn liquidator(&mut self, usdc: u64) -> User {
+        self.user(0, usdc).await
+    }
+
+    pub fn liquidation(
+        &self,
+        liquidator: &User,
+        victim: &User,
+    ) -> rampart::margin_ix::LiquidationAccounts {
+        rampart::margin_ix::LiquidationAccounts {
+            liquidator: liquidator.key.pubkey(),
+            account: pda::margin::account(&victim.key.pubkey(), 0),
+            liability_mint: self.usdc_mint,
+            collateral_mint: self.btc_mint,
+            liquidator_liability_token: liquidator.usdc,
+            liquidator_collateral_token: liquidator.btc,
+            health: vec![
+                (self.btc_bank(), self.btc_feed),
+                (self.usdc_bank(), self.usdc_feed),
+            ],
+        }
+    }
+
+    pub async fn liquidate(&mut self, liquidator: &User, victim: &User) -> TxResult {
+        let ix = margin_ix::liquidate(&self.liquidation(liquidator, victim));
+        self.send_as(liquidator, ix).await
+    }
+
+    /// Permissionless risk update of the BTC bank.
+    pub async fn update_btc_risk(&mut self) -> TxResult {
+        let ix = margin_ix::update_risk(self.btc_mint, self.btc_feed);
+        self.chain.send(&[ix], &[]).await
+    }
+
+    pub async fn insurance(&mut self, mint: Pubkey) -> u64 {
+        let vault = pda::margin::insurance(&pda::margin::bank(&mint));
         spl::balance(&mut self.chain, &vault).await
     }
 }

@@ -34,6 +34,12 @@ pub enum MarginError {
     InsufficientHealth,
     #[msg("Margin is in a status that forbids this action")]
     ProtocolStatusForbids,
+    #[msg("Account meets its maintenance requirement: nothing to liquidate")]
+    AccountHealthy,
+    #[msg("The account has no debt in the liability bank or no deposit in the collateral bank")]
+    NothingToLiquidate,
+    #[msg("Liquidating would not improve this account's health (fee exceeds what the repayment frees)")]
+    LiquidationWouldNotImprove,
     #[msg("Arithmetic overflow")]
     MathOverflow,
 }

@@ -26,3 +26,36 @@ pub mod action {
     pub const BORROW: u8 = 2;
     pub const REPAY: u8 = 3;
 }
+
+/// The adaptive maintenance ratio of a bank moved; the components say why.
+#[event]
+pub struct MaintenanceRatioUpdated {
+    pub bank: Pubkey,
+    pub base: u64,
+    pub vol_component: u64,
+    pub congestion_component: u64,
+    /// Clamped target the effective ratio moves toward.
+    pub target: u64,
+    /// Effective ratio after the per-slot rate limit.
+    pub effective: u64,
+    pub previous: u64,
+    pub slot: u64,
+}
+
+#[event]
+pub struct Liquidated {
+    pub account: Pubkey,
+    pub liquidator: Pubkey,
+    pub liability_bank: Pubkey,
+    pub collateral_bank: Pubkey,
+    pub repaid: u64,
+    pub seized: u64,
+    pub to_liquidator: u64,
+    pub to_insurance: u64,
+    pub fee: u64,
+    pub slots_liquidatable: u64,
+    pub maint_margin_before: i128,
+    pub maint_margin_after: i128,
+    /// Effective maintenance ratio of the liability bank used.
+    pub maint_ratio: u64,
+}

@@ -1,9 +1,16 @@
-//! Initial-requirement health of a margin account, read from the banks and
-//! feeds passed as remaining accounts: `[bank, feed]` for every active
-//! position, in position order. Prices come only through pricing's
-//! `read_feed` (owner, discriminator, freshness, status and pause checked),
-//! valued conservatively: deposits at min(spot, TWAP, spot - k·conf),
-//! borrows at max(spot, TWAP, spot + k·conf).
+//! Health of a margin account, read from the banks and feeds passed as
+//! remaining accounts: a `[bank, feed]` pair for every active position, in
+//! any order (extra pairs, e.g. for a position an action just emptied, are
+//! ignored). Prices come only through pricing's `read_feed` (owner,
+//! discriminator, freshness, status and pause checked).
+//!
+//! - Initial requirement (opening risk): deposits at min(spot, TWAP,
+//!   spot - k·conf), borrows at max(spot, TWAP, spot + k·conf), initial
+//!   haircuts and ratios, refused on reduce-only feeds.
+//! - Maintenance requirement (liquidation): spot prices, maintenance
+//!   haircuts widened and borrows weighted by each bank's current adaptive
+//!   ratio (see `Bank::maint_asset_haircut`); reduce-only feeds are
+//!   fine (liquidation reduces risk), halted ones are not.
 
 use anchor_lang::prelude::*;
 use pricing::read::{read_feed, ReadPolicy};
@@ -14,6 +21,31 @@ use risk_math::margin::{conservative_prices, health, Balance, Health, PriceInput
 use crate::errors::MarginError;
 use crate::state::{Bank, MarginAccount, MAX_POSITIONS};
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requirement {
+    Initial,
+    Maintenance,
+}
+
+/// The spot price a health pass read for one position's bank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PricedBank {
+    pub bank: Pubkey,
+    pub spot: u128,
+    pub decimals: u8,
+}
+
+pub struct AccountHealth {
+    pub health: Health,
+    pub priced: [PricedBank; MAX_POSITIONS],
+}
+
+impl AccountHealth {
+    pub fn priced(&self, bank: &Pubkey) -> Option<&PricedBank> {
+        self.priced.iter().find(|p| &p.bank == bank)
+    }
+}
+
 /// Mantissa at 10^expo as WAD.
 fn to_wad(mantissa: u64, expo: i32) -> Result<u128> {
     let scale = pow10((18 + expo).max(0) as u32).map_err(MarginError::from)?;
@@ -22,56 +54,82 @@ fn to_wad(mantissa: u64, expo: i32) -> Result<u128> {
         .ok_or(MarginError::MathOverflow)?)
 }
 
-pub fn initial_health<'info>(
+pub fn account_health<'info>(
     account: &MarginAccount,
     remaining: &'info [AccountInfo<'info>],
     clock: &Clock,
-) -> Result<Health> {
-    let active = account.active().count();
+    requirement: Requirement,
+) -> Result<AccountHealth> {
     require!(
-        remaining.len() == 2 * active,
+        remaining.len() % 2 == 0,
         MarginError::HealthAccountsMismatch
     );
-    let mut balances = [Balance {
+    let empty = Balance {
         amount: 0,
         decimals: 0,
         price: 0,
         is_liability: false,
         haircut_or_ratio: 0,
-    }; 2 * MAX_POSITIONS];
+    };
+    let mut balances = [empty; 2 * MAX_POSITIONS];
+    let mut priced = [PricedBank::default(); MAX_POSITIONS];
     let mut n = 0;
-    for (position, pair) in account.active().zip(remaining.chunks_exact(2)) {
+    for (i, position) in account.active().enumerate() {
+        let pair = remaining
+            .chunks_exact(2)
+            .find(|pair| pair[0].key() == position.bank)
+            .ok_or(MarginError::HealthAccountsMismatch)?;
         let (bank_info, feed_info) = (&pair[0], &pair[1]);
-        require_keys_eq!(
-            bank_info.key(),
-            position.bank,
-            MarginError::HealthAccountsMismatch
-        );
         let bank = Account::<Bank>::try_from(bank_info)?;
         require_keys_eq!(feed_info.key(), bank.feed, MarginError::WrongFeed);
+        let maintenance = requirement == Requirement::Maintenance;
         let policy = ReadPolicy {
             max_age_secs: bank.params.max_price_age_secs,
-            allow_reduce_only: false,
+            allow_reduce_only: maintenance,
             twap_window_secs: 0,
             require_twap: false,
-            operation: pause::RISK_INCREASE,
+            operation: if maintenance {
+                pause::LIQUIDATION
+            } else {
+                pause::RISK_INCREASE
+            },
         };
         let reading = read_feed(feed_info, clock, &policy)?;
-        let price = PriceInput {
-            spot: to_wad(reading.price, reading.expo)?,
-            twap: reading.twap.map(|t| to_wad(t, reading.expo)).transpose()?,
-            conf: to_wad(reading.conf, reading.expo)?,
+        let spot = to_wad(reading.price, reading.expo)?;
+        priced[i] = PricedBank {
+            bank: bank.key(),
+            spot,
+            decimals: bank.decimals,
         };
-        let (asset_price, liability_price) =
-            conservative_prices(&price, bank.params.conf_mult as u128)
+        let (asset_price, liability_price, haircut, ratio) = if maintenance {
+            (
+                spot,
+                spot,
+                bank.maint_asset_haircut(),
+                bank.maint_liability_ratio(),
+            )
+        } else {
+            let input = PriceInput {
+                spot,
+                twap: reading.twap.map(|t| to_wad(t, reading.expo)).transpose()?,
+                conf: to_wad(reading.conf, reading.expo)?,
+            };
+            let (a, l) = conservative_prices(&input, bank.params.conf_mult as u128)
                 .map_err(MarginError::from)?;
+            (
+                a,
+                l,
+                bank.params.asset_haircut_init as u128,
+                bank.params.liability_ratio_init as u128,
+            )
+        };
         if position.deposits > 0 {
             balances[n] = Balance {
                 amount: position.deposits,
                 decimals: bank.decimals,
                 price: asset_price,
                 is_liability: false,
-                haircut_or_ratio: bank.params.asset_haircut_init as u128,
+                haircut_or_ratio: haircut,
             };
             n += 1;
         }
@@ -81,12 +139,13 @@ pub fn initial_health<'info>(
                 decimals: bank.decimals,
                 price: liability_price,
                 is_liability: true,
-                haircut_or_ratio: bank.params.liability_ratio_init as u128,
+                haircut_or_ratio: ratio,
             };
             n += 1;
         }
     }
-    Ok(health(&balances[..n]).map_err(MarginError::from)?)
+    let health = health(&balances[..n]).map_err(MarginError::from)?;
+    Ok(AccountHealth { health, priced })
 }
 
 /// Fail unless the account meets its initial requirement; returns the margin.
@@ -95,7 +154,7 @@ pub fn require_initial_health<'info>(
     remaining: &'info [AccountInfo<'info>],
     clock: &Clock,
 ) -> Result<i128> {
-    let h = initial_health(account, remaining, clock)?;
+    let h = account_health(account, remaining, clock, Requirement::Initial)?.health;
     require!(h.is_healthy(), MarginError::InsufficientHealth);
     Ok(h.margin())
 }

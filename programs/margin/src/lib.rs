@@ -1,8 +1,9 @@
 //! Rampart margin: cross-margined SPL-token deposits and borrows priced by
-//! pricing feeds. This first slice holds banks, accounts and the four
-//! balance actions with initial-health checks; liquidation, the adaptive
-//! maintenance threshold, M-of-N confirmation, the insurance fund, timelocked
-//! governance and shutdown build on it (issue 3).
+//! pricing feeds: banks, accounts, the four balance actions with initial
+//! health, an adaptive maintenance ratio per bank, and permissionless
+//! partial liquidation paying an insurance fund. M-of-N confirmation of
+//! large liquidations, bad-debt socialisation, timelocked governance and
+//! shutdown build on it (issue 3).
 #![deny(clippy::float_arithmetic)]
 #![allow(unexpected_cfgs)]
 
@@ -15,7 +16,7 @@ pub mod instructions;
 pub mod state;
 
 use instructions::*;
-use state::BankParams;
+use state::{BankParams, LiquidationParams};
 
 declare_id!("F4dLgdm99LrkmonS9UcRT4wowzEvbQhDDoEG3YNesxCs");
 
@@ -23,8 +24,8 @@ declare_id!("F4dLgdm99LrkmonS9UcRT4wowzEvbQhDDoEG3YNesxCs");
 pub mod margin {
     use super::*;
 
-    pub fn init_margin(ctx: Context<InitMargin>) -> Result<()> {
-        handle_init_margin(ctx)
+    pub fn init_margin(ctx: Context<InitMargin>, liquidation: LiquidationParams) -> Result<()> {
+        handle_init_margin(ctx, liquidation)
     }
 
     pub fn create_bank(ctx: Context<CreateBank>, params: BankParams) -> Result<()> {
@@ -55,5 +56,13 @@ pub mod margin {
 
     pub fn repay(ctx: Context<TokenFlow>, amount: u64) -> Result<()> {
         handle_repay(ctx, amount)
+    }
+
+    pub fn update_risk(ctx: Context<UpdateRisk>) -> Result<()> {
+        handle_update_risk(ctx)
+    }
+
+    pub fn liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>) -> Result<()> {
+        handle_liquidate(ctx)
     }
 }

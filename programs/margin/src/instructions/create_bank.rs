@@ -21,6 +21,15 @@ pub struct CreateBank<'info> {
         token::authority = bank,
     )]
     pub vault: Account<'info, TokenAccount>,
+    #[account(
+        init,
+        payer = payer,
+        seeds = [Bank::INSURANCE_SEED, bank.key().as_ref()],
+        bump,
+        token::mint = mint,
+        token::authority = bank,
+    )]
+    pub insurance_vault: Account<'info, TokenAccount>,
     /// A pricing feed (owner and type checked by the loader).
     pub feed: AccountLoader<'info, PriceFeed>,
     #[account(mut)]
@@ -37,6 +46,9 @@ pub fn handle_create_bank(ctx: Context<CreateBank>, params: BankParams) -> Resul
     bank.vault = ctx.accounts.vault.key();
     bank.feed = ctx.accounts.feed.key();
     bank.params = params;
+    bank.insurance_vault = ctx.accounts.insurance_vault.key();
+    bank.effective_maint_ratio = params.maint.base;
+    bank.ratio_slot = Clock::get()?.slot;
     bank.decimals = ctx.accounts.mint.decimals;
     bank.bump = ctx.bumps.bank;
     bank.vault_bump = ctx.bumps.vault;

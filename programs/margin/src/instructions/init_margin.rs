@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use pricing::state::ProtocolConfig;
 
 use crate::errors::MarginError;
-use crate::state::{MarginConfig, MarginStatus};
+use crate::state::{LiquidationParams, MarginConfig, MarginStatus};
 
 #[derive(Accounts)]
 pub struct InitMargin<'info> {
@@ -17,10 +17,12 @@ pub struct InitMargin<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handle_init_margin(ctx: Context<InitMargin>) -> Result<()> {
+#[access_control(liquidation.validate())]
+pub fn handle_init_margin(ctx: Context<InitMargin>, liquidation: LiquidationParams) -> Result<()> {
     let config = &mut ctx.accounts.config;
     config.protocol = ctx.accounts.protocol.key();
     config.status = MarginStatus::Active;
+    config.liquidation = liquidation;
     config.bump = ctx.bumps.config;
     Ok(())
 }

@@ -24,13 +24,15 @@ pub struct MarginAccount {
     pub owner: Pubkey,
     /// Active positions first; a position is freed when emptied.
     pub positions: [Position; MAX_POSITIONS],
+    /// First slot a liquidation found this account below maintenance (0 = healthy).
+    pub liquidatable_since_slot: u64,
     pub index: u8,
     pub bump: u8,
 }
 
 impl MarginAccount {
     pub const SEED: &'static [u8] = b"account";
-    pub const SPACE: usize = 8 + 32 + MAX_POSITIONS * (32 + 16) + 2;
+    pub const SPACE: usize = 8 + 32 + MAX_POSITIONS * (32 + 16) + 8 + 2;
 
     pub fn active(&self) -> impl Iterator<Item = &Position> {
         self.positions.iter().filter(|p| !p.is_empty())
@@ -38,6 +40,13 @@ impl MarginAccount {
 
     pub fn has_debt(&self) -> bool {
         self.positions.iter().any(|p| p.borrows > 0)
+    }
+
+    /// The existing position for `bank`.
+    pub fn existing_mut(&mut self, bank: &Pubkey) -> Option<&mut Position> {
+        self.positions
+            .iter_mut()
+            .find(|p| &p.bank == bank && !p.is_empty())
     }
 
     /// The position for `bank`, opening one if needed.

@@ -3,6 +3,35 @@ use risk_math::WAD;
 
 use crate::errors::MarginError;
 
+/// Shape of a bank's adaptive maintenance ratio for borrows, WAD:
+/// target = base + vol_mult·σ·sqrt(horizon) + congestion_mult·congestion
+/// excess, clamped to [min, max], approached at most `max_change_per_slot`
+/// per slot.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AdaptiveMaintenance {
+    pub base: u64,
+    pub vol_mult: u64,
+    pub congestion_mult: u64,
+    pub horizon_secs: u32,
+    pub min: u64,
+    pub max: u64,
+    pub max_change_per_slot: u64,
+}
+
+impl AdaptiveMaintenance {
+    pub fn to_math(&self) -> risk_math::margin::AdaptiveParams {
+        risk_math::margin::AdaptiveParams {
+            base: self.base as u128,
+            vol_mult: self.vol_mult as u128,
+            congestion_mult: self.congestion_mult as u128,
+            horizon_secs: self.horizon_secs as u64,
+            min: self.min as u128,
+            max: self.max as u128,
+            max_change_per_slot: self.max_change_per_slot as u128,
+        }
+    }
+}
+
 /// Risk settings of a bank, WAD where a ratio.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BankParams {
@@ -11,7 +40,8 @@ pub struct BankParams {
     pub asset_haircut_maint: u64,
     /// Borrows need value × (1 + ratio) in the initial requirement.
     pub liability_ratio_init: u64,
-    pub liability_ratio_maint: u64,
+    /// Borrows need value × (1 + effective ratio) in the maintenance requirement.
+    pub maint: AdaptiveMaintenance,
     /// k in spot - k·conf for conservative valuation, WAD.
     pub conf_mult: u64,
     pub deposit_cap: u64,
@@ -38,8 +68,28 @@ impl BankParams {
             self.asset_haircut_maint <= self.asset_haircut_init,
             MarginError::ParamOutOfBounds
         );
+        // The adaptive ratio stays inside [min, max] <= the initial ratio, so
+        // a position opened at the initial requirement is never instantly
+        // liquidatable; vol and congestion weights at most 10x.
+        let m = &self.maint;
         require!(
-            self.liability_ratio_maint <= self.liability_ratio_init,
+            m.min <= m.base && m.base <= m.max,
+            MarginError::ParamOutOfBounds
+        );
+        require!(
+            m.max <= self.liability_ratio_init,
+            MarginError::ParamOutOfBounds
+        );
+        require!(
+            m.vol_mult <= 10 * w && m.congestion_mult <= 10 * w,
+            MarginError::ParamOutOfBounds
+        );
+        require!(
+            (60..=86_400).contains(&m.horizon_secs),
+            MarginError::ParamOutOfBounds
+        );
+        require!(
+            m.max_change_per_slot > 0 && m.max_change_per_slot <= w / 100,
             MarginError::ParamOutOfBounds
         );
         require!(self.conf_mult <= 10 * w, MarginError::ParamOutOfBounds);
@@ -61,6 +111,11 @@ pub struct Bank {
     /// pricing `PriceFeed` of this token in quote units.
     pub feed: Pubkey,
     pub params: BankParams,
+    /// PDA token account receiving the fund's share of liquidation fees.
+    pub insurance_vault: Pubkey,
+    /// Current maintenance ratio for borrows, WAD, and the slot it was set.
+    pub effective_maint_ratio: u64,
+    pub ratio_slot: u64,
     pub total_deposits: u64,
     pub total_borrows: u64,
     pub decimals: u8,
@@ -69,7 +124,23 @@ pub struct Bank {
 }
 
 impl Bank {
+    /// Maintenance haircut on deposits: the static haircut widened by the
+    /// adaptive excess of the effective ratio over its base (an asset's
+    /// volatility matters whether it is held or owed), at most 90%.
+    pub fn maint_asset_haircut(&self) -> u128 {
+        let excess = self
+            .effective_maint_ratio
+            .saturating_sub(self.params.maint.base);
+        (self.params.asset_haircut_maint as u128 + excess as u128).min(WAD * 9 / 10)
+    }
+
+    /// Maintenance ratio on borrows: the effective adaptive ratio.
+    pub fn maint_liability_ratio(&self) -> u128 {
+        self.effective_maint_ratio as u128
+    }
+
     pub const SEED: &'static [u8] = b"bank";
     pub const VAULT_SEED: &'static [u8] = b"vault";
-    pub const SPACE: usize = 8 + 32 * 3 + (8 * 7 + 4) + 8 + 8 + 3;
+    pub const INSURANCE_SEED: &'static [u8] = b"insurance";
+    pub const SPACE: usize = 8 + 32 * 4 + core::mem::size_of::<BankParams>() + 8 * 4 + 3 + 64;
 }

@@ -1,0 +1,199 @@
+//! Liquidation: partial, paid by the rising fee with the insurance fund's
+//! share, exact to the token unit; refused for healthy accounts and on
+//! halted feeds; and the adaptive maintenance threshold liquidating earlier
+//! and smaller than a fixed one on the same crash.
+
+use margin::errors::{code as margin_code, MarginError};
+use margin::events::{Liquidated, MaintenanceRatioUpdated};
+use rampart_tests::margin_world::*;
+use rampart_tests::*;
+
+#[track_caller]
+fn assert_margin_error(result: TxResult, expected: MarginError) {
+    let f = result.expect_err("expected a failure");
+    assert_eq!(
+        f.custom_code(),
+        Some(margin_code(expected)),
+        "expected {expected:?}, got {} ({:#?})",
+        f.error,
+        f.logs
+    );
+}
+
+/// Lender supplies USDC; the borrower posts 1 BTC and borrows 21,000 USDC at 30,000.
+async fn leveraged(w: &mut MarginWorld) -> User {
+    let lender = w.user(0, 1_000_000 * USDC).await;
+    let ix = w
+        .flow(&lender, w.usdc_mint, false, true)
+        .deposit(500_000 * USDC);
+    w.send_as(&lender, ix).await.unwrap();
+    let b = w.user(BTC, 0).await;
+    let ix = w.flow(&b, w.btc_mint, true, false).deposit(BTC);
+    w.send_as(&b, ix).await.unwrap();
+    let ix = w.flow(&b, w.usdc_mint, true, true).borrow(21_000 * USDC);
+    w.send_as(&b, ix).await.unwrap();
+    b
+}
+
+#[tokio::test]
+async fn crash_liquidates_partially_and_pays_the_fund() {
+    let mut w = MarginWorld::new().await;
+    let b = leveraged(&mut w).await;
+    let liq = w.liquidator(100_000 * USDC).await;
+    // Healthy at 30,000: maintenance needs 22,050 against 27,000.
+    assert_margin_error(w.liquidate(&liq, &b).await, MarginError::AccountHealthy);
+
+    // BTC falls to 24,000: 21,600 of collateral against 22,050 required.
+    w.tick(24_000.0).await;
+    let (btc_mint, usdc_mint) = (w.btc_mint, w.usdc_mint);
+    let usdc_vault_before = w.vault(usdc_mint).await;
+    let ok = w.liquidate(&liq, &b).await.unwrap();
+    let ev = &events::decode::<Liquidated>(&ok.logs)[0];
+    println!(
+        "repaid {} USDC units, seized {} sat ({} to liquidator, {} to insurance), margin {} -> {}",
+        ev.repaid,
+        ev.seized,
+        ev.to_liquidator,
+        ev.to_insurance,
+        ev.maint_margin_before,
+        ev.maint_margin_after
+    );
+
+    // Restored to the $10 buffer, within one token unit of each side.
+    let unit = 24_000 * 10i128.pow(10) + 2 * 10i128.pow(12);
+    assert!(ev.maint_margin_before < 0);
+    assert!(
+        (ev.maint_margin_after - 10 * 10i128.pow(18)).abs() <= unit,
+        "{}",
+        ev.maint_margin_after
+    );
+    // Partial: most of the debt remains.
+    let acc = w.account(&b).await;
+    let debt = acc
+        .positions
+        .iter()
+        .find(|p| p.bank == w.usdc_bank())
+        .unwrap()
+        .borrows;
+    assert_eq!(debt, 21_000 * USDC - ev.repaid);
+    assert!(ev.repaid < 21_000 * USDC / 2, "repaid {}", ev.repaid);
+    // The fee at first sight is the 2% base: seized ≈ repaid × 1.02 at 24,000.
+    let seized_usd = ev.seized as f64 / 1e8 * 24_000.0;
+    let repaid_usd = ev.repaid as f64 / 1e6;
+    assert!(
+        (seized_usd / repaid_usd - 1.02).abs() < 1e-4,
+        "{seized_usd} vs {repaid_usd}"
+    );
+    // A quarter of the fee to the fund, rounded up.
+    let fee_tokens = ev.seized - (repaid_usd / 24_000.0 * 1e8).ceil() as u64;
+    assert_eq!(ev.to_insurance, fee_tokens.div_ceil(4));
+
+    // Every token accounted for.
+    assert_eq!(w.tokens(liq.btc).await, ev.to_liquidator);
+    assert_eq!(w.insurance(btc_mint).await, ev.to_insurance);
+    let btc_left = acc
+        .positions
+        .iter()
+        .find(|p| p.bank == w.btc_bank())
+        .unwrap()
+        .deposits;
+    assert_eq!(w.vault(btc_mint).await, btc_left);
+    assert_eq!(btc_left + ev.to_liquidator + ev.to_insurance, BTC);
+    assert_eq!(w.tokens(liq.usdc).await, 100_000 * USDC - ev.repaid);
+    assert_eq!(w.vault(usdc_mint).await, usdc_vault_before + ev.repaid);
+
+    // Health restored: nothing more to liquidate.
+    assert_margin_error(w.liquidate(&liq, &b).await, MarginError::AccountHealthy);
+}
+
+#[tokio::test]
+async fn no_liquidation_on_a_halted_feed() {
+    let mut w = MarginWorld::new().await;
+    let b = leveraged(&mut w).await;
+    let liq = w.liquidator(100_000 * USDC).await;
+    w.tick(24_000.0).await;
+    let (gov, feed) = (w.ops.governance.pubkey(), w.btc_feed);
+    let g = w.ops.governance.insecure_clone();
+    w.chain
+        .send(&[ix::set_status(gov, feed, 2)], &[&g])
+        .await
+        .unwrap();
+    let before = (
+        w.tokens(liq.usdc).await,
+        format!("{:?}", w.account(&b).await.positions),
+    );
+    assert_error(w.liquidate(&liq, &b).await, PricingError::FeedHalted);
+    assert_eq!(
+        (
+            w.tokens(liq.usdc).await,
+            format!("{:?}", w.account(&b).await.positions)
+        ),
+        before
+    );
+}
+
+/// What happened on one crash path.
+#[derive(Debug)]
+struct Outcome {
+    /// BTC price at the first successful liquidation.
+    first_price: f64,
+    first_repaid: u64,
+    /// Effective BTC maintenance ratio then, and the largest it reached.
+    ratio_at_first: u64,
+    max_ratio: u64,
+}
+
+/// Calm, then a volatile slide with stretched slots; try to liquidate at every step.
+async fn crash(maint: margin::state::AdaptiveMaintenance) -> Outcome {
+    let mut w = MarginWorld::with_btc_maintenance(maint).await;
+    let b = leveraged(&mut w).await;
+    let liq = w.liquidator(1_000_000 * USDC).await;
+    let mut max_ratio = 0;
+    // A calm hour around 30,000.
+    for i in 0..240 {
+        w.tick(30_000.0 + if i % 2 == 0 { 15.0 } else { -15.0 })
+            .await;
+    }
+    let mut price = 30_000.0;
+    for step in 0..400 {
+        // Down 1.5%, up 1%: a violent slide, with slots stretched to 1.2 s.
+        price *= if step % 2 == 0 { 0.985 } else { 1.01 };
+        let (ts, slot) = (w.chain.clock().unix_timestamp, w.chain.clock().slot);
+        w.chain.set_clock(ts, slot.saturating_sub(25)); // tick adds 37 slots for 15 s: 12 net
+        w.tick(price).await;
+        let ok = w.update_btc_risk().await.unwrap();
+        let r = &events::decode::<MaintenanceRatioUpdated>(&ok.logs)[0];
+        max_ratio = max_ratio.max(r.effective);
+        if let Ok(ok) = w.liquidate(&liq, &b).await {
+            let ev = &events::decode::<Liquidated>(&ok.logs)[0];
+            return Outcome {
+                first_price: price,
+                first_repaid: ev.repaid,
+                ratio_at_first: r.effective,
+                max_ratio,
+            };
+        }
+    }
+    panic!("never liquidated (price {price})");
+}
+
+#[tokio::test]
+async fn adaptive_threshold_liquidates_earlier_and_smaller_than_fixed() {
+    let fixed = crash(fixed_maintenance()).await;
+    let adaptive = crash(adaptive_maintenance()).await;
+    println!("fixed:    {fixed:?}\nadaptive: {adaptive:?}");
+    assert_eq!(
+        fixed.max_ratio,
+        fixed_maintenance().base,
+        "fixed never moves"
+    );
+    assert!(
+        adaptive.ratio_at_first > fixed.ratio_at_first,
+        "the threshold rose with volatility and congestion"
+    );
+    assert!(
+        adaptive.first_price > fixed.first_price,
+        "adaptive liquidates earlier (at a higher price)"
+    );
+    assert!(adaptive.first_repaid < fixed.first_repaid, "and smaller");
+}
