@@ -8,7 +8,7 @@ use anchor_lang::{InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
 use margin::accounts as acc;
 use margin::instruction as ix;
-use margin::state::{BankParams, LiquidationParams};
+use margin::state::{BankParams, LiquidationParams, ValidatorSet};
 
 use crate::pda;
 
@@ -153,14 +153,36 @@ pub struct LiquidationAccounts {
     pub liquidator_collateral_token: Pubkey,
     /// `(bank, feed)` of every active position of the account.
     pub health: Vec<(Pubkey, Pubkey)>,
+    /// The approved proposal, for large liquidations.
+    pub proposal: Option<Pubkey>,
+}
+
+impl LiquidationAccounts {
+    fn banks(&self) -> (Pubkey, Pubkey) {
+        (
+            pda::margin::bank(&self.liability_mint),
+            pda::margin::bank(&self.collateral_mint),
+        )
+    }
+
+    /// The proposal PDA for this account and bank pair.
+    pub fn proposal_address(&self) -> Pubkey {
+        let (liability, collateral) = self.banks();
+        pda::margin::proposal(&self.account, &liability, &collateral)
+    }
+
+    fn with_health(&self, mut ix: Instruction) -> Instruction {
+        for (bank, feed) in &self.health {
+            ix.accounts.push(AccountMeta::new_readonly(*bank, false));
+            ix.accounts.push(AccountMeta::new_readonly(*feed, false));
+        }
+        ix
+    }
 }
 
 pub fn liquidate(l: &LiquidationAccounts) -> Instruction {
-    let (liability_bank, collateral_bank) = (
-        pda::margin::bank(&l.liability_mint),
-        pda::margin::bank(&l.collateral_mint),
-    );
-    let mut ix = build(
+    let (liability_bank, collateral_bank) = l.banks();
+    l.with_health(build(
         acc::Liquidate {
             config: pda::margin::config(),
             liquidator: l.liquidator,
@@ -172,13 +194,48 @@ pub fn liquidate(l: &LiquidationAccounts) -> Instruction {
             insurance_vault: pda::margin::insurance(&collateral_bank),
             liquidator_liability_token: l.liquidator_liability_token,
             liquidator_collateral_token: l.liquidator_collateral_token,
+            proposal: l.proposal,
             token_program: spl_token::ID,
         },
         ix::Liquidate {},
-    );
-    for (bank, feed) in &l.health {
-        ix.accounts.push(AccountMeta::new_readonly(*bank, false));
-        ix.accounts.push(AccountMeta::new_readonly(*feed, false));
-    }
-    ix
+    ))
+}
+
+/// Propose the liquidation described by `l` (its liquidator proposes).
+pub fn propose_liquidation(l: &LiquidationAccounts) -> Instruction {
+    let (liability_bank, collateral_bank) = l.banks();
+    l.with_health(build(
+        acc::ProposeLiquidation {
+            config: pda::margin::config(),
+            proposer: l.liquidator,
+            account: l.account,
+            liability_bank,
+            collateral_bank,
+            proposal: l.proposal_address(),
+            system_program: system_program::ID,
+        },
+        ix::ProposeLiquidation {},
+    ))
+}
+
+pub fn approve_liquidation(validator: Pubkey, proposal: Pubkey) -> Instruction {
+    build(
+        acc::ApproveLiquidation {
+            config: pda::margin::config(),
+            validator,
+            proposal,
+        },
+        ix::ApproveLiquidation {},
+    )
+}
+
+pub fn set_validators(governance: Pubkey, validators: ValidatorSet) -> Instruction {
+    build(
+        acc::SetValidators {
+            config: pda::margin::config(),
+            protocol: pda::protocol(),
+            governance,
+        },
+        ix::SetValidators { validators },
+    )
 }

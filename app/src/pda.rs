@@ -30,7 +30,7 @@ pub fn manual_price(feed: &Pubkey, seed_index: u8) -> Pubkey {
 
 pub mod margin {
     use anchor_lang::prelude::Pubkey;
-    use margin::state::{Bank, MarginAccount, MarginConfig};
+    use margin::state::{Bank, LiquidationProposal, MarginAccount, MarginConfig};
 
     pub fn config() -> Pubkey {
         Pubkey::find_program_address(&[MarginConfig::SEED], &margin::ID).0
@@ -46,6 +46,16 @@ pub mod margin {
 
     pub fn insurance(bank: &Pubkey) -> Pubkey {
         Pubkey::find_program_address(&[Bank::INSURANCE_SEED, bank.as_ref()], &margin::ID).0
+    }
+
+    pub fn proposal(account: &Pubkey, liability_bank: &Pubkey, collateral_bank: &Pubkey) -> Pubkey {
+        let seeds: &[&[u8]] = &[
+            LiquidationProposal::SEED,
+            account.as_ref(),
+            liability_bank.as_ref(),
+            collateral_bank.as_ref(),
+        ];
+        Pubkey::find_program_address(seeds, &margin::ID).0
     }
 
     pub fn account(owner: &Pubkey, index: u8) -> Pubkey {

@@ -330,6 +330,7 @@ impl MarginWorld {
                 (self.btc_bank(), self.btc_feed),
                 (self.usdc_bank(), self.usdc_feed),
             ],
+            proposal: None,
         }
     }
 

@@ -266,8 +266,16 @@ pub fn liquidation_size(
         Rounding::Up,
     )?
     .min(p.liability_amount);
-    // Seize for what is actually repaid, rounded down: the liquidator is
-    // never paid for a fraction it did not repay.
+    Ok(Some(LiquidationSize {
+        repay,
+        seize: seize_for(p, repay)?,
+    }))
+}
+
+/// Collateral tokens owed for repaying `repay` liability tokens: the repaid
+/// value plus the fee, rounded down (the liquidator is never paid for a
+/// fraction it did not repay), at most the collateral held.
+pub fn seize_for(p: &LiquidationPair, repay: u64) -> MathResult<u64> {
     let repaid_value = token_value(
         repay,
         p.liability_decimals,
@@ -275,14 +283,13 @@ pub fn liquidation_size(
         Rounding::Down,
     )?;
     let seize_value = mul_div(repaid_value, WAD + p.fee, WAD, Rounding::Down)?;
-    let seize = tokens_for_value(
+    Ok(tokens_for_value(
         seize_value,
         p.collateral_decimals,
         p.collateral_price,
         Rounding::Down,
     )?
-    .min(p.collateral_amount);
-    Ok(Some(LiquidationSize { repay, seize }))
+    .min(p.collateral_amount))
 }
 
 /// Split a fee (in collateral tokens) between the liquidator and the

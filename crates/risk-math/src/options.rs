@@ -387,10 +387,14 @@ mod tests {
             prop_assert!(c >= forward_gap.max(0) - 10 && c <= i.spot as i128);
             prop_assert!(p >= (-forward_gap).max(0) - 10 && p <= k_disc);
             let up = BsInputs { spot: i.spot + WAD / 100, ..i };
-            prop_assert!(price(OptionKind::Call, &up).unwrap() >= c);
-            prop_assert!(price(OptionKind::Put, &up).unwrap() <= p);
+            // Monotone up to rounding: far out of the money the price is
+            // ~1e-19 and each fixed-point step rounds by 1e-18 (10 ulps, as
+            // for parity above; proptest found a 1-ulp dip at S/K = 0.56).
+            const ULPS: i128 = 10;
+            prop_assert!(price(OptionKind::Call, &up).unwrap() >= c - ULPS);
+            prop_assert!(price(OptionKind::Put, &up).unwrap() <= p + ULPS);
             let wilder = BsInputs { vol: i.vol + WAD / 100, ..i };
-            prop_assert!(price(OptionKind::Call, &wilder).unwrap() >= c);
+            prop_assert!(price(OptionKind::Call, &wilder).unwrap() >= c - ULPS);
         }
 
         /// The solver recovers the volatility that produced a price.

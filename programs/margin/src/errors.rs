@@ -40,6 +40,20 @@ pub enum MarginError {
     NothingToLiquidate,
     #[msg("Liquidating would not improve this account's health (fee exceeds what the repayment frees)")]
     LiquidationWouldNotImprove,
+    #[msg("This liquidation is large: it needs a proposal approved by M of the N liquidation validators")]
+    LargeLiquidationNeedsApproval,
+    #[msg("This liquidation is small enough to run at once; no proposal needed")]
+    LiquidationNotLarge,
+    #[msg("Signer is not a registered liquidation validator")]
+    NotAValidator,
+    #[msg("This validator already approved the proposal")]
+    DuplicateApproval,
+    #[msg("The proposal has expired")]
+    ProposalExpired,
+    #[msg("The proposal has fewer approvals than the threshold")]
+    NotEnoughApprovals,
+    #[msg("The proposal is for another account or bank pair")]
+    ProposalMismatch,
     #[msg("Arithmetic overflow")]
     MathOverflow,
 }

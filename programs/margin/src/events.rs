@@ -59,3 +59,21 @@ pub struct Liquidated {
     /// Effective maintenance ratio of the liability bank used.
     pub maint_ratio: u64,
 }
+
+#[event]
+pub struct LiquidationProposed {
+    pub proposal: Pubkey,
+    pub account: Pubkey,
+    pub max_repay: u64,
+    pub repay_value: u128,
+    pub maint_margin: i128,
+    pub expiry_slot: u64,
+}
+
+#[event]
+pub struct LiquidationApproved {
+    pub proposal: Pubkey,
+    pub validator: Pubkey,
+    pub approvals: u8,
+    pub threshold: u8,
+}

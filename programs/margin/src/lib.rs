@@ -1,9 +1,9 @@
 //! Rampart margin: cross-margined SPL-token deposits and borrows priced by
 //! pricing feeds: banks, accounts, the four balance actions with initial
 //! health, an adaptive maintenance ratio per bank, and permissionless
-//! partial liquidation paying an insurance fund. M-of-N confirmation of
-//! large liquidations, bad-debt socialisation, timelocked governance and
-//! shutdown build on it (issue 3).
+//! partial liquidation paying an insurance fund, with M-of-N validator
+//! confirmation of large liquidations. Bad-debt socialisation, timelocked
+//! governance and shutdown build on it (issue 3).
 #![deny(clippy::float_arithmetic)]
 #![allow(unexpected_cfgs)]
 
@@ -13,10 +13,11 @@ pub mod errors;
 pub mod events;
 pub mod health;
 pub mod instructions;
+pub mod liquidation;
 pub mod state;
 
 use instructions::*;
-use state::{BankParams, LiquidationParams};
+use state::{BankParams, LiquidationParams, ValidatorSet};
 
 declare_id!("F4dLgdm99LrkmonS9UcRT4wowzEvbQhDDoEG3YNesxCs");
 
@@ -64,5 +65,19 @@ pub mod margin {
 
     pub fn liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>) -> Result<()> {
         handle_liquidate(ctx)
+    }
+
+    pub fn set_validators(ctx: Context<SetValidators>, validators: ValidatorSet) -> Result<()> {
+        handle_set_validators(ctx, validators)
+    }
+
+    pub fn propose_liquidation<'info>(
+        ctx: Context<'_, '_, 'info, 'info, ProposeLiquidation<'info>>,
+    ) -> Result<()> {
+        handle_propose_liquidation(ctx)
+    }
+
+    pub fn approve_liquidation(ctx: Context<ApproveLiquidation>) -> Result<()> {
+        handle_approve_liquidation(ctx)
     }
 }

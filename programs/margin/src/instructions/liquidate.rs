@@ -1,19 +1,19 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
-use risk_math::margin::{
-    liquidation_fee, liquidation_size, split_fee, token_value, tokens_for_value, LiquidationPair,
-};
+use risk_math::margin::{seize_for, split_fee, tokens_for_value, LiquidationSize};
 use risk_math::Rounding;
 
 use crate::errors::MarginError;
 use crate::events::Liquidated;
 use crate::health::{account_health, Requirement};
-use crate::state::{Bank, MarginAccount, MarginConfig};
+use crate::liquidation::plan;
+use crate::state::{Bank, LiquidationProposal, MarginAccount, MarginConfig};
 
 #[derive(Accounts)]
 pub struct Liquidate<'info> {
     #[account(seeds = [MarginConfig::SEED], bump = config.bump)]
     pub config: Box<Account<'info, MarginConfig>>,
+    #[account(mut)]
     pub liquidator: Signer<'info>,
     #[account(mut)]
     pub account: Box<Account<'info, MarginAccount>>,
@@ -36,6 +36,9 @@ pub struct Liquidate<'info> {
     pub liquidator_liability_token: Box<Account<'info, TokenAccount>>,
     #[account(mut, constraint = liquidator_collateral_token.mint == collateral_bank.mint @ MarginError::WrongMint)]
     pub liquidator_collateral_token: Box<Account<'info, TokenAccount>>,
+    /// Required for large liquidations: approved by M of N validators.
+    #[account(mut)]
+    pub proposal: Option<Box<Account<'info, LiquidationProposal>>>,
     pub token_program: Program<'info, Token>,
     // remaining_accounts: [bank, feed] for every active position of `account`.
 }
@@ -45,77 +48,74 @@ pub struct Liquidate<'info> {
 /// maintenance margin up to the configured buffer (all of it for small
 /// accounts) and receives collateral worth the repayment plus a fee that
 /// rises with the slots the account has been liquidatable; the insurance
-/// fund takes its share of the fee. Refused on halted feeds (the reader
-/// fails), and unless health improves.
-pub fn handle_liquidate<'info>(
-    mut ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>,
-) -> Result<()> {
+/// fund takes its share of the fee. A large liquidation needs a proposal
+/// approved by M of N validators, is capped at the approved amount, must
+/// still be justified by current prices, and closes the proposal (its rent
+/// goes to the executor). Refused on halted feeds and unless health improves.
+pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>) -> Result<()> {
     let clock = Clock::get()?;
     let remaining = ctx.remaining_accounts;
-    let a = &mut ctx.accounts;
-    let before = account_health(&a.account, remaining, &clock, Requirement::Maintenance)?;
-    require!(!before.health.is_healthy(), MarginError::AccountHealthy);
-
+    let a = ctx.accounts;
     let (liability_key, collateral_key) = (a.liability_bank.key(), a.collateral_bank.key());
-    let debt = a
-        .account
-        .existing_mut(&liability_key)
-        .map_or(0, |p| p.borrows);
-    let collateral = a
-        .account
-        .existing_mut(&collateral_key)
-        .map_or(0, |p| p.deposits);
-    require!(debt > 0 && collateral > 0, MarginError::NothingToLiquidate);
-    let lp = *before
-        .priced(&liability_key)
-        .ok_or(MarginError::HealthAccountsMismatch)?;
-    let cp = *before
-        .priced(&collateral_key)
-        .ok_or(MarginError::HealthAccountsMismatch)?;
-
-    if a.account.liquidatable_since_slot == 0 {
-        a.account.liquidatable_since_slot = clock.slot;
+    let p = plan(
+        &a.config,
+        &mut a.account,
+        &a.liability_bank,
+        liability_key,
+        &a.collateral_bank,
+        collateral_key,
+        remaining,
+        &clock,
+    )?;
+    let mut size = p.size;
+    if p.is_large(&a.config) {
+        let proposal = a
+            .proposal
+            .as_ref()
+            .ok_or(MarginError::LargeLiquidationNeedsApproval)?;
+        require!(
+            proposal.account == a.account.key()
+                && proposal.liability_bank == liability_key
+                && proposal.collateral_bank == collateral_key,
+            MarginError::ProposalMismatch
+        );
+        require!(
+            clock.slot <= proposal.expiry_slot,
+            MarginError::ProposalExpired
+        );
+        require!(
+            proposal.approval_count() >= a.config.validators.threshold as u32,
+            MarginError::NotEnoughApprovals
+        );
+        if size.repay > proposal.max_repay {
+            let repay = proposal.max_repay;
+            size = LiquidationSize {
+                repay,
+                seize: seize_for(&p.pair, repay).map_err(MarginError::from)?,
+            };
+        }
     }
-    let slots_liquidatable = clock.slot.saturating_sub(a.account.liquidatable_since_slot);
-    let params = a.config.liquidation;
-    let fee = liquidation_fee(
-        params.fee_base as u128,
-        params.fee_per_slot as u128,
-        params.fee_cap as u128,
-        slots_liquidatable,
-    );
-    let pair = LiquidationPair {
-        margin: before.health.margin(),
-        liability_amount: debt,
-        liability_decimals: lp.decimals,
-        liability_price: lp.spot,
-        liability_ratio: a.liability_bank.maint_liability_ratio(),
-        collateral_amount: collateral,
-        collateral_decimals: cp.decimals,
-        collateral_price: cp.spot,
-        collateral_haircut: a.collateral_bank.maint_asset_haircut(),
-        fee,
-    };
-    let size = liquidation_size(&pair, params.buffer, params.min_remaining_value)
-        .map_err(MarginError::from)?
-        .ok_or(MarginError::LiquidationWouldNotImprove)?;
 
     // The fee is what is seized beyond the repaid value, in collateral tokens.
+    let (lp, cp) = (p.pair.liability_price, p.pair.collateral_price);
     let repaid_value =
-        token_value(size.repay, lp.decimals, lp.spot, Rounding::Down).map_err(MarginError::from)?;
-    let at_par = tokens_for_value(repaid_value, cp.decimals, cp.spot, Rounding::Up)
+        risk_math::margin::token_value(size.repay, p.pair.liability_decimals, lp, Rounding::Down)
+            .map_err(MarginError::from)?;
+    let at_par = tokens_for_value(repaid_value, p.pair.collateral_decimals, cp, Rounding::Up)
         .map_err(MarginError::from)?
         .min(size.seize);
-    let fee_tokens = size.seize - at_par;
-    let (_, to_insurance) =
-        split_fee(fee_tokens, params.insurance_share as u128).map_err(MarginError::from)?;
+    let (_, to_insurance) = split_fee(
+        size.seize - at_par,
+        a.config.liquidation.insurance_share as u128,
+    )
+    .map_err(MarginError::from)?;
     let to_liquidator = size.seize - to_insurance;
 
-    if let Some(p) = a.account.existing_mut(&liability_key) {
-        p.borrows -= size.repay;
+    if let Some(pos) = a.account.existing_mut(&liability_key) {
+        pos.borrows -= size.repay;
     }
-    if let Some(p) = a.account.existing_mut(&collateral_key) {
-        p.deposits -= size.seize;
+    if let Some(pos) = a.account.existing_mut(&collateral_key) {
+        pos.deposits -= size.seize;
     }
     a.liability_bank.total_borrows = a.liability_bank.total_borrows.saturating_sub(size.repay);
     a.collateral_bank.total_deposits = a.collateral_bank.total_deposits.saturating_sub(size.seize);
@@ -152,11 +152,14 @@ pub fn handle_liquidate<'info>(
 
     let after = account_health(&a.account, remaining, &clock, Requirement::Maintenance)?.health;
     require!(
-        after.margin() > before.health.margin(),
+        after.margin() > p.before.health.margin(),
         MarginError::LiquidationWouldNotImprove
     );
     if after.is_healthy() {
         a.account.liquidatable_since_slot = 0;
+    }
+    if let Some(proposal) = a.proposal.as_ref() {
+        proposal.close(a.liquidator.to_account_info())?;
     }
     emit!(Liquidated {
         account: a.account.key(),
@@ -167,9 +170,9 @@ pub fn handle_liquidate<'info>(
         seized: size.seize,
         to_liquidator,
         to_insurance,
-        fee: u64::try_from(fee).map_err(|_| MarginError::MathOverflow)?,
-        slots_liquidatable,
-        maint_margin_before: before.health.margin(),
+        fee: u64::try_from(p.pair.fee).map_err(|_| MarginError::MathOverflow)?,
+        slots_liquidatable: p.slots_liquidatable,
+        maint_margin_before: p.before.health.margin(),
         maint_margin_after: after.margin(),
         maint_ratio: a.liability_bank.effective_maint_ratio,
     });

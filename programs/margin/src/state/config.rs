@@ -46,6 +46,54 @@ impl LiquidationParams {
     }
 }
 
+pub const MAX_VALIDATORS: usize = 8;
+
+/// Who must confirm a large liquidation, and what "large" is.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct ValidatorSet {
+    pub keys: [Pubkey; MAX_VALIDATORS],
+    pub count: u8,
+    /// Approvals required (M of `count`).
+    pub threshold: u8,
+    /// Liquidations repaying at least this value (quote, WAD) need M approvals.
+    pub large_value: u128,
+    /// A proposal expires this many slots after it is made.
+    pub proposal_ttl_slots: u64,
+}
+
+impl ValidatorSet {
+    /// At least 2 of at most 8 distinct keys, a majority threshold, and a
+    /// lifetime between 10 slots and a day.
+    pub fn validate(&self) -> Result<()> {
+        let n = self.count as usize;
+        require!(
+            (2..=MAX_VALIDATORS).contains(&n),
+            crate::errors::MarginError::ParamOutOfBounds
+        );
+        require!(
+            self.threshold as usize * 2 > n && self.threshold as usize <= n,
+            crate::errors::MarginError::ParamOutOfBounds
+        );
+        let keys = &self.keys[..n];
+        let distinct = keys
+            .iter()
+            .enumerate()
+            .all(|(i, k)| *k != Pubkey::default() && !keys[..i].contains(k));
+        require!(distinct, crate::errors::MarginError::ParamOutOfBounds);
+        require!(
+            (10..=216_000).contains(&self.proposal_ttl_slots),
+            crate::errors::MarginError::ParamOutOfBounds
+        );
+        Ok(())
+    }
+
+    pub fn index_of(&self, key: &Pubkey) -> Option<usize> {
+        self.keys[..self.count as usize]
+            .iter()
+            .position(|k| k == key)
+    }
+}
+
 #[account]
 #[derive(Debug)]
 pub struct MarginConfig {
@@ -53,6 +101,9 @@ pub struct MarginConfig {
     pub protocol: Pubkey,
     pub status: MarginStatus,
     pub liquidation: LiquidationParams,
+    /// Empty (count 0) until governance registers validators: then every
+    /// liquidation is treated as small.
+    pub validators: ValidatorSet,
     pub bump: u8,
     /// Room for guardians, timelock queue and risk-agent settings.
     pub reserved: [u8; 512],
@@ -60,5 +111,6 @@ pub struct MarginConfig {
 
 impl MarginConfig {
     pub const SEED: &'static [u8] = b"margin";
-    pub const SPACE: usize = 8 + 32 + 1 + 4 * 8 + 2 * 16 + 1 + 512;
+    pub const SPACE: usize =
+        8 + 32 + 1 + 4 * 8 + 2 * 16 + (32 * MAX_VALIDATORS + 2 + 16 + 8) + 1 + 512;
 }

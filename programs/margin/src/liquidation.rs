@@ -1,0 +1,95 @@
+//! Sizing a liquidation from the account's current maintenance health:
+//! shared by `propose_liquidation` (large ones) and `liquidate`.
+
+use anchor_lang::prelude::*;
+use risk_math::margin::{
+    liquidation_fee, liquidation_size, token_value, LiquidationPair, LiquidationSize,
+};
+use risk_math::Rounding;
+
+use crate::errors::MarginError;
+use crate::health::{account_health, AccountHealth, Requirement};
+use crate::state::{Bank, MarginAccount, MarginConfig};
+
+pub struct Plan {
+    pub before: AccountHealth,
+    pub pair: LiquidationPair,
+    pub size: LiquidationSize,
+    /// Value of `size.repay` at the liability's spot price, WAD.
+    pub repay_value: u128,
+    pub slots_liquidatable: u64,
+}
+
+impl Plan {
+    /// Large liquidations need M-of-N approval (none when no validators are registered).
+    pub fn is_large(&self, config: &MarginConfig) -> bool {
+        config.validators.count > 0 && self.repay_value >= config.validators.large_value
+    }
+}
+
+/// Check the account is below maintenance and size the liquidation of
+/// `liability` debt against `collateral`. Marks when the account was first
+/// found liquidatable (the fee ramps from there).
+#[allow(clippy::too_many_arguments)]
+pub fn plan<'info>(
+    config: &MarginConfig,
+    account: &mut MarginAccount,
+    liability: &Bank,
+    liability_key: Pubkey,
+    collateral: &Bank,
+    collateral_key: Pubkey,
+    remaining: &'info [AccountInfo<'info>],
+    clock: &Clock,
+) -> Result<Plan> {
+    let before = account_health(account, remaining, clock, Requirement::Maintenance)?;
+    require!(!before.health.is_healthy(), MarginError::AccountHealthy);
+    let debt = account
+        .existing_mut(&liability_key)
+        .map_or(0, |p| p.borrows);
+    let held = account
+        .existing_mut(&collateral_key)
+        .map_or(0, |p| p.deposits);
+    require!(debt > 0 && held > 0, MarginError::NothingToLiquidate);
+    let lp = *before
+        .priced(&liability_key)
+        .ok_or(MarginError::HealthAccountsMismatch)?;
+    let cp = *before
+        .priced(&collateral_key)
+        .ok_or(MarginError::HealthAccountsMismatch)?;
+
+    if account.liquidatable_since_slot == 0 {
+        account.liquidatable_since_slot = clock.slot;
+    }
+    let slots_liquidatable = clock.slot.saturating_sub(account.liquidatable_since_slot);
+    let params = config.liquidation;
+    let fee = liquidation_fee(
+        params.fee_base as u128,
+        params.fee_per_slot as u128,
+        params.fee_cap as u128,
+        slots_liquidatable,
+    );
+    let pair = LiquidationPair {
+        margin: before.health.margin(),
+        liability_amount: debt,
+        liability_decimals: lp.decimals,
+        liability_price: lp.spot,
+        liability_ratio: liability.maint_liability_ratio(),
+        collateral_amount: held,
+        collateral_decimals: cp.decimals,
+        collateral_price: cp.spot,
+        collateral_haircut: collateral.maint_asset_haircut(),
+        fee,
+    };
+    let size = liquidation_size(&pair, params.buffer, params.min_remaining_value)
+        .map_err(MarginError::from)?
+        .ok_or(MarginError::LiquidationWouldNotImprove)?;
+    let repay_value =
+        token_value(size.repay, lp.decimals, lp.spot, Rounding::Down).map_err(MarginError::from)?;
+    Ok(Plan {
+        before,
+        pair,
+        size,
+        repay_value,
+        slots_liquidatable,
+    })
+}

@@ -1,0 +1,240 @@
+//! Large liquidations need M of N registered validators: proposal with the
+//! evidence, distinct approvals, expiry, and a price that must still justify
+//! it at execution. Small ones run at once.
+
+use margin::errors::{code as margin_code, MarginError};
+use margin::events::{Liquidated, LiquidationApproved, LiquidationProposed};
+use margin::state::{ValidatorSet, MAX_VALIDATORS};
+use rampart::margin_ix;
+use rampart_tests::margin_world::*;
+use rampart_tests::*;
+
+#[track_caller]
+fn assert_margin_error(result: TxResult, expected: MarginError) {
+    let f = result.expect_err("expected a failure");
+    assert_eq!(
+        f.custom_code(),
+        Some(margin_code(expected)),
+        "expected {expected:?}, got {} ({:#?})",
+        f.error,
+        f.logs
+    );
+}
+
+const W: u128 = 1_000_000_000_000_000_000;
+
+fn validator_set(keys: &[&Keypair], threshold: u8, large_usd: u128) -> ValidatorSet {
+    let mut set = ValidatorSet {
+        count: keys.len() as u8,
+        threshold,
+        large_value: large_usd * W,
+        proposal_ttl_slots: 100,
+        ..Default::default()
+    };
+    for (slot, k) in set.keys.iter_mut().zip(keys) {
+        *slot = k.pubkey();
+    }
+    set
+}
+
+struct Scene {
+    w: MarginWorld,
+    borrower: User,
+    liquidator: User,
+    validators: Vec<Keypair>,
+}
+
+/// 2-of-3 validators, "large" from $1,000; the borrower's account is under
+/// water after BTC falls to 24,000 and needs ~3,485 USDC repaid.
+async fn scene(large_usd: u128) -> Scene {
+    let mut w = MarginWorld::new().await;
+    let validators: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+    let set = validator_set(&validators.iter().collect::<Vec<_>>(), 2, large_usd);
+    let g = w.ops.governance.insecure_clone();
+    w.chain
+        .send(&[margin_ix::set_validators(g.pubkey(), set)], &[&g])
+        .await
+        .unwrap();
+    let lender = w.user(0, 1_000_000 * USDC).await;
+    let ix = w
+        .flow(&lender, w.usdc_mint, false, true)
+        .deposit(500_000 * USDC);
+    w.send_as(&lender, ix).await.unwrap();
+    let borrower = w.user(BTC, 0).await;
+    let ix = w.flow(&borrower, w.btc_mint, true, false).deposit(BTC);
+    w.send_as(&borrower, ix).await.unwrap();
+    let ix = w
+        .flow(&borrower, w.usdc_mint, true, true)
+        .borrow(21_000 * USDC);
+    w.send_as(&borrower, ix).await.unwrap();
+    let liquidator = w.liquidator(100_000 * USDC).await;
+    w.tick(24_000.0).await;
+    Scene {
+        w,
+        borrower,
+        liquidator,
+        validators,
+    }
+}
+
+impl Scene {
+    fn accounts(&self, with_proposal: bool) -> margin_ix::LiquidationAccounts {
+        let mut l = self.w.liquidation(&self.liquidator, &self.borrower);
+        if with_proposal {
+            l.proposal = Some(l.proposal_address());
+        }
+        l
+    }
+
+    async fn propose(&mut self) -> TxResult {
+        let ix = margin_ix::propose_liquidation(&self.accounts(false));
+        let k = self.liquidator.key.insecure_clone();
+        self.w.chain.send(&[ix], &[&k]).await
+    }
+
+    async fn approve(&mut self, validator: usize) -> TxResult {
+        let v = self.validators[validator].insecure_clone();
+        self.approve_as(&v).await
+    }
+
+    async fn approve_as(&mut self, signer: &Keypair) -> TxResult {
+        let ix =
+            margin_ix::approve_liquidation(signer.pubkey(), self.accounts(true).proposal_address());
+        self.w.chain.send(&[ix], &[signer]).await
+    }
+
+    async fn execute(&mut self, with_proposal: bool) -> TxResult {
+        let ix = margin_ix::liquidate(&self.accounts(with_proposal));
+        let k = self.liquidator.key.insecure_clone();
+        self.w.chain.send(&[ix], &[&k]).await
+    }
+
+    async fn state(&mut self) -> (u64, String) {
+        let positions = format!("{:?}", self.w.account(&self.borrower).await.positions);
+        (self.w.tokens(self.liquidator.usdc).await, positions)
+    }
+}
+
+#[tokio::test]
+async fn large_liquidation_waits_for_m_of_n_and_is_not_reusable() {
+    let mut s = scene(1_000).await;
+    let before = s.state().await;
+    assert_margin_error(
+        s.execute(false).await,
+        MarginError::LargeLiquidationNeedsApproval,
+    );
+
+    let ok = s.propose().await.unwrap();
+    let proposed = &events::decode::<LiquidationProposed>(&ok.logs)[0];
+    assert!(
+        proposed.maint_margin < 0 && proposed.repay_value > 1_000 * W,
+        "evidence recorded"
+    );
+    s.approve(0).await.unwrap();
+    assert_margin_error(s.execute(true).await, MarginError::NotEnoughApprovals);
+    assert_margin_error(s.approve(0).await, MarginError::DuplicateApproval);
+    let outsider = s.w.chain.funded_keypair(1_000_000_000).await;
+    assert_margin_error(s.approve_as(&outsider).await, MarginError::NotAValidator);
+    assert_eq!(s.state().await, before, "nothing moved before quorum");
+
+    let ok = s.approve(2).await.unwrap();
+    assert_eq!(
+        events::decode::<LiquidationApproved>(&ok.logs)[0].approvals,
+        2
+    );
+    let ok = s.execute(true).await.unwrap();
+    let ev = &events::decode::<Liquidated>(&ok.logs)[0];
+    assert_eq!(ev.repaid, proposed.max_repay);
+    // The proposal is closed: it cannot be approved or executed again.
+    let proposal = s.accounts(true).proposal_address();
+    assert!(s.w.chain.account(proposal).await.is_none());
+    s.w.tick(20_000.0).await;
+    let f = s
+        .execute(true)
+        .await
+        .expect_err("a closed proposal cannot be reused");
+    assert_eq!(
+        f.custom_code(),
+        Some(anchor_lang::error::ErrorCode::AccountNotInitialized as u32),
+        "{:#?}",
+        f.logs
+    );
+}
+
+#[tokio::test]
+async fn expired_proposals_are_refused() {
+    let mut s = scene(1_000).await;
+    s.propose().await.unwrap();
+    s.approve(0).await.unwrap();
+    s.approve(1).await.unwrap();
+    // 100-slot lifetime; 60 s is 150 slots.
+    s.w.chain.advance(30);
+    s.w.tick(24_000.0).await;
+    s.w.chain.advance(30);
+    s.w.tick(24_000.0).await;
+    let before = s.state().await;
+    assert_margin_error(s.execute(true).await, MarginError::ProposalExpired);
+    assert_margin_error(s.approve(2).await, MarginError::ProposalExpired);
+    assert_eq!(s.state().await, before);
+}
+
+#[tokio::test]
+async fn price_must_still_justify_it_at_execution() {
+    let mut s = scene(1_000).await;
+    s.propose().await.unwrap();
+    s.approve(0).await.unwrap();
+    s.approve(1).await.unwrap();
+    s.w.tick(30_000.0).await; // BTC recovers before execution
+    let before = s.state().await;
+    assert_margin_error(s.execute(true).await, MarginError::AccountHealthy);
+    assert_eq!(s.state().await, before);
+}
+
+#[tokio::test]
+async fn small_liquidations_run_at_once() {
+    let mut s = scene(100_000).await;
+    assert_margin_error(s.propose().await, MarginError::LiquidationNotLarge);
+    s.execute(false).await.unwrap();
+}
+
+#[tokio::test]
+async fn validator_set_is_governed_and_bounded() {
+    let mut w = MarginWorld::new().await;
+    let keys: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+    let refs: Vec<&Keypair> = keys.iter().collect();
+    let intruder = w.chain.funded_keypair(1_000_000_000).await;
+    let ix = margin_ix::set_validators(intruder.pubkey(), validator_set(&refs, 2, 1_000));
+    assert_margin_error(
+        w.chain.send(&[ix], &[&intruder]).await,
+        MarginError::Unauthorized,
+    );
+    let g = w.ops.governance.insecure_clone();
+    let bad = [
+        validator_set(&refs, 1, 1_000),      // 1 of 3 is not a majority
+        validator_set(&refs[..1], 1, 1_000), // a single validator
+        validator_set(&[refs[0], refs[0]], 2, 1_000), // the same key twice
+        ValidatorSet {
+            proposal_ttl_slots: 5,
+            ..validator_set(&refs, 2, 1_000)
+        },
+    ];
+    for set in bad {
+        assert_margin_error(
+            w.chain
+                .send(&[margin_ix::set_validators(g.pubkey(), set)], &[&g])
+                .await,
+            MarginError::ParamOutOfBounds,
+        );
+    }
+    assert_eq!(MAX_VALIDATORS, 8);
+    w.chain
+        .send(
+            &[margin_ix::set_validators(
+                g.pubkey(),
+                validator_set(&refs, 2, 1_000),
+            )],
+            &[&g],
+        )
+        .await
+        .unwrap();
+}
