@@ -55,3 +55,47 @@ pub async fn refresh_throughput(n: usize) -> anyhow::Result<RefreshBench> {
         secs: timed,
     })
 }
+
+#[derive(Debug, Clone, Copy)]
+pub struct LiquidationBench {
+    pub liquidations: usize,
+    pub secs: f64,
+}
+
+impl LiquidationBench {
+    pub fn per_sec(&self) -> f64 {
+        self.liquidations as f64 / self.secs
+    }
+}
+
+/// Time one partial liquidation of each of `accounts` borrowers (0.1 BTC
+/// posted, 2,100 USDC borrowed) after BTC falls from 30,000 to 24,000.
+/// Only the liquidation transactions are timed.
+pub async fn liquidation_throughput(accounts: usize) -> anyhow::Result<LiquidationBench> {
+    use crate::market::{MarginMarket, BTC, USDC};
+    let mut m = MarginMarket::new().await?;
+    let lender = m.user(0, accounts as u64 * 2_500 * USDC).await?;
+    let ix = m
+        .flow(&lender, m.usdc_mint, false, true)
+        .deposit(accounts as u64 * 2_500 * USDC);
+    m.send_as(&lender, ix).await?;
+    let mut borrowers = Vec::with_capacity(accounts);
+    for _ in 0..accounts {
+        let b = m.user(BTC / 10, 0).await?;
+        let deposit = m.flow(&b, m.btc_mint, true, false).deposit(BTC / 10);
+        m.send_as(&b, deposit).await?;
+        let borrow = m.flow(&b, m.usdc_mint, true, true).borrow(2_100 * USDC);
+        m.send_as(&b, borrow).await?;
+        borrowers.push(b);
+    }
+    let liquidator = m.liquidator(accounts as u64 * 1_000 * USDC).await?;
+    m.tick(24_000.0).await?;
+    let start = Instant::now();
+    for b in &borrowers {
+        m.liquidate(&liquidator, b).await?;
+    }
+    Ok(LiquidationBench {
+        liquidations: accounts,
+        secs: start.elapsed().as_secs_f64(),
+    })
+}

@@ -9,6 +9,7 @@ pub mod fixtures;
 pub mod fmt;
 pub mod idl;
 pub mod margin_ix;
+pub mod market;
 mod native_stubs;
 pub mod pda;
 pub mod pricing_ix;

@@ -44,6 +44,11 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5_000)]
         refreshes: usize,
     },
+    /// Partial liquidations per second after a 20% crash.
+    Liquidations {
+        #[arg(long, default_value_t = 1_000)]
+        accounts: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -97,6 +102,18 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("idl/ is current");
         }
         Command::Bench {
+            what: BenchCommand::Liquidations { accounts },
+        } => {
+            let b = rampart::bench::liquidation_throughput(accounts).await?;
+            println!(
+                "liquidation throughput: {:.0} liquidations/s ({} partial liquidations with health checks in {:.2} s, embedded bank{})",
+                b.per_sec(),
+                b.liquidations,
+                b.secs,
+                build_kind()
+            );
+        }
+        Command::Bench {
             what: BenchCommand::Refresh { refreshes },
         } => {
             let b = rampart::bench::refresh_throughput(refreshes).await?;
@@ -105,9 +122,17 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 b.per_sec(),
                 b.refreshes,
                 b.secs,
-                if cfg!(debug_assertions) { ", DEBUG build: use --release for figures" } else { ", release build" }
+                build_kind()
             );
         }
     }
     Ok(())
+}
+
+fn build_kind() -> &'static str {
+    if cfg!(debug_assertions) {
+        ", DEBUG build: use --release for figures"
+    } else {
+        ", release build"
+    }
 }

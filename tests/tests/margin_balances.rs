@@ -9,7 +9,7 @@ use rampart_tests::margin_world::*;
 use rampart_tests::*;
 
 /// Everything that must not move when an action is rejected.
-async fn snapshot(w: &mut MarginWorld, u: &User) -> (u64, u64, u64, u64, String) {
+async fn snapshot(w: &mut MarginMarket, u: &User) -> (u64, u64, u64, u64, String) {
     let acc = w.account(u).await;
     let (btc_mint, usdc_mint) = (w.btc_mint, w.usdc_mint);
     (
@@ -34,13 +34,13 @@ fn assert_margin_error(result: TxResult, expected: MarginError) {
 }
 
 /// A lender supplies USDC liquidity; a borrower posts 1 BTC.
-async fn lender_and_borrower(w: &mut MarginWorld) -> (User, User) {
-    let lender = w.user(0, 1_000_000 * USDC).await;
+async fn lender_and_borrower(w: &mut MarginMarket) -> (User, User) {
+    let lender = w.user(0, 1_000_000 * USDC).await.unwrap();
     let ix = w
         .flow(&lender, w.usdc_mint, false, true)
         .deposit(500_000 * USDC);
     w.send_as(&lender, ix).await.unwrap();
-    let borrower = w.user(BTC, 0).await;
+    let borrower = w.user(BTC, 0).await.unwrap();
     let ix = w.flow(&borrower, w.btc_mint, true, false).deposit(BTC);
     w.send_as(&borrower, ix).await.unwrap();
     (lender, borrower)
@@ -48,8 +48,8 @@ async fn lender_and_borrower(w: &mut MarginWorld) -> (User, User) {
 
 #[tokio::test]
 async fn deposit_withdraw_round_trip_reconciles_to_the_unit() {
-    let mut w = MarginWorld::new().await;
-    let u = w.user(3 * BTC + 7, 0).await;
+    let mut w = MarginMarket::new().await.unwrap();
+    let u = w.user(3 * BTC + 7, 0).await.unwrap();
     let flow = w.flow(&u, w.btc_mint, true, false);
     w.send_as(&u, flow.deposit(2 * BTC + 5)).await.unwrap();
     w.send_as(&u, flow.withdraw(BTC + 3)).await.unwrap();
@@ -74,7 +74,7 @@ async fn deposit_withdraw_round_trip_reconciles_to_the_unit() {
 
 #[tokio::test]
 async fn borrow_and_repay_within_initial_health() {
-    let mut w = MarginWorld::new().await;
+    let mut w = MarginMarket::new().await.unwrap();
     let (_lender, b) = lender_and_borrower(&mut w).await;
     // 1 BTC at 30,000 counts ~23,976 (80% of a conservatively low price);
     // 21,000 USDC of debt needs ~23,123 (110% of a conservatively high price).
@@ -110,7 +110,7 @@ async fn borrow_and_repay_within_initial_health() {
 
 #[tokio::test]
 async fn a_stale_or_halted_oracle_blocks_risk_but_never_locks_funds() {
-    let mut w = MarginWorld::new().await;
+    let mut w = MarginMarket::new().await.unwrap();
     let (lender, b) = lender_and_borrower(&mut w).await;
     let borrow = w.flow(&b, w.usdc_mint, true, true);
     w.send_as(&b, borrow.borrow(1_000 * USDC)).await.unwrap();
@@ -122,7 +122,7 @@ async fn a_stale_or_halted_oracle_blocks_risk_but_never_locks_funds() {
         PricingError::FeedStale,
     );
     // Governance halts BTC: still refused, now as halted.
-    w.tick(30_000.0).await;
+    w.tick(30_000.0).await.unwrap();
     let (gov, btc_feed) = (w.ops.governance.pubkey(), w.btc_feed);
     let g = w.ops.governance.insecure_clone();
     w.chain
@@ -148,9 +148,9 @@ async fn a_stale_or_halted_oracle_blocks_risk_but_never_locks_funds() {
 
 #[tokio::test]
 async fn hostile_inputs_get_exact_errors_and_move_nothing() {
-    let mut w = MarginWorld::new().await;
+    let mut w = MarginMarket::new().await.unwrap();
     let (_lender, b) = lender_and_borrower(&mut w).await;
-    let intruder = w.user(BTC, 0).await;
+    let intruder = w.user(BTC, 0).await.unwrap();
     let before = snapshot(&mut w, &b).await;
 
     // Someone else signs for the borrower's account.
@@ -198,8 +198,8 @@ async fn hostile_inputs_get_exact_errors_and_move_nothing() {
 
 #[tokio::test]
 async fn caps_and_bank_governance_are_enforced() {
-    let mut w = MarginWorld::new().await;
-    let whale = w.user(1_001 * BTC, 0).await;
+    let mut w = MarginMarket::new().await.unwrap();
+    let whale = w.user(1_001 * BTC, 0).await.unwrap();
     let before = snapshot(&mut w, &whale).await;
     let flow = w.flow(&whale, w.btc_mint, true, false);
     assert_margin_error(

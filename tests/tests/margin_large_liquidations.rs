@@ -38,7 +38,7 @@ fn validator_set(keys: &[&Keypair], threshold: u8, large_usd: u128) -> Validator
 }
 
 struct Scene {
-    w: MarginWorld,
+    w: MarginMarket,
     borrower: User,
     liquidator: User,
     validators: Vec<Keypair>,
@@ -47,7 +47,7 @@ struct Scene {
 /// 2-of-3 validators, "large" from $1,000; the borrower's account is under
 /// water after BTC falls to 24,000 and needs ~3,485 USDC repaid.
 async fn scene(large_usd: u128) -> Scene {
-    let mut w = MarginWorld::new().await;
+    let mut w = MarginMarket::new().await.unwrap();
     let validators: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
     let set = validator_set(&validators.iter().collect::<Vec<_>>(), 2, large_usd);
     let g = w.ops.governance.insecure_clone();
@@ -55,20 +55,20 @@ async fn scene(large_usd: u128) -> Scene {
         .send(&[margin_ix::set_validators(g.pubkey(), set)], &[&g])
         .await
         .unwrap();
-    let lender = w.user(0, 1_000_000 * USDC).await;
+    let lender = w.user(0, 1_000_000 * USDC).await.unwrap();
     let ix = w
         .flow(&lender, w.usdc_mint, false, true)
         .deposit(500_000 * USDC);
     w.send_as(&lender, ix).await.unwrap();
-    let borrower = w.user(BTC, 0).await;
+    let borrower = w.user(BTC, 0).await.unwrap();
     let ix = w.flow(&borrower, w.btc_mint, true, false).deposit(BTC);
     w.send_as(&borrower, ix).await.unwrap();
     let ix = w
         .flow(&borrower, w.usdc_mint, true, true)
         .borrow(21_000 * USDC);
     w.send_as(&borrower, ix).await.unwrap();
-    let liquidator = w.liquidator(100_000 * USDC).await;
-    w.tick(24_000.0).await;
+    let liquidator = w.liquidator(100_000 * USDC).await.unwrap();
+    w.tick(24_000.0).await.unwrap();
     Scene {
         w,
         borrower,
@@ -148,7 +148,7 @@ async fn large_liquidation_waits_for_m_of_n_and_is_not_reusable() {
     // The proposal is closed: it cannot be approved or executed again.
     let proposal = s.accounts(true).proposal_address();
     assert!(s.w.chain.account(proposal).await.is_none());
-    s.w.tick(20_000.0).await;
+    s.w.tick(20_000.0).await.unwrap();
     let f = s
         .execute(true)
         .await
@@ -169,9 +169,9 @@ async fn expired_proposals_are_refused() {
     s.approve(1).await.unwrap();
     // 100-slot lifetime; 60 s is 150 slots.
     s.w.chain.advance(30);
-    s.w.tick(24_000.0).await;
+    s.w.tick(24_000.0).await.unwrap();
     s.w.chain.advance(30);
-    s.w.tick(24_000.0).await;
+    s.w.tick(24_000.0).await.unwrap();
     let before = s.state().await;
     assert_margin_error(s.execute(true).await, MarginError::ProposalExpired);
     assert_margin_error(s.approve(2).await, MarginError::ProposalExpired);
@@ -184,7 +184,7 @@ async fn price_must_still_justify_it_at_execution() {
     s.propose().await.unwrap();
     s.approve(0).await.unwrap();
     s.approve(1).await.unwrap();
-    s.w.tick(30_000.0).await; // BTC recovers before execution
+    s.w.tick(30_000.0).await.unwrap(); // BTC recovers before execution
     let before = s.state().await;
     assert_margin_error(s.execute(true).await, MarginError::AccountHealthy);
     assert_eq!(s.state().await, before);
@@ -199,7 +199,7 @@ async fn small_liquidations_run_at_once() {
 
 #[tokio::test]
 async fn validator_set_is_governed_and_bounded() {
-    let mut w = MarginWorld::new().await;
+    let mut w = MarginMarket::new().await.unwrap();
     let keys: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
     let refs: Vec<&Keypair> = keys.iter().collect();
     let intruder = w.chain.funded_keypair(1_000_000_000).await;

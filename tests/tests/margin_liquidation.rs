@@ -21,13 +21,13 @@ fn assert_margin_error(result: TxResult, expected: MarginError) {
 }
 
 /// Lender supplies USDC; the borrower posts 1 BTC and borrows 21,000 USDC at 30,000.
-async fn leveraged(w: &mut MarginWorld) -> User {
-    let lender = w.user(0, 1_000_000 * USDC).await;
+async fn leveraged(w: &mut MarginMarket) -> User {
+    let lender = w.user(0, 1_000_000 * USDC).await.unwrap();
     let ix = w
         .flow(&lender, w.usdc_mint, false, true)
         .deposit(500_000 * USDC);
     w.send_as(&lender, ix).await.unwrap();
-    let b = w.user(BTC, 0).await;
+    let b = w.user(BTC, 0).await.unwrap();
     let ix = w.flow(&b, w.btc_mint, true, false).deposit(BTC);
     w.send_as(&b, ix).await.unwrap();
     let ix = w.flow(&b, w.usdc_mint, true, true).borrow(21_000 * USDC);
@@ -37,14 +37,14 @@ async fn leveraged(w: &mut MarginWorld) -> User {
 
 #[tokio::test]
 async fn crash_liquidates_partially_and_pays_the_fund() {
-    let mut w = MarginWorld::new().await;
+    let mut w = MarginMarket::new().await.unwrap();
     let b = leveraged(&mut w).await;
-    let liq = w.liquidator(100_000 * USDC).await;
+    let liq = w.liquidator(100_000 * USDC).await.unwrap();
     // Healthy at 30,000: maintenance needs 22,050 against 27,000.
     assert_margin_error(w.liquidate(&liq, &b).await, MarginError::AccountHealthy);
 
     // BTC falls to 24,000: 21,600 of collateral against 22,050 required.
-    w.tick(24_000.0).await;
+    w.tick(24_000.0).await.unwrap();
     let (btc_mint, usdc_mint) = (w.btc_mint, w.usdc_mint);
     let usdc_vault_before = w.vault(usdc_mint).await;
     let ok = w.liquidate(&liq, &b).await.unwrap();
@@ -108,10 +108,10 @@ async fn crash_liquidates_partially_and_pays_the_fund() {
 
 #[tokio::test]
 async fn no_liquidation_on_a_halted_feed() {
-    let mut w = MarginWorld::new().await;
+    let mut w = MarginMarket::new().await.unwrap();
     let b = leveraged(&mut w).await;
-    let liq = w.liquidator(100_000 * USDC).await;
-    w.tick(24_000.0).await;
+    let liq = w.liquidator(100_000 * USDC).await.unwrap();
+    w.tick(24_000.0).await.unwrap();
     let (gov, feed) = (w.ops.governance.pubkey(), w.btc_feed);
     let g = w.ops.governance.insecure_clone();
     w.chain
@@ -145,14 +145,15 @@ struct Outcome {
 
 /// Calm, then a volatile slide with stretched slots; try to liquidate at every step.
 async fn crash(maint: margin::state::AdaptiveMaintenance) -> Outcome {
-    let mut w = MarginWorld::with_btc_maintenance(maint).await;
+    let mut w = MarginMarket::with_btc_maintenance(maint).await.unwrap();
     let b = leveraged(&mut w).await;
-    let liq = w.liquidator(1_000_000 * USDC).await;
+    let liq = w.liquidator(1_000_000 * USDC).await.unwrap();
     let mut max_ratio = 0;
     // A calm hour around 30,000.
     for i in 0..240 {
         w.tick(30_000.0 + if i % 2 == 0 { 15.0 } else { -15.0 })
-            .await;
+            .await
+            .unwrap();
     }
     let mut price = 30_000.0;
     for step in 0..400 {
@@ -160,7 +161,7 @@ async fn crash(maint: margin::state::AdaptiveMaintenance) -> Outcome {
         price *= if step % 2 == 0 { 0.985 } else { 1.01 };
         let (ts, slot) = (w.chain.clock().unix_timestamp, w.chain.clock().slot);
         w.chain.set_clock(ts, slot.saturating_sub(25)); // tick adds 37 slots for 15 s: 12 net
-        w.tick(price).await;
+        w.tick(price).await.unwrap();
         let ok = w.update_btc_risk().await.unwrap();
         let r = &events::decode::<MaintenanceRatioUpdated>(&ok.logs)[0];
         max_ratio = max_ratio.max(r.effective);

@@ -1,0 +1,348 @@
+//! A margin market on the embedded chain: BTC/USD and USDC/USD feeds (one
+//! manual source each), real SPL mints, a bank per mint, funded users.
+//! Used by the tests, the benchmarks and (next) the stress simulator.
+
+use anchor_lang::prelude::Pubkey;
+use margin::state::{AdaptiveMaintenance, Bank, BankParams, LiquidationParams, MarginAccount};
+use pricing::state::FeedParams;
+use solana_sdk::signature::{Keypair, Signer};
+
+use crate::embedded::{Chain, TxResult};
+use crate::margin_ix::{self, Flow};
+use crate::{pda, setup, spl};
+
+/// Prices use 8 decimals, like Pyth.
+pub const EXPO: i32 = -8;
+const T0: i64 = 1_700_000_000;
+const SLOT0: u64 = 230_000_000;
+
+/// A price in units as a mantissa at [`EXPO`].
+pub fn price(units: f64) -> i64 {
+    (units * 1e8).round() as i64
+}
+
+pub const BTC_DECIMALS: u8 = 8;
+pub const USDC_DECIMALS: u8 = 6;
+pub const BTC: u64 = 100_000_000;
+pub const USDC: u64 = 1_000_000;
+const W: u64 = 1_000_000_000_000_000_000;
+
+/// A fixed 5% maintenance ratio (no volatility or congestion terms).
+pub fn fixed_maintenance() -> AdaptiveMaintenance {
+    AdaptiveMaintenance {
+        base: W / 20,
+        vol_mult: 0,
+        congestion_mult: 0,
+        horizon_secs: 3_600,
+        min: W / 20,
+        max: W / 20,
+        max_change_per_slot: W / 100_000,
+    }
+}
+
+/// 5% base, plus 2x one-hour sigma and 5% per unit of congestion excess,
+/// up to the 10% initial ratio, moving at most 0.001% per slot.
+pub fn adaptive_maintenance() -> AdaptiveMaintenance {
+    AdaptiveMaintenance {
+        vol_mult: 2 * W,
+        congestion_mult: W / 20,
+        max: W / 10,
+        ..fixed_maintenance()
+    }
+}
+
+/// Liquidators earn 2% rising 0.001% per slot to 5%; the fund takes a quarter.
+pub fn liquidation_params() -> LiquidationParams {
+    LiquidationParams {
+        fee_base: W / 50,
+        fee_per_slot: W / 100_000,
+        fee_cap: W / 20,
+        insurance_share: W / 4,
+        buffer: 10 * W as u128,
+        min_remaining_value: 50 * W as u128,
+    }
+}
+
+/// Initial: BTC counts 80%, USDC 95%; a borrow needs 110%. Maintenance looser.
+pub fn btc_params() -> BankParams {
+    BankParams {
+        asset_haircut_init: W / 5,
+        asset_haircut_maint: W / 10,
+        liability_ratio_init: W / 10,
+        maint: fixed_maintenance(),
+        conf_mult: 2 * W,
+        deposit_cap: 1_000 * BTC,
+        borrow_cap: 500 * BTC,
+        max_price_age_secs: 60,
+    }
+}
+
+pub fn usdc_params() -> BankParams {
+    BankParams {
+        asset_haircut_init: W / 20,
+        asset_haircut_maint: W / 50,
+        deposit_cap: 50_000_000 * USDC,
+        borrow_cap: 20_000_000 * USDC,
+        ..btc_params()
+    }
+}
+
+/// One source refreshed every 15 s, and a wide breaker floor: margin
+/// scenarios crash prices on purpose, and halting is the pricing tests' subject.
+fn one_source_params() -> FeedParams {
+    FeedParams {
+        max_staleness_secs: 60,
+        max_staleness_slots: 150,
+        max_conf_bps: 100,
+        twap_window_secs: 300,
+        twap_max_gap_secs: 120,
+        twap_clamp_bps: 5_000,
+        breaker_floor_bps: 5_000,
+        cooldown_secs: 300,
+        max_disagreement_secs: 600,
+        vol_half_life_secs: 3_600,
+        congestion_half_life_secs: 60,
+        min_quorum: 1,
+        ..FeedParams::default_crypto()
+    }
+}
+
+pub struct User {
+    pub key: Keypair,
+    pub btc: Pubkey,
+    pub usdc: Pubkey,
+}
+
+pub struct MarginMarket {
+    pub chain: Chain,
+    pub ops: setup::Operators,
+    pub btc_feed: Pubkey,
+    pub usdc_feed: Pubkey,
+    pub btc_source: Vec<Pubkey>,
+    pub usdc_source: Vec<Pubkey>,
+    pub mint_authority: Keypair,
+    pub btc_mint: Pubkey,
+    pub usdc_mint: Pubkey,
+    pub btc_price: i64,
+}
+
+impl MarginMarket {
+    pub async fn new() -> anyhow::Result<MarginMarket> {
+        Self::with_btc_maintenance(fixed_maintenance()).await
+    }
+
+    /// A world whose BTC bank uses the given maintenance shape.
+    pub async fn with_btc_maintenance(maint: AdaptiveMaintenance) -> anyhow::Result<MarginMarket> {
+        let mut chain = Chain::builder().start().await;
+        chain.set_clock(T0, SLOT0);
+        let (ops, btc_feed) =
+            setup::protocol_and_feed(&mut chain, "BTC/USD", EXPO, one_source_params(), 6_000)
+                .await?;
+        let usdc_feed =
+            setup::feed(&mut chain, &ops, "USDC/USD", EXPO, one_source_params(), 500).await?;
+        let btc_source = setup::manual_sources(&mut chain, &ops, btc_feed, 1).await?;
+        let usdc_source = setup::manual_sources(&mut chain, &ops, usdc_feed, 1).await?;
+        let payer = chain.payer_pubkey();
+        let init = margin_ix::init_margin(payer, ops.governance.pubkey(), liquidation_params());
+        chain.send(&[init], &[&ops.governance]).await?;
+        let mint_authority = Keypair::new();
+        let btc_mint = spl::create_mint(&mut chain, &mint_authority.pubkey(), BTC_DECIMALS).await?;
+        let usdc_mint =
+            spl::create_mint(&mut chain, &mint_authority.pubkey(), USDC_DECIMALS).await?;
+        let mut w = MarginMarket {
+            chain,
+            ops,
+            btc_feed,
+            usdc_feed,
+            btc_source,
+            usdc_source,
+            mint_authority,
+            btc_mint,
+            usdc_mint,
+            btc_price: 30_000 * 100_000_000,
+        };
+        w.tick(30_000.0).await?;
+        let btc = BankParams {
+            maint,
+            ..btc_params()
+        };
+        for (mint, feed, params) in [
+            (btc_mint, btc_feed, btc),
+            (usdc_mint, usdc_feed, usdc_params()),
+        ] {
+            w.create_bank(mint, feed, params).await?;
+        }
+        Ok(w)
+    }
+
+    pub async fn create_bank(
+        &mut self,
+        mint: Pubkey,
+        feed: Pubkey,
+        params: BankParams,
+    ) -> TxResult {
+        let ix = margin_ix::create_bank(
+            self.chain.payer_pubkey(),
+            self.ops.governance.pubkey(),
+            mint,
+            feed,
+            params,
+        );
+        let gov = self.ops.governance.insecure_clone();
+        self.chain.send(&[ix], &[&gov]).await
+    }
+
+    /// Advance 15 s, publish BTC at `btc_usd` and USDC at 1.0 (0.05% confidence), refresh both.
+    pub async fn tick(&mut self, btc_usd: f64) -> anyhow::Result<()> {
+        self.chain.advance(15);
+        self.btc_price = price(btc_usd);
+        let quote = |p: i64| [Some((p, (p / 2_000) as u64))];
+        setup::push(
+            &mut self.chain,
+            &self.ops,
+            &self.btc_source,
+            &quote(self.btc_price),
+            EXPO,
+        )
+        .await?;
+        setup::push(
+            &mut self.chain,
+            &self.ops,
+            &self.usdc_source,
+            &quote(price(1.0)),
+            EXPO,
+        )
+        .await?;
+        setup::refresh(&mut self.chain, self.btc_feed, &self.btc_source).await?;
+        setup::refresh(&mut self.chain, self.usdc_feed, &self.usdc_source).await?;
+        Ok(())
+    }
+
+    /// A funded user with token accounts holding `btc` and `usdc` (base units) and margin account 0.
+    pub async fn user(&mut self, btc: u64, usdc: u64) -> anyhow::Result<User> {
+        let key = self.chain.funded_keypair(1_000_000_000).await;
+        let btc_account =
+            spl::create_token_account(&mut self.chain, &self.btc_mint, &key.pubkey()).await?;
+        let usdc_account =
+            spl::create_token_account(&mut self.chain, &self.usdc_mint, &key.pubkey()).await?;
+        let authority = self.mint_authority.insecure_clone();
+        for (mint, account, amount) in [
+            (self.btc_mint, btc_account, btc),
+            (self.usdc_mint, usdc_account, usdc),
+        ] {
+            if amount > 0 {
+                spl::mint_to(&mut self.chain, &mint, &authority, &account, amount).await?;
+            }
+        }
+        self.chain
+            .send(&[margin_ix::open_account(key.pubkey(), 0)], &[&key])
+            .await?;
+        Ok(User {
+            key,
+            btc: btc_account,
+            usdc: usdc_account,
+        })
+    }
+
+    pub fn btc_bank(&self) -> Pubkey {
+        pda::margin::bank(&self.btc_mint)
+    }
+
+    pub fn usdc_bank(&self) -> Pubkey {
+        pda::margin::bank(&self.usdc_mint)
+    }
+
+    /// A balance action on `mint` for `user`, with health pairs for the
+    /// banks the account will use afterwards (`with_btc`, `with_usdc`).
+    pub fn flow(&self, user: &User, mint: Pubkey, with_btc: bool, with_usdc: bool) -> Flow {
+        let mut health = vec![];
+        if with_btc {
+            health.push((self.btc_bank(), self.btc_feed));
+        }
+        if with_usdc {
+            health.push((self.usdc_bank(), self.usdc_feed));
+        }
+        let user_token = if mint == self.btc_mint {
+            user.btc
+        } else {
+            user.usdc
+        };
+        Flow {
+            owner: user.key.pubkey(),
+            account_index: 0,
+            mint,
+            user_token,
+            health,
+        }
+    }
+
+    pub async fn send_as(
+        &mut self,
+        user: &User,
+        ix: solana_sdk::instruction::Instruction,
+    ) -> TxResult {
+        self.chain.send(&[ix], &[&user.key]).await
+    }
+
+    pub async fn account(&mut self, user: &User) -> MarginAccount {
+        self.chain
+            .anchor_account(pda::margin::account(&user.key.pubkey(), 0))
+            .await
+            .expect("margin account")
+    }
+
+    pub async fn bank(&mut self, mint: Pubkey) -> Bank {
+        self.chain
+            .anchor_account(pda::margin::bank(&mint))
+            .await
+            .expect("bank")
+    }
+
+    pub async fn tokens(&mut self, token_account: Pubkey) -> u64 {
+        spl::balance(&mut self.chain, &token_account).await
+    }
+
+    pub async fn vault(&mut self, mint: Pubkey) -> u64 {
+        let vault = pda::margin::vault(&pda::margin::bank(&mint));
+        spl::balance(&mut self.chain, &vault).await
+    }
+}
+
+impl MarginMarket {
+    /// A liquidator holding `usdc` and an empty BTC account.
+    pub async fn liquidator(&mut self, usdc: u64) -> anyhow::Result<User> {
+        self.user(0, usdc).await
+    }
+
+    pub fn liquidation(&self, liquidator: &User, victim: &User) -> margin_ix::LiquidationAccounts {
+        margin_ix::LiquidationAccounts {
+            liquidator: liquidator.key.pubkey(),
+            account: pda::margin::account(&victim.key.pubkey(), 0),
+            liability_mint: self.usdc_mint,
+            collateral_mint: self.btc_mint,
+            liquidator_liability_token: liquidator.usdc,
+            liquidator_collateral_token: liquidator.btc,
+            health: vec![
+                (self.btc_bank(), self.btc_feed),
+                (self.usdc_bank(), self.usdc_feed),
+            ],
+            proposal: None,
+        }
+    }
+
+    pub async fn liquidate(&mut self, liquidator: &User, victim: &User) -> TxResult {
+        let ix = margin_ix::liquidate(&self.liquidation(liquidator, victim));
+        self.send_as(liquidator, ix).await
+    }
+
+    /// Permissionless risk update of the BTC bank.
+    pub async fn update_btc_risk(&mut self) -> TxResult {
+        let ix = margin_ix::update_risk(self.btc_mint, self.btc_feed);
+        self.chain.send(&[ix], &[]).await
+    }
+
+    pub async fn insurance(&mut self, mint: Pubkey) -> u64 {
+        let vault = pda::margin::insurance(&pda::margin::bank(&mint));
+        spl::balance(&mut self.chain, &vault).await
+    }
+}
