@@ -8,7 +8,7 @@ use anchor_lang::{InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
 use margin::accounts as acc;
 use margin::instruction as ix;
-use margin::state::{BankParams, LiquidationParams, ValidatorSet};
+use margin::state::{BankParams, GovernanceParams, LiquidationParams, ValidatorSet};
 
 use crate::pda;
 
@@ -24,6 +24,7 @@ pub fn init_margin(
     payer: Pubkey,
     governance: Pubkey,
     liquidation: LiquidationParams,
+    rules: GovernanceParams,
 ) -> Instruction {
     build(
         acc::InitMargin {
@@ -33,7 +34,52 @@ pub fn init_margin(
             payer,
             system_program: system_program::ID,
         },
-        ix::InitMargin { liquidation },
+        ix::InitMargin {
+            liquidation,
+            governance: rules,
+        },
+    )
+}
+
+fn govern_bank(governance: Pubkey, mint: Pubkey) -> acc::GovernBank {
+    acc::GovernBank {
+        gov: acc::MarginGovernance {
+            config: pda::margin::config(),
+            protocol: pda::protocol(),
+            governance,
+        },
+        bank: pda::margin::bank(&mint),
+    }
+}
+
+pub fn queue_bank_params(governance: Pubkey, mint: Pubkey, params: BankParams) -> Instruction {
+    build(
+        govern_bank(governance, mint),
+        ix::QueueBankParams { params },
+    )
+}
+
+pub fn cancel_bank_params(governance: Pubkey, mint: Pubkey) -> Instruction {
+    build(govern_bank(governance, mint), ix::CancelBankParams {})
+}
+
+pub fn apply_bank_params(mint: Pubkey) -> Instruction {
+    build(
+        acc::ApplyBankParams {
+            bank: pda::margin::bank(&mint),
+        },
+        ix::ApplyBankParams {},
+    )
+}
+
+pub fn agent_set_maint_base(risk_agent: Pubkey, mint: Pubkey, base: u64) -> Instruction {
+    build(
+        acc::AgentSetMaintBase {
+            config: pda::margin::config(),
+            risk_agent,
+            bank: pda::margin::bank(&mint),
+        },
+        ix::AgentSetMaintBase { base },
     )
 }
 

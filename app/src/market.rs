@@ -3,7 +3,9 @@
 //! Used by the tests, the benchmarks and (next) the stress simulator.
 
 use anchor_lang::prelude::Pubkey;
-use margin::state::{AdaptiveMaintenance, Bank, BankParams, LiquidationParams, MarginAccount};
+use margin::state::{
+    AdaptiveMaintenance, Bank, BankParams, GovernanceParams, LiquidationParams, MarginAccount,
+};
 use pricing::state::FeedParams;
 use solana_sdk::signature::{Keypair, Signer};
 
@@ -60,6 +62,19 @@ pub fn liquidation_params() -> LiquidationParams {
         insurance_share: W / 4,
         buffer: 10 * W as u128,
         min_remaining_value: 50 * W as u128,
+    }
+}
+
+/// A one-hour timelock; the risk agent may move a maintenance base within
+/// 3%-8%, by at most 0.5% at a time, at most every five minutes.
+pub fn governance_params(risk_agent: Pubkey) -> GovernanceParams {
+    GovernanceParams {
+        timelock_secs: 3_600,
+        risk_agent,
+        agent_base_min: 3 * W / 100,
+        agent_base_max: 8 * W / 100,
+        agent_max_step: W / 200,
+        agent_min_interval_secs: 300,
     }
 }
 
@@ -121,6 +136,7 @@ pub struct MarginMarket {
     pub btc_source: Vec<Pubkey>,
     pub usdc_source: Vec<Pubkey>,
     pub mint_authority: Keypair,
+    pub risk_agent: Keypair,
     pub btc_mint: Pubkey,
     pub usdc_mint: Pubkey,
     pub btc_price: i64,
@@ -143,7 +159,10 @@ impl MarginMarket {
         let btc_source = setup::manual_sources(&mut chain, &ops, btc_feed, 1).await?;
         let usdc_source = setup::manual_sources(&mut chain, &ops, usdc_feed, 1).await?;
         let payer = chain.payer_pubkey();
-        let init = margin_ix::init_margin(payer, ops.governance.pubkey(), liquidation_params());
+        let risk_agent = Keypair::new();
+        let rules = governance_params(risk_agent.pubkey());
+        let init =
+            margin_ix::init_margin(payer, ops.governance.pubkey(), liquidation_params(), rules);
         chain.send(&[init], &[&ops.governance]).await?;
         let mint_authority = Keypair::new();
         let btc_mint = spl::create_mint(&mut chain, &mint_authority.pubkey(), BTC_DECIMALS).await?;
@@ -157,6 +176,7 @@ impl MarginMarket {
             btc_source,
             usdc_source,
             mint_authority,
+            risk_agent,
             btc_mint,
             usdc_mint,
             btc_price: 30_000 * 100_000_000,

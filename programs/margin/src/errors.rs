@@ -54,6 +54,12 @@ pub enum MarginError {
     NotEnoughApprovals,
     #[msg("The proposal is for another account or bank pair")]
     ProposalMismatch,
+    #[msg("The timelock has not elapsed, or nothing is queued")]
+    TimelockNotElapsed,
+    #[msg("The risk agent may not move the parameter there (outside its band or step)")]
+    RiskAgentOutOfBand,
+    #[msg("The risk agent changed this bank too recently")]
+    RiskAgentTooFast,
     #[msg("Arithmetic overflow")]
     MathOverflow,
 }

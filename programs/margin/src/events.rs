@@ -77,3 +77,23 @@ pub struct LiquidationApproved {
     pub approvals: u8,
     pub threshold: u8,
 }
+
+#[event]
+pub struct BankParamsQueued {
+    pub bank: Pubkey,
+    pub eta: i64,
+}
+
+#[event]
+pub struct BankParamsApplied {
+    pub bank: Pubkey,
+    pub cancelled: bool,
+}
+
+#[event]
+pub struct RiskAgentMovedBase {
+    pub bank: Pubkey,
+    pub agent: Pubkey,
+    pub previous: u64,
+    pub base: u64,
+}

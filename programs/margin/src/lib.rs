@@ -2,8 +2,9 @@
 //! pricing feeds: banks, accounts, the four balance actions with initial
 //! health, an adaptive maintenance ratio per bank, and permissionless
 //! partial liquidation paying an insurance fund, with M-of-N validator
-//! confirmation of large liquidations. Bad-debt socialisation, timelocked
-//! governance and shutdown build on it (issue 3).
+//! confirmation of large liquidations; timelocked bank parameters and a
+//! risk agent on a leash. Bad-debt socialisation and guardian shutdown
+//! build on it (issue 3).
 #![deny(clippy::float_arithmetic)]
 #![allow(unexpected_cfgs)]
 
@@ -17,7 +18,7 @@ pub mod liquidation;
 pub mod state;
 
 use instructions::*;
-use state::{BankParams, LiquidationParams, ValidatorSet};
+use state::{BankParams, GovernanceParams, LiquidationParams, ValidatorSet};
 
 declare_id!("F4dLgdm99LrkmonS9UcRT4wowzEvbQhDDoEG3YNesxCs");
 
@@ -25,8 +26,28 @@ declare_id!("F4dLgdm99LrkmonS9UcRT4wowzEvbQhDDoEG3YNesxCs");
 pub mod margin {
     use super::*;
 
-    pub fn init_margin(ctx: Context<InitMargin>, liquidation: LiquidationParams) -> Result<()> {
-        handle_init_margin(ctx, liquidation)
+    pub fn init_margin(
+        ctx: Context<InitMargin>,
+        liquidation: LiquidationParams,
+        governance: GovernanceParams,
+    ) -> Result<()> {
+        handle_init_margin(ctx, liquidation, governance)
+    }
+
+    pub fn queue_bank_params(ctx: Context<GovernBank>, params: BankParams) -> Result<()> {
+        handle_queue_bank_params(ctx, params)
+    }
+
+    pub fn cancel_bank_params(ctx: Context<GovernBank>) -> Result<()> {
+        handle_cancel_bank_params(ctx)
+    }
+
+    pub fn apply_bank_params(ctx: Context<ApplyBankParams>) -> Result<()> {
+        handle_apply_bank_params(ctx)
+    }
+
+    pub fn agent_set_maint_base(ctx: Context<AgentSetMaintBase>, base: u64) -> Result<()> {
+        handle_agent_set_maint_base(ctx, base)
     }
 
     pub fn create_bank(ctx: Context<CreateBank>, params: BankParams) -> Result<()> {

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use pricing::state::ProtocolConfig;
 
 use crate::errors::MarginError;
-use crate::state::{LiquidationParams, MarginConfig, MarginStatus};
+use crate::state::{GovernanceParams, LiquidationParams, MarginConfig, MarginStatus};
 
 #[derive(Accounts)]
 pub struct InitMargin<'info> {
@@ -18,8 +18,14 @@ pub struct InitMargin<'info> {
 }
 
 #[access_control(liquidation.validate())]
-pub fn handle_init_margin(ctx: Context<InitMargin>, liquidation: LiquidationParams) -> Result<()> {
+#[access_control(governance.validate())]
+pub fn handle_init_margin(
+    ctx: Context<InitMargin>,
+    liquidation: LiquidationParams,
+    governance: GovernanceParams,
+) -> Result<()> {
     let config = &mut ctx.accounts.config;
+    config.governance = governance;
     config.protocol = ctx.accounts.protocol.key();
     config.status = MarginStatus::Active;
     config.liquidation = liquidation;

@@ -116,6 +116,11 @@ pub struct Bank {
     /// Current maintenance ratio for borrows, WAD, and the slot it was set.
     pub effective_maint_ratio: u64,
     pub ratio_slot: u64,
+    /// Parameters queued by governance, applicable from `pending_eta` (0 = none).
+    pub pending_params: BankParams,
+    pub pending_eta: i64,
+    /// Last time the risk agent moved the maintenance base.
+    pub agent_last_change_ts: i64,
     pub total_deposits: u64,
     pub total_borrows: u64,
     pub decimals: u8,
@@ -124,6 +129,12 @@ pub struct Bank {
 }
 
 impl Bank {
+    /// Keep the effective maintenance ratio inside the current [min, max].
+    pub fn clamp_effective_ratio(&mut self) {
+        let m = &self.params.maint;
+        self.effective_maint_ratio = self.effective_maint_ratio.clamp(m.min, m.max);
+    }
+
     /// Maintenance haircut on deposits: the static haircut widened by the
     /// adaptive excess of the effective ratio over its base (an asset's
     /// volatility matters whether it is held or owed), at most 90%.
@@ -142,5 +153,5 @@ impl Bank {
     pub const SEED: &'static [u8] = b"bank";
     pub const VAULT_SEED: &'static [u8] = b"vault";
     pub const INSURANCE_SEED: &'static [u8] = b"insurance";
-    pub const SPACE: usize = 8 + 32 * 4 + core::mem::size_of::<BankParams>() + 8 * 4 + 3 + 64;
+    pub const SPACE: usize = 8 + 32 * 4 + 2 * core::mem::size_of::<BankParams>() + 8 * 6 + 3 + 64;
 }

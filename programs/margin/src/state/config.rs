@@ -1,5 +1,7 @@
 use anchor_lang::prelude::*;
 
+use crate::errors::MarginError;
+
 /// Global margin status: ReduceOnly and Shutdown come with the guardian
 /// flow (M-of-N); for now governance sets them.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +43,46 @@ impl LiquidationParams {
         require!(
             self.insurance_share <= w,
             crate::errors::MarginError::ParamOutOfBounds
+        );
+        Ok(())
+    }
+}
+
+/// Timelock and the risk agent's leash, WAD where a ratio.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GovernanceParams {
+    /// Queued bank-parameter changes apply only after this long.
+    pub timelock_secs: u32,
+    /// May move a bank's maintenance base within the band below, without timelock.
+    pub risk_agent: Pubkey,
+    pub agent_base_min: u64,
+    pub agent_base_max: u64,
+    /// Largest single change of the base.
+    pub agent_max_step: u64,
+    /// Shortest time between two changes to one bank.
+    pub agent_min_interval_secs: u32,
+}
+
+impl GovernanceParams {
+    /// Timelock 1 minute to 30 days; the agent's band inside [0, 50%] with a
+    /// step of at most 1% and at least a minute between changes.
+    pub fn validate(&self) -> Result<()> {
+        let w = risk_math::WAD as u64;
+        require!(
+            (60..=30 * 86_400).contains(&self.timelock_secs),
+            MarginError::ParamOutOfBounds
+        );
+        require!(
+            self.agent_base_min <= self.agent_base_max && self.agent_base_max <= w / 2,
+            MarginError::ParamOutOfBounds
+        );
+        require!(
+            self.agent_max_step <= w / 100,
+            MarginError::ParamOutOfBounds
+        );
+        require!(
+            self.agent_min_interval_secs >= 60,
+            MarginError::ParamOutOfBounds
         );
         Ok(())
     }
@@ -104,6 +146,7 @@ pub struct MarginConfig {
     /// Empty (count 0) until governance registers validators: then every
     /// liquidation is treated as small.
     pub validators: ValidatorSet,
+    pub governance: GovernanceParams,
     pub bump: u8,
     /// Room for guardians, timelock queue and risk-agent settings.
     pub reserved: [u8; 512],
@@ -111,6 +154,13 @@ pub struct MarginConfig {
 
 impl MarginConfig {
     pub const SEED: &'static [u8] = b"margin";
-    pub const SPACE: usize =
-        8 + 32 + 1 + 4 * 8 + 2 * 16 + (32 * MAX_VALIDATORS + 2 + 16 + 8) + 1 + 512;
+    pub const SPACE: usize = 8
+        + 32
+        + 1
+        + 4 * 8
+        + 2 * 16
+        + (32 * MAX_VALIDATORS + 2 + 16 + 8)
+        + (4 + 32 + 8 * 3 + 4)
+        + 1
+        + 512;
 }

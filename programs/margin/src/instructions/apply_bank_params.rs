@@ -1,0 +1,30 @@
+use anchor_lang::prelude::*;
+
+use crate::errors::MarginError;
+use crate::events::BankParamsApplied;
+use crate::state::Bank;
+
+#[derive(Accounts)]
+pub struct ApplyBankParams<'info> {
+    #[account(mut, seeds = [Bank::SEED, bank.mint.as_ref()], bump = bank.bump)]
+    pub bank: Account<'info, Bank>,
+}
+
+/// Permissionless: apply queued parameters once the timelock has elapsed.
+pub fn handle_apply_bank_params(ctx: Context<ApplyBankParams>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let bank = &mut ctx.accounts.bank;
+    require!(
+        bank.pending_eta != 0 && now >= bank.pending_eta,
+        MarginError::TimelockNotElapsed
+    );
+    bank.pending_params.validate()?;
+    bank.params = bank.pending_params;
+    bank.pending_eta = 0;
+    bank.clamp_effective_ratio();
+    emit!(BankParamsApplied {
+        bank: bank.key(),
+        cancelled: false
+    });
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! Bounded governance: bank parameters change only inside hard bounds and
+//! only after a timelock; the risk agent moves a maintenance base without
+//! timelock but only inside its narrower band, by a bounded step, at a
+//! limited rate.
+
+use margin::errors::{code as margin_code, MarginError};
+use margin::state::BankParams;
+use rampart::margin_ix;
+use rampart_tests::margin_world::*;
+use rampart_tests::*;
+
+#[track_caller]
+fn assert_margin_error(result: TxResult, expected: MarginError) {
+    let f = result.expect_err("expected a failure");
+    assert_eq!(
+        f.custom_code(),
+        Some(margin_code(expected)),
+        "expected {expected:?}, got {} ({:#?})",
+        f.error,
+        f.logs
+    );
+}
+
+const W: u64 = 1_000_000_000_000_000_000;
+
+async fn gov_send(m: &mut MarginMarket, ix: solana_sdk::instruction::Instruction) -> TxResult {
+    let g = m.ops.governance.insecure_clone();
+    m.chain.send(&[ix], &[&g]).await
+}
+
+#[tokio::test]
+async fn bank_parameters_wait_for_the_timelock() {
+    let mut m = MarginMarket::new().await.unwrap();
+    let (gov, btc) = (m.ops.governance.pubkey(), m.btc_mint);
+    let stricter = BankParams {
+        asset_haircut_init: W / 4,
+        ..btc_params()
+    };
+
+    // Out of bounds is refused at queue time; intruders are refused.
+    let loose = BankParams {
+        liability_ratio_init: 2 * W,
+        ..btc_params()
+    };
+    assert_margin_error(
+        gov_send(&mut m, margin_ix::queue_bank_params(gov, btc, loose)).await,
+        MarginError::ParamOutOfBounds,
+    );
+    let intruder = m.chain.funded_keypair(1_000_000_000).await;
+    let ix = margin_ix::queue_bank_params(intruder.pubkey(), btc, stricter);
+    assert_margin_error(
+        m.chain.send(&[ix], &[&intruder]).await,
+        MarginError::Unauthorized,
+    );
+
+    // Nothing queued: nothing to apply.
+    assert_margin_error(
+        m.chain
+            .send(&[margin_ix::apply_bank_params(btc)], &[])
+            .await,
+        MarginError::TimelockNotElapsed,
+    );
+    gov_send(&mut m, margin_ix::queue_bank_params(gov, btc, stricter))
+        .await
+        .unwrap();
+    m.chain.advance(3_599);
+    assert_margin_error(
+        m.chain
+            .send(&[margin_ix::apply_bank_params(btc)], &[])
+            .await,
+        MarginError::TimelockNotElapsed,
+    );
+    assert_eq!(
+        m.bank(btc).await.params,
+        btc_params(),
+        "not applied before the timelock"
+    );
+    m.chain.advance(1);
+    m.chain
+        .send(&[margin_ix::apply_bank_params(btc)], &[])
+        .await
+        .unwrap();
+    assert_eq!(m.bank(btc).await.params, stricter);
+
+    // A queued change can be cancelled.
+    gov_send(&mut m, margin_ix::queue_bank_params(gov, btc, btc_params()))
+        .await
+        .unwrap();
+    gov_send(&mut m, margin_ix::cancel_bank_params(gov, btc))
+        .await
+        .unwrap();
+    m.chain.advance(3_600);
+    assert_margin_error(
+        m.chain
+            .send(&[margin_ix::apply_bank_params(btc)], &[])
+            .await,
+        MarginError::TimelockNotElapsed,
+    );
+    assert_eq!(m.bank(btc).await.params, stricter);
+}
+
+#[tokio::test]
+async fn the_risk_agent_stays_on_its_leash() {
+    let mut m = MarginMarket::with_btc_maintenance(adaptive_maintenance())
+        .await
+        .unwrap();
+    let btc = m.btc_mint;
+    let agent = m.risk_agent.insecure_clone();
+    let set = |base: u64| margin_ix::agent_set_maint_base(agent.pubkey(), btc, base);
+    // Base 5%: a step to 5.5% is allowed at once, no timelock.
+    m.chain
+        .send(&[set(55 * (W / 1_000))], &[&agent])
+        .await
+        .unwrap();
+    assert_eq!(m.bank(btc).await.params.maint.base, 55 * (W / 1_000));
+    // Again within five minutes: too fast.
+    m.chain.advance(60);
+    assert_margin_error(
+        m.chain.send(&[set(6 * (W / 100))], &[&agent]).await,
+        MarginError::RiskAgentTooFast,
+    );
+    m.chain.advance(300);
+    // A step larger than 0.5%, or outside its 3%-8% band: refused.
+    assert_margin_error(
+        m.chain.send(&[set(7 * (W / 100))], &[&agent]).await,
+        MarginError::RiskAgentOutOfBand,
+    );
+    assert_margin_error(
+        m.chain.send(&[set(25 * (W / 1_000))], &[&agent]).await,
+        MarginError::RiskAgentOutOfBand,
+    );
+    assert_eq!(m.bank(btc).await.params.maint.base, 55 * (W / 1_000));
+    // Nobody else holds the leash.
+    let imposter = m.chain.funded_keypair(1_000_000_000).await;
+    let ix = margin_ix::agent_set_maint_base(imposter.pubkey(), btc, 6 * (W / 100));
+    assert_margin_error(
+        m.chain.send(&[ix], &[&imposter]).await,
+        MarginError::Unauthorized,
+    );
+    m.chain
+        .send(&[set(6 * (W / 100))], &[&agent])
+        .await
+        .unwrap();
+}
