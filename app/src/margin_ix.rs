@@ -8,7 +8,9 @@ use anchor_lang::{InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
 use margin::accounts as acc;
 use margin::instruction as ix;
-use margin::state::{BankParams, GovernanceParams, LiquidationParams, ValidatorSet};
+use margin::state::{
+    BankParams, GovernanceParams, GuardianSet, LiquidationParams, MarginStatus, ValidatorSet,
+};
 
 use crate::pda;
 
@@ -284,4 +286,43 @@ pub fn set_validators(governance: Pubkey, validators: ValidatorSet) -> Instructi
         },
         ix::SetValidators { validators },
     )
+}
+
+fn govern_config(governance: Pubkey) -> acc::GovernConfig {
+    acc::GovernConfig {
+        config: pda::margin::config(),
+        protocol: pda::protocol(),
+        governance,
+    }
+}
+
+pub fn set_margin_status(governance: Pubkey, status: MarginStatus) -> Instruction {
+    build(govern_config(governance), ix::SetMarginStatus { status })
+}
+
+pub fn set_guardians(governance: Pubkey, guardians: GuardianSet) -> Instruction {
+    build(govern_config(governance), ix::SetGuardians { guardians })
+}
+
+/// Guardians co-sign: pass every signing guardian.
+pub fn guardian_set_status(
+    guardians: &[Pubkey],
+    status: MarginStatus,
+    duration_secs: u32,
+) -> Instruction {
+    let mut ix = build(
+        acc::GuardianSetStatus {
+            config: pda::margin::config(),
+        },
+        ix::GuardianSetStatus {
+            status,
+            duration_secs,
+        },
+    );
+    ix.accounts.extend(
+        guardians
+            .iter()
+            .map(|g| AccountMeta::new_readonly(*g, true)),
+    );
+    ix
 }

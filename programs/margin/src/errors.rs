@@ -60,6 +60,8 @@ pub enum MarginError {
     RiskAgentOutOfBand,
     #[msg("The risk agent changed this bank too recently")]
     RiskAgentTooFast,
+    #[msg("Fewer distinct guardian signatures than the threshold")]
+    NotEnoughGuardians,
     #[msg("Arithmetic overflow")]
     MathOverflow,
 }

@@ -97,3 +97,13 @@ pub struct RiskAgentMovedBase {
     pub previous: u64,
     pub base: u64,
 }
+
+#[event]
+pub struct MarginStatusChanged {
+    /// 0 Active, 1 ReduceOnly, 2 Shutdown.
+    pub status: u8,
+    /// 0 when it does not lapse.
+    pub expires_at: i64,
+    pub by_guardians: bool,
+    pub signers: u8,
+}

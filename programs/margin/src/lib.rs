@@ -3,8 +3,9 @@
 //! health, an adaptive maintenance ratio per bank, and permissionless
 //! partial liquidation paying an insurance fund, with M-of-N validator
 //! confirmation of large liquidations; timelocked bank parameters and a
-//! risk agent on a leash. Bad-debt socialisation and guardian shutdown
-//! build on it (issue 3).
+//! risk agent on a leash; M-of-N guardian pauses that lapse unless renewed.
+//! Bad-debt socialisation and settlement at TWAP under Shutdown build on
+//! it (issue 3).
 #![deny(clippy::float_arithmetic)]
 #![allow(unexpected_cfgs)]
 
@@ -18,7 +19,9 @@ pub mod liquidation;
 pub mod state;
 
 use instructions::*;
-use state::{BankParams, GovernanceParams, LiquidationParams, ValidatorSet};
+use state::{
+    BankParams, GovernanceParams, GuardianSet, LiquidationParams, MarginStatus, ValidatorSet,
+};
 
 declare_id!("F4dLgdm99LrkmonS9UcRT4wowzEvbQhDDoEG3YNesxCs");
 
@@ -48,6 +51,22 @@ pub mod margin {
 
     pub fn agent_set_maint_base(ctx: Context<AgentSetMaintBase>, base: u64) -> Result<()> {
         handle_agent_set_maint_base(ctx, base)
+    }
+
+    pub fn set_margin_status(ctx: Context<GovernConfig>, status: MarginStatus) -> Result<()> {
+        handle_set_margin_status(ctx, status)
+    }
+
+    pub fn set_guardians(ctx: Context<GovernConfig>, guardians: GuardianSet) -> Result<()> {
+        handle_set_guardians(ctx, guardians)
+    }
+
+    pub fn guardian_set_status(
+        ctx: Context<GuardianSetStatus>,
+        status: MarginStatus,
+        duration_secs: u32,
+    ) -> Result<()> {
+        handle_guardian_set_status(ctx, status, duration_secs)
     }
 
     pub fn create_bank(ctx: Context<CreateBank>, params: BankParams) -> Result<()> {

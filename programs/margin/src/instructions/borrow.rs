@@ -14,8 +14,10 @@ pub fn handle_borrow<'info>(
     amount: u64,
 ) -> Result<()> {
     require!(amount > 0, MarginError::ZeroAmount);
+    let now = Clock::get()?.unix_timestamp;
+    let status = ctx.accounts.config.effective_status(now);
     require!(
-        ctx.accounts.config.status == MarginStatus::Active,
+        status == MarginStatus::Active,
         MarginError::ProtocolStatusForbids
     );
     let bank_key = ctx.accounts.bank.key();

@@ -9,8 +9,10 @@ use crate::state::MarginStatus;
 /// risk), but not once margin is shut down.
 pub fn handle_deposit(ctx: Context<TokenFlow>, amount: u64) -> Result<()> {
     require!(amount > 0, MarginError::ZeroAmount);
+    let now = Clock::get()?.unix_timestamp;
+    let status = ctx.accounts.config.effective_status(now);
     require!(
-        ctx.accounts.config.status != MarginStatus::Shutdown,
+        status != MarginStatus::Shutdown,
         MarginError::ProtocolStatusForbids
     );
     let bank_key = ctx.accounts.bank.key();

@@ -4,7 +4,9 @@ use crate::errors::MarginError;
 
 pub const MAX_POSITIONS: usize = 8;
 
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+)]
 pub struct Position {
     pub bank: Pubkey,
     pub deposits: u64,
@@ -19,7 +21,7 @@ impl Position {
 
 /// A user's cross-margined balances across banks.
 #[account]
-#[derive(Debug)]
+#[derive(Debug, InitSpace)]
 pub struct MarginAccount {
     pub owner: Pubkey,
     /// Active positions first; a position is freed when emptied.
@@ -32,7 +34,8 @@ pub struct MarginAccount {
 
 impl MarginAccount {
     pub const SEED: &'static [u8] = b"account";
-    pub const SPACE: usize = 8 + 32 + MAX_POSITIONS * (32 + 16) + 8 + 2;
+    /// Sized from the types (InitSpace), never summed by hand.
+    pub const SPACE: usize = 8 + MarginAccount::INIT_SPACE;
 
     pub fn active(&self) -> impl Iterator<Item = &Position> {
         self.positions.iter().filter(|p| !p.is_empty())

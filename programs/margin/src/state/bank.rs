@@ -7,7 +7,7 @@ use crate::errors::MarginError;
 /// target = base + vol_mult·σ·sqrt(horizon) + congestion_mult·congestion
 /// excess, clamped to [min, max], approached at most `max_change_per_slot`
 /// per slot.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub struct AdaptiveMaintenance {
     pub base: u64,
     pub vol_mult: u64,
@@ -33,7 +33,7 @@ impl AdaptiveMaintenance {
 }
 
 /// Risk settings of a bank, WAD where a ratio.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub struct BankParams {
     /// Deposits count for value × (1 - haircut) in the initial requirement.
     pub asset_haircut_init: u64,
@@ -103,7 +103,7 @@ impl BankParams {
 
 /// One SPL token the margin program lends and accepts as collateral.
 #[account]
-#[derive(Debug)]
+#[derive(Debug, InitSpace)]
 pub struct Bank {
     pub mint: Pubkey,
     /// PDA token account holding every deposit, authority = this bank.
@@ -153,5 +153,6 @@ impl Bank {
     pub const SEED: &'static [u8] = b"bank";
     pub const VAULT_SEED: &'static [u8] = b"vault";
     pub const INSURANCE_SEED: &'static [u8] = b"insurance";
-    pub const SPACE: usize = 8 + 32 * 4 + 2 * core::mem::size_of::<BankParams>() + 8 * 6 + 3 + 64;
+    /// Sized from the types (InitSpace), never summed by hand.
+    pub const SPACE: usize = 8 + Bank::INIT_SPACE;
 }

@@ -4,7 +4,7 @@ use crate::errors::MarginError;
 
 /// Global margin status: ReduceOnly and Shutdown come with the guardian
 /// flow (M-of-N); for now governance sets them.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum MarginStatus {
     Active,
     ReduceOnly,
@@ -12,7 +12,7 @@ pub enum MarginStatus {
 }
 
 /// How liquidations pay, WAD unless noted.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub struct LiquidationParams {
     /// Liquidator fee when an account first becomes liquidatable...
     pub fee_base: u64,
@@ -49,7 +49,7 @@ impl LiquidationParams {
 }
 
 /// Timelock and the risk agent's leash, WAD where a ratio.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub struct GovernanceParams {
     /// Queued bank-parameter changes apply only after this long.
     pub timelock_secs: u32,
@@ -90,8 +90,62 @@ impl GovernanceParams {
 
 pub const MAX_VALIDATORS: usize = 8;
 
+/// Guardians who can pause margin quickly, M of N, for a bounded time.
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, Default, InitSpace,
+)]
+pub struct GuardianSet {
+    pub keys: [Pubkey; MAX_VALIDATORS],
+    pub count: u8,
+    pub threshold: u8,
+    /// Longest pause one decision may impose; renewing needs M signatures again.
+    pub max_pause_secs: u32,
+}
+
+impl GuardianSet {
+    /// 2 to 8 distinct keys, a majority threshold, pauses of 1 hour to 30 days.
+    pub fn validate(&self) -> Result<()> {
+        let n = self.count as usize;
+        require!(
+            (2..=MAX_VALIDATORS).contains(&n),
+            MarginError::ParamOutOfBounds
+        );
+        require!(
+            self.threshold as usize * 2 > n && self.threshold as usize <= n,
+            MarginError::ParamOutOfBounds
+        );
+        let keys = &self.keys[..n];
+        let distinct = keys
+            .iter()
+            .enumerate()
+            .all(|(i, k)| *k != Pubkey::default() && !keys[..i].contains(k));
+        require!(distinct, MarginError::ParamOutOfBounds);
+        require!(
+            (3_600..=30 * 86_400).contains(&self.max_pause_secs),
+            MarginError::ParamOutOfBounds
+        );
+        Ok(())
+    }
+
+    /// Distinct registered guardians among `signers`.
+    pub fn count_signers<'a>(&self, signers: impl Iterator<Item = &'a Pubkey>) -> u32 {
+        let mut seen = 0u8;
+        for key in signers {
+            if let Some(i) = self.keys[..self.count as usize]
+                .iter()
+                .position(|k| k == key)
+            {
+                seen |= 1 << i;
+            }
+        }
+        seen.count_ones()
+    }
+}
+
 /// Who must confirm a large liquidation, and what "large" is.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, Default, InitSpace,
+)]
 pub struct ValidatorSet {
     pub keys: [Pubkey; MAX_VALIDATORS],
     pub count: u8,
@@ -137,7 +191,7 @@ impl ValidatorSet {
 }
 
 #[account]
-#[derive(Debug)]
+#[derive(Debug, InitSpace)]
 pub struct MarginConfig {
     /// The pricing program's protocol config, whose governance governs margin too.
     pub protocol: Pubkey,
@@ -147,20 +201,25 @@ pub struct MarginConfig {
     /// liquidation is treated as small.
     pub validators: ValidatorSet,
     pub governance: GovernanceParams,
+    pub guardians: GuardianSet,
+    /// When a guardian-set status lapses back to Active (0: never, e.g. set by governance).
+    pub status_expires_at: i64,
     pub bump: u8,
     /// Room for guardians, timelock queue and risk-agent settings.
     pub reserved: [u8; 512],
 }
 
 impl MarginConfig {
+    /// The status in force at `now`: a guardian pause lapses unless renewed.
+    pub fn effective_status(&self, now: i64) -> MarginStatus {
+        if self.status_expires_at != 0 && now >= self.status_expires_at {
+            MarginStatus::Active
+        } else {
+            self.status
+        }
+    }
+
     pub const SEED: &'static [u8] = b"margin";
-    pub const SPACE: usize = 8
-        + 32
-        + 1
-        + 4 * 8
-        + 2 * 16
-        + (32 * MAX_VALIDATORS + 2 + 16 + 8)
-        + (4 + 32 + 8 * 3 + 4)
-        + 1
-        + 512;
+    /// Sized from the types (InitSpace), never summed by hand.
+    pub const SPACE: usize = 8 + MarginConfig::INIT_SPACE;
 }

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 /// A large liquidation waiting for M of N validator approvals.
 #[account]
-#[derive(Debug)]
+#[derive(Debug, InitSpace)]
 pub struct LiquidationProposal {
     pub account: Pubkey,
     pub liability_bank: Pubkey,
@@ -23,7 +23,8 @@ pub struct LiquidationProposal {
 
 impl LiquidationProposal {
     pub const SEED: &'static [u8] = b"proposal";
-    pub const SPACE: usize = 8 + 32 * 4 + 8 + 16 * 3 + 8 * 2 + 2;
+    /// Sized from the types (InitSpace), never summed by hand.
+    pub const SPACE: usize = 8 + LiquidationProposal::INIT_SPACE;
 
     pub fn approval_count(&self) -> u32 {
         self.approvals.count_ones()
