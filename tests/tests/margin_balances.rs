@@ -3,7 +3,7 @@
 //! error and leaves balances unchanged; a stale or halted oracle never
 //! locks funds that back no debt.
 
-use margin::errors::{code as margin_code, MarginError};
+use margin::errors::MarginError;
 use margin::state::BankParams;
 use rampart_tests::margin_world::*;
 use rampart_tests::*;
@@ -19,18 +19,6 @@ async fn snapshot(w: &mut MarginMarket, u: &User) -> (u64, u64, u64, u64, String
         w.vault(usdc_mint).await,
         format!("{:?}", acc.positions),
     )
-}
-
-#[track_caller]
-fn assert_margin_error(result: TxResult, expected: MarginError) {
-    let f = result.expect_err("expected a failure");
-    assert_eq!(
-        f.custom_code(),
-        Some(margin_code(expected)),
-        "expected {expected:?}, got {} ({:#?})",
-        f.error,
-        f.logs
-    );
 }
 
 /// A lender supplies USDC liquidity; a borrower posts 1 BTC.

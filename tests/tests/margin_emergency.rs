@@ -3,23 +3,11 @@
 //! A pause stops new risk but never stops repaying or withdrawing what
 //! backs no debt.
 
-use margin::errors::{code as margin_code, MarginError};
+use margin::errors::MarginError;
 use margin::state::{GuardianSet, MarginStatus};
 use rampart::margin_ix;
 use rampart_tests::margin_world::*;
 use rampart_tests::*;
-
-#[track_caller]
-fn assert_margin_error(result: TxResult, expected: MarginError) {
-    let f = result.expect_err("expected a failure");
-    assert_eq!(
-        f.custom_code(),
-        Some(margin_code(expected)),
-        "expected {expected:?}, got {} ({:#?})",
-        f.error,
-        f.logs
-    );
-}
 
 fn guardian_set(keys: &[&Keypair], threshold: u8) -> GuardianSet {
     let mut set = GuardianSet {

@@ -3,23 +3,11 @@
 //! timelock but only inside its narrower band, by a bounded step, at a
 //! limited rate.
 
-use margin::errors::{code as margin_code, MarginError};
+use margin::errors::MarginError;
 use margin::state::BankParams;
 use rampart::margin_ix;
 use rampart_tests::margin_world::*;
 use rampart_tests::*;
-
-#[track_caller]
-fn assert_margin_error(result: TxResult, expected: MarginError) {
-    let f = result.expect_err("expected a failure");
-    assert_eq!(
-        f.custom_code(),
-        Some(margin_code(expected)),
-        "expected {expected:?}, got {} ({:#?})",
-        f.error,
-        f.logs
-    );
-}
 
 const W: u64 = 1_000_000_000_000_000_000;
 

@@ -2,24 +2,12 @@
 //! evidence, distinct approvals, expiry, and a price that must still justify
 //! it at execution. Small ones run at once.
 
-use margin::errors::{code as margin_code, MarginError};
+use margin::errors::MarginError;
 use margin::events::{Liquidated, LiquidationApproved, LiquidationProposed};
 use margin::state::{ValidatorSet, MAX_VALIDATORS};
 use rampart::margin_ix;
 use rampart_tests::margin_world::*;
 use rampart_tests::*;
-
-#[track_caller]
-fn assert_margin_error(result: TxResult, expected: MarginError) {
-    let f = result.expect_err("expected a failure");
-    assert_eq!(
-        f.custom_code(),
-        Some(margin_code(expected)),
-        "expected {expected:?}, got {} ({:#?})",
-        f.error,
-        f.logs
-    );
-}
 
 const W: u128 = 1_000_000_000_000_000_000;
 

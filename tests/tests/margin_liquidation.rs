@@ -3,22 +3,10 @@
 //! halted feeds; and the adaptive maintenance threshold liquidating earlier
 //! and smaller than a fixed one on the same crash.
 
-use margin::errors::{code as margin_code, MarginError};
+use margin::errors::MarginError;
 use margin::events::{Liquidated, MaintenanceRatioUpdated};
 use rampart_tests::margin_world::*;
 use rampart_tests::*;
-
-#[track_caller]
-fn assert_margin_error(result: TxResult, expected: MarginError) {
-    let f = result.expect_err("expected a failure");
-    assert_eq!(
-        f.custom_code(),
-        Some(margin_code(expected)),
-        "expected {expected:?}, got {} ({:#?})",
-        f.error,
-        f.logs
-    );
-}
 
 /// Lender supplies USDC; the borrower posts 1 BTC and borrows 21,000 USDC at 30,000.
 async fn leveraged(w: &mut MarginMarket) -> User {

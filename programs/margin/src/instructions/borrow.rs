@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use super::token_flow::*;
 use crate::errors::MarginError;
-use crate::events::{action, BalanceChanged};
+use crate::events::action;
 use crate::health::require_initial_health;
 use crate::state::MarginStatus;
 
@@ -36,7 +36,6 @@ pub fn handle_borrow<'info>(
         .borrows
         .checked_add(amount)
         .ok_or(MarginError::MathOverflow)?;
-    let (deposits_after, borrows_after) = (position.deposits, position.borrows);
     let margin = require_initial_health(
         &ctx.accounts.account,
         ctx.remaining_accounts,
@@ -44,14 +43,6 @@ pub fn handle_borrow<'info>(
     )?;
     ctx.accounts.push(amount)?;
     ctx.accounts.bank.total_borrows = total;
-    emit!(BalanceChanged {
-        account: ctx.accounts.account.key(),
-        bank: bank_key,
-        action: action::BORROW,
-        amount,
-        deposits_after,
-        borrows_after,
-        initial_margin_after: margin,
-    });
+    ctx.accounts.emit_change(action::BORROW, amount, margin);
     Ok(())
 }

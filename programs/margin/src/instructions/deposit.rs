@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use super::token_flow::*;
 use crate::errors::MarginError;
-use crate::events::{action, BalanceChanged};
+use crate::events::action;
 use crate::state::MarginStatus;
 
 /// Deposit collateral. Allowed whatever the oracles say (it only reduces
@@ -33,15 +33,6 @@ pub fn handle_deposit(ctx: Context<TokenFlow>, amount: u64) -> Result<()> {
         .deposits
         .checked_add(amount)
         .ok_or(MarginError::MathOverflow)?;
-    let (deposits_after, borrows_after) = (position.deposits, position.borrows);
-    emit!(BalanceChanged {
-        account: ctx.accounts.account.key(),
-        bank: bank_key,
-        action: action::DEPOSIT,
-        amount,
-        deposits_after,
-        borrows_after,
-        initial_margin_after: 0,
-    });
+    ctx.accounts.emit_change(action::DEPOSIT, amount, 0);
     Ok(())
 }

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use super::token_flow::*;
 use crate::errors::MarginError;
-use crate::events::{action, BalanceChanged};
+use crate::events::action;
 
 /// Repay a borrow. Always allowed: stale or halted prices, reduce-only and
 /// shutdown never stop a user from reducing debt.
@@ -12,17 +12,8 @@ pub fn handle_repay(ctx: Context<TokenFlow>, amount: u64) -> Result<()> {
     let position = ctx.accounts.account.position_mut(&bank_key)?;
     require!(amount <= position.borrows, MarginError::RepayExceedsDebt);
     position.borrows -= amount;
-    let (deposits_after, borrows_after) = (position.deposits, position.borrows);
     ctx.accounts.pull(amount)?;
     ctx.accounts.bank.total_borrows = ctx.accounts.bank.total_borrows.saturating_sub(amount);
-    emit!(BalanceChanged {
-        account: ctx.accounts.account.key(),
-        bank: bank_key,
-        action: action::REPAY,
-        amount,
-        deposits_after,
-        borrows_after,
-        initial_margin_after: 0,
-    });
+    ctx.accounts.emit_change(action::REPAY, amount, 0);
     Ok(())
 }

@@ -2,6 +2,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 
 use crate::errors::MarginError;
+use crate::events::BalanceChanged;
 use crate::state::{Bank, MarginAccount, MarginConfig};
 
 /// Accounts of every balance action (deposit, withdraw, borrow, repay):
@@ -26,6 +27,26 @@ pub struct TokenFlow<'info> {
 }
 
 impl<'info> TokenFlow<'info> {
+    /// Emit the balance change of this account in `bank` after an action.
+    pub fn emit_change(&self, action: u8, amount: u64, initial_margin_after: i128) {
+        let bank = self.bank.key();
+        let (deposits_after, borrows_after) = self
+            .account
+            .positions
+            .iter()
+            .find(|p| p.bank == bank && !p.is_empty())
+            .map_or((0, 0), |p| (p.deposits, p.borrows));
+        emit!(BalanceChanged {
+            account: self.account.key(),
+            bank,
+            action,
+            amount,
+            deposits_after,
+            borrows_after,
+            initial_margin_after,
+        });
+    }
+
     /// Move `amount` from the owner's token account into the vault.
     pub fn pull(&self, amount: u64) -> Result<()> {
         let accounts = Transfer {

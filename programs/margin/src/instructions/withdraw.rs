@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use super::token_flow::*;
 use crate::errors::MarginError;
-use crate::events::{action, BalanceChanged};
+use crate::events::action;
 use crate::health::require_initial_health;
 
 /// Withdraw collateral, as long as the account still meets its initial
@@ -20,7 +20,6 @@ pub fn handle_withdraw<'info>(
         MarginError::InsufficientDeposit
     );
     position.deposits -= amount;
-    let (deposits_after, borrows_after) = (position.deposits, position.borrows);
     let margin = if ctx.accounts.account.has_debt() {
         require_initial_health(
             &ctx.accounts.account,
@@ -32,14 +31,6 @@ pub fn handle_withdraw<'info>(
     };
     ctx.accounts.push(amount)?;
     ctx.accounts.bank.total_deposits = ctx.accounts.bank.total_deposits.saturating_sub(amount);
-    emit!(BalanceChanged {
-        account: ctx.accounts.account.key(),
-        bank: bank_key,
-        action: action::WITHDRAW,
-        amount,
-        deposits_after,
-        borrows_after,
-        initial_margin_after: margin,
-    });
+    ctx.accounts.emit_change(action::WITHDRAW, amount, margin);
     Ok(())
 }

@@ -90,6 +90,27 @@ impl GovernanceParams {
 
 pub const MAX_VALIDATORS: usize = 8;
 
+/// An M-of-N key set: 2 to 8 distinct, non-default keys and a strict
+/// majority threshold. Shared by validators and guardians.
+fn validate_key_set(keys: &[Pubkey; MAX_VALIDATORS], count: u8, threshold: u8) -> Result<()> {
+    let n = count as usize;
+    require!(
+        (2..=MAX_VALIDATORS).contains(&n),
+        MarginError::ParamOutOfBounds
+    );
+    require!(
+        threshold as usize * 2 > n && threshold as usize <= n,
+        MarginError::ParamOutOfBounds
+    );
+    let keys = &keys[..n];
+    let distinct = keys
+        .iter()
+        .enumerate()
+        .all(|(i, k)| *k != Pubkey::default() && !keys[..i].contains(k));
+    require!(distinct, MarginError::ParamOutOfBounds);
+    Ok(())
+}
+
 /// Guardians who can pause margin quickly, M of N, for a bounded time.
 #[derive(
     AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, Default, InitSpace,
@@ -105,21 +126,7 @@ pub struct GuardianSet {
 impl GuardianSet {
     /// 2 to 8 distinct keys, a majority threshold, pauses of 1 hour to 30 days.
     pub fn validate(&self) -> Result<()> {
-        let n = self.count as usize;
-        require!(
-            (2..=MAX_VALIDATORS).contains(&n),
-            MarginError::ParamOutOfBounds
-        );
-        require!(
-            self.threshold as usize * 2 > n && self.threshold as usize <= n,
-            MarginError::ParamOutOfBounds
-        );
-        let keys = &self.keys[..n];
-        let distinct = keys
-            .iter()
-            .enumerate()
-            .all(|(i, k)| *k != Pubkey::default() && !keys[..i].contains(k));
-        require!(distinct, MarginError::ParamOutOfBounds);
+        validate_key_set(&self.keys, self.count, self.threshold)?;
         require!(
             (3_600..=30 * 86_400).contains(&self.max_pause_secs),
             MarginError::ParamOutOfBounds
@@ -161,21 +168,7 @@ impl ValidatorSet {
     /// At least 2 of at most 8 distinct keys, a majority threshold, and a
     /// lifetime between 10 slots and a day.
     pub fn validate(&self) -> Result<()> {
-        let n = self.count as usize;
-        require!(
-            (2..=MAX_VALIDATORS).contains(&n),
-            crate::errors::MarginError::ParamOutOfBounds
-        );
-        require!(
-            self.threshold as usize * 2 > n && self.threshold as usize <= n,
-            crate::errors::MarginError::ParamOutOfBounds
-        );
-        let keys = &self.keys[..n];
-        let distinct = keys
-            .iter()
-            .enumerate()
-            .all(|(i, k)| *k != Pubkey::default() && !keys[..i].contains(k));
-        require!(distinct, crate::errors::MarginError::ParamOutOfBounds);
+        validate_key_set(&self.keys, self.count, self.threshold)?;
         require!(
             (10..=216_000).contains(&self.proposal_ttl_slots),
             crate::errors::MarginError::ParamOutOfBounds
