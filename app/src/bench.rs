@@ -74,19 +74,14 @@ impl LiquidationBench {
 pub async fn liquidation_throughput(accounts: usize) -> anyhow::Result<LiquidationBench> {
     use crate::market::{MarginMarket, BTC, USDC};
     let mut m = MarginMarket::new().await?;
-    let lender = m.user(0, accounts as u64 * 2_500 * USDC).await?;
-    let ix = m
-        .flow(&lender, m.usdc_mint, false, true)
-        .deposit(accounts as u64 * 2_500 * USDC);
-    m.send_as(&lender, ix).await?;
+    m.lender(
+        accounts as u64 * 2_500 * USDC,
+        accounts as u64 * 2_500 * USDC,
+    )
+    .await?;
     let mut borrowers = Vec::with_capacity(accounts);
     for _ in 0..accounts {
-        let b = m.user(BTC / 10, 0).await?;
-        let deposit = m.flow(&b, m.btc_mint, true, false).deposit(BTC / 10);
-        m.send_as(&b, deposit).await?;
-        let borrow = m.flow(&b, m.usdc_mint, true, true).borrow(2_100 * USDC);
-        m.send_as(&b, borrow).await?;
-        borrowers.push(b);
+        borrowers.push(m.leveraged_borrower(BTC / 10, 2_100 * USDC).await?);
     }
     let liquidator = m.liquidator(accounts as u64 * 1_000 * USDC).await?;
     m.tick(24_000.0).await?;

@@ -365,4 +365,26 @@ impl MarginMarket {
         let vault = pda::margin::insurance(&pda::margin::bank(&mint));
         spl::balance(&mut self.chain, &vault).await
     }
+
+    /// A lender holding `usdc` tokens that supplies `supply` of them.
+    pub async fn lender(&mut self, usdc: u64, supply: u64) -> anyhow::Result<User> {
+        let lender = self.user(0, usdc).await?;
+        let ix = self
+            .flow(&lender, self.usdc_mint, false, true)
+            .deposit(supply);
+        self.send_as(&lender, ix).await?;
+        Ok(lender)
+    }
+
+    /// A borrower that posts `btc` and borrows `usdc` against it (0 for none).
+    pub async fn leveraged_borrower(&mut self, btc: u64, usdc: u64) -> anyhow::Result<User> {
+        let b = self.user(btc, 0).await?;
+        let ix = self.flow(&b, self.btc_mint, true, false).deposit(btc);
+        self.send_as(&b, ix).await?;
+        if usdc > 0 {
+            let ix = self.flow(&b, self.usdc_mint, true, true).borrow(usdc);
+            self.send_as(&b, ix).await?;
+        }
+        Ok(b)
+    }
 }

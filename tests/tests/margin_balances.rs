@@ -23,15 +23,8 @@ async fn snapshot(w: &mut MarginMarket, u: &User) -> (u64, u64, u64, u64, String
 
 /// A lender supplies USDC liquidity; a borrower posts 1 BTC.
 async fn lender_and_borrower(w: &mut MarginMarket) -> (User, User) {
-    let lender = w.user(0, 1_000_000 * USDC).await.unwrap();
-    let ix = w
-        .flow(&lender, w.usdc_mint, false, true)
-        .deposit(500_000 * USDC);
-    w.send_as(&lender, ix).await.unwrap();
-    let borrower = w.user(BTC, 0).await.unwrap();
-    let ix = w.flow(&borrower, w.btc_mint, true, false).deposit(BTC);
-    w.send_as(&borrower, ix).await.unwrap();
-    (lender, borrower)
+    let lender = w.lender(1_000_000 * USDC, 500_000 * USDC).await.unwrap();
+    (lender, w.leveraged_borrower(BTC, 0).await.unwrap())
 }
 
 #[tokio::test]

@@ -43,18 +43,8 @@ async fn scene(large_usd: u128) -> Scene {
         .send(&[margin_ix::set_validators(g.pubkey(), set)], &[&g])
         .await
         .unwrap();
-    let lender = w.user(0, 1_000_000 * USDC).await.unwrap();
-    let ix = w
-        .flow(&lender, w.usdc_mint, false, true)
-        .deposit(500_000 * USDC);
-    w.send_as(&lender, ix).await.unwrap();
-    let borrower = w.user(BTC, 0).await.unwrap();
-    let ix = w.flow(&borrower, w.btc_mint, true, false).deposit(BTC);
-    w.send_as(&borrower, ix).await.unwrap();
-    let ix = w
-        .flow(&borrower, w.usdc_mint, true, true)
-        .borrow(21_000 * USDC);
-    w.send_as(&borrower, ix).await.unwrap();
+    w.lender(1_000_000 * USDC, 500_000 * USDC).await.unwrap();
+    let borrower = w.leveraged_borrower(BTC, 21_000 * USDC).await.unwrap();
     let liquidator = w.liquidator(100_000 * USDC).await.unwrap();
     w.tick(24_000.0).await.unwrap();
     Scene {

@@ -10,17 +10,8 @@ use rampart_tests::*;
 
 /// Lender supplies USDC; the borrower posts 1 BTC and borrows 21,000 USDC at 30,000.
 async fn leveraged(w: &mut MarginMarket) -> User {
-    let lender = w.user(0, 1_000_000 * USDC).await.unwrap();
-    let ix = w
-        .flow(&lender, w.usdc_mint, false, true)
-        .deposit(500_000 * USDC);
-    w.send_as(&lender, ix).await.unwrap();
-    let b = w.user(BTC, 0).await.unwrap();
-    let ix = w.flow(&b, w.btc_mint, true, false).deposit(BTC);
-    w.send_as(&b, ix).await.unwrap();
-    let ix = w.flow(&b, w.usdc_mint, true, true).borrow(21_000 * USDC);
-    w.send_as(&b, ix).await.unwrap();
-    b
+    w.lender(1_000_000 * USDC, 500_000 * USDC).await.unwrap();
+    w.leveraged_borrower(BTC, 21_000 * USDC).await.unwrap()
 }
 
 #[tokio::test]
