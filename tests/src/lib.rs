@@ -14,12 +14,8 @@ pub use solana_sdk::signature::{Keypair, Signer};
 /// A realistic mainnet-era clock to start from.
 pub const T0: i64 = 1_700_000_000;
 pub const SLOT0: u64 = 230_000_000;
-/// Manual prices in tests use 8 decimals, like Pyth.
-pub const EXPO: i32 = -8;
-
-pub fn price(units: f64) -> i64 {
-    (units * 1e8).round() as i64
-}
+/// Prices use 8 decimals, like Pyth (one definition, in the library).
+pub use rampart::market::{price, EXPO};
 
 /// The Anchor error number of `e`.
 pub fn code(e: PricingError) -> u32 {

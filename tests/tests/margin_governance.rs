@@ -130,3 +130,36 @@ async fn the_risk_agent_stays_on_its_leash() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn risk_updates_read_only_the_banks_own_feed() {
+    let mut m = MarginMarket::with_btc_maintenance(adaptive_maintenance())
+        .await
+        .unwrap();
+    // The USDC feed offered as BTC's: refused, ratio unchanged.
+    let before = m.bank(m.btc_mint).await.effective_maint_ratio;
+    let forged = margin_ix::update_risk(m.btc_mint, m.usdc_feed);
+    assert_margin_error(m.chain.send(&[forged], &[]).await, MarginError::WrongFeed);
+    assert_eq!(m.bank(m.btc_mint).await.effective_maint_ratio, before);
+    m.update_btc_risk().await.unwrap();
+}
+
+#[tokio::test]
+async fn only_protocol_governance_can_initialise_margin() {
+    let mut chain = rampart::embedded::Chain::builder().start().await;
+    chain.set_clock(T0, SLOT0);
+    let (ops, _) =
+        rampart::setup::protocol_and_feed(&mut chain, "BTC/USD", EXPO, test_params(), 5_000)
+            .await
+            .unwrap();
+    let intruder = chain.funded_keypair(1_000_000_000).await;
+    let payer = chain.payer_pubkey();
+    let rules = governance_params(intruder.pubkey());
+    let ix = margin_ix::init_margin(payer, intruder.pubkey(), liquidation_params(), rules);
+    assert_margin_error(
+        chain.send(&[ix], &[&intruder]).await,
+        MarginError::Unauthorized,
+    );
+    let ix = margin_ix::init_margin(payer, ops.governance.pubkey(), liquidation_params(), rules);
+    chain.send(&[ix], &[&ops.governance]).await.unwrap();
+}
