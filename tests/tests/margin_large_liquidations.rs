@@ -140,6 +140,35 @@ async fn large_liquidation_waits_for_m_of_n_and_is_not_reusable() {
 }
 
 #[tokio::test]
+async fn another_accounts_proposal_cannot_be_spent_on_a_small_liquidation() {
+    let mut s = scene(1_000).await;
+    s.propose().await.unwrap();
+    let proposal = s.accounts(true).proposal_address();
+    // A small account, liquidatable after BTC falls to 19,000.
+    let small =
+        s.w.leveraged_borrower(BTC / 10, 1_700 * USDC)
+            .await
+            .unwrap();
+    s.w.tick(19_000.0).await.unwrap();
+    let mut l = s.w.liquidation(&s.liquidator, &small);
+    l.proposal = Some(proposal);
+    let k = s.liquidator.key.insecure_clone();
+    assert_margin_error(
+        s.w.chain.send(&[margin_ix::liquidate(&l)], &[&k]).await,
+        MarginError::ProposalMismatch,
+    );
+    assert!(
+        s.w.chain.account(proposal).await.is_some(),
+        "the other account's proposal survives"
+    );
+    l.proposal = None;
+    s.w.chain
+        .send(&[margin_ix::liquidate(&l)], &[&k])
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn expired_proposals_are_refused() {
     let mut s = scene(1_000).await;
     s.propose().await.unwrap();

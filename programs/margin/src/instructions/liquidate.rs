@@ -67,18 +67,23 @@ pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'inf
         remaining,
         &clock,
     )?;
-    let mut size = p.size;
-    if p.is_large(&a.config) {
-        let proposal = a
-            .proposal
-            .as_ref()
-            .ok_or(MarginError::LargeLiquidationNeedsApproval)?;
+    // Any proposal passed must be for this account and pair, even when this
+    // liquidation is small: it is closed below, and must not be someone
+    // else's approved proposal.
+    if let Some(proposal) = a.proposal.as_ref() {
         require!(
             proposal.account == a.account.key()
                 && proposal.liability_bank == liability_key
                 && proposal.collateral_bank == collateral_key,
             MarginError::ProposalMismatch
         );
+    }
+    let mut size = p.size;
+    if p.is_large(&a.config) {
+        let proposal = a
+            .proposal
+            .as_ref()
+            .ok_or(MarginError::LargeLiquidationNeedsApproval)?;
         require!(
             clock.slot <= proposal.expiry_slot,
             MarginError::ProposalExpired
