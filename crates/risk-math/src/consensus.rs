@@ -2,7 +2,6 @@
 //! spread limit dropped (never averaged in), quorum required.
 
 use crate::price::{exceeds_bps, median};
-use crate::MathResult;
 
 /// Most sources a feed can have; bit masks below are over source indices.
 pub const MAX_SOURCES: usize = 8;
@@ -58,28 +57,21 @@ pub enum ConsensusError {
 }
 
 /// Compute consensus over `quotes` (at most [`MAX_SOURCES`]).
-pub fn consensus(
-    quotes: &[Quote],
-    params: ConsensusParams,
-) -> MathResult<Result<Consensus, ConsensusError>> {
+pub fn consensus(quotes: &[Quote], params: ConsensusParams) -> Result<Consensus, ConsensusError> {
     let valid = quotes.len().min(MAX_SOURCES) as u8;
     let quotes = &quotes[..valid as usize];
     if valid < params.min_quorum || valid == 0 {
-        return Ok(Err(ConsensusError::QuorumLost {
+        return Err(ConsensusError::QuorumLost {
             valid,
             required: params.min_quorum,
-        }));
+        });
     }
     let mut prices = [0u64; MAX_SOURCES];
     for (slot, q) in prices.iter_mut().zip(quotes) {
         *slot = q.price;
     }
-    let Some(first_median) = median(&mut prices[..valid as usize]) else {
-        return Ok(Err(ConsensusError::QuorumLost {
-            valid,
-            required: params.min_quorum,
-        }));
-    };
+    // Non-empty (valid > 0), so the median exists.
+    let first_median = median(&mut prices[..valid as usize]).unwrap_or(0);
 
     let mut agreeing = [0u64; MAX_SOURCES];
     let mut confs = [0u64; MAX_SOURCES];
@@ -102,11 +94,11 @@ pub fn consensus(
     }
     let agreeing_n = agreeing_count as u8;
     if agreeing_n < params.min_quorum || agreeing_n == 0 {
-        return Ok(Err(ConsensusError::SpreadExceeded {
+        return Err(ConsensusError::SpreadExceeded {
             valid,
             agreeing: agreeing_n,
             required: params.min_quorum,
-        }));
+        });
     }
     let price = median(&mut agreeing[..agreeing_count]).unwrap_or(first_median);
     let median_conf = median(&mut confs[..agreeing_count]).unwrap_or(0);
@@ -115,14 +107,14 @@ pub fn consensus(
         .map(|p| p.abs_diff(price))
         .max()
         .unwrap_or(0);
-    Ok(Ok(Consensus {
+    Ok(Consensus {
         price,
         conf: median_conf.max(dispersion),
         agreeing_mask,
         outlier_mask,
         valid_count: valid,
         agreeing_count: agreeing_n,
-    }))
+    })
 }
 
 #[cfg(test)]
@@ -144,9 +136,7 @@ mod tests {
 
     #[test]
     fn one_spike_of_three_is_dropped() {
-        let c = consensus(&[q(0, 100_000), q(1, 150_000), q(2, 100_050)], P)
-            .unwrap()
-            .unwrap();
+        let c = consensus(&[q(0, 100_000), q(1, 150_000), q(2, 100_050)], P).unwrap();
         assert_eq!(c.price, 100_025);
         assert_eq!(c.outlier_mask, 0b010);
         assert_eq!(c.agreeing_mask, 0b101);
@@ -156,14 +146,14 @@ mod tests {
     #[test]
     fn quorum_and_spread_failures() {
         assert_eq!(
-            consensus(&[q(0, 100)], P).unwrap(),
+            consensus(&[q(0, 100)], P),
             Err(ConsensusError::QuorumLost {
                 valid: 1,
                 required: 2
             })
         );
         assert_eq!(
-            consensus(&[q(0, 100_000), q(1, 200_000)], P).unwrap(),
+            consensus(&[q(0, 100_000), q(1, 200_000)], P),
             Err(ConsensusError::SpreadExceeded {
                 valid: 2,
                 agreeing: 0,
@@ -185,7 +175,7 @@ mod tests {
             for (i, p) in honest.iter().chain(liars.iter()).enumerate() {
                 quotes.push(q(i as u8, *p));
             }
-            if let Ok(c) = consensus(&quotes, P).unwrap() {
+            if let Ok(c) = consensus(&quotes, P) {
                 let lo = *honest.iter().min().unwrap();
                 let hi = *honest.iter().max().unwrap();
                 prop_assert!(c.price >= lo * 98 / 100 && c.price <= hi * 102 / 100);

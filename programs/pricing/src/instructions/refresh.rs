@@ -51,8 +51,7 @@ pub fn handle_refresh<'info>(ctx: Context<'_, '_, 'info, 'info, Refresh<'info>>)
             min_quorum: params.min_quorum,
             max_spread_bps: params.max_spread_bps,
         },
-    )
-    .map_err(PricingError::from)?;
+    );
 
     // Reference for jumps and for clamping TWAP samples: the TWAP when it is
     // valid, else the last published price (a young feed is still guarded).
