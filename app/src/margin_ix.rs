@@ -14,6 +14,16 @@ use margin::state::{
 
 use crate::pda;
 
+/// Read-only `[bank, feed]` pairs for the program's health checks.
+fn health_metas(pairs: &[(Pubkey, Pubkey)]) -> impl Iterator<Item = AccountMeta> + '_ {
+    pairs.iter().flat_map(|(bank, feed)| {
+        [
+            AccountMeta::new_readonly(*bank, false),
+            AccountMeta::new_readonly(*feed, false),
+        ]
+    })
+}
+
 fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
     Instruction {
         program_id: margin::ID,
@@ -148,10 +158,7 @@ impl Flow {
             token_program: spl_token::ID,
         }
         .to_account_metas(None);
-        for (bank, feed) in &self.health {
-            metas.push(AccountMeta::new_readonly(*bank, false));
-            metas.push(AccountMeta::new_readonly(*feed, false));
-        }
+        metas.extend(health_metas(&self.health));
         metas
     }
 
@@ -220,10 +227,7 @@ impl LiquidationAccounts {
     }
 
     fn with_health(&self, mut ix: Instruction) -> Instruction {
-        for (bank, feed) in &self.health {
-            ix.accounts.push(AccountMeta::new_readonly(*bank, false));
-            ix.accounts.push(AccountMeta::new_readonly(*feed, false));
-        }
+        ix.accounts.extend(health_metas(&self.health));
         ix
     }
 }
