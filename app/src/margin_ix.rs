@@ -330,3 +330,52 @@ pub fn guardian_set_status(
     );
     ix
 }
+
+/// Write off `account`'s debt in `mint`'s bank (it must hold no collateral).
+pub fn write_off_bad_debt(account: Pubkey, mint: Pubkey) -> Instruction {
+    let bank = pda::margin::bank(&mint);
+    build(
+        acc::WriteOffBadDebt {
+            account,
+            bank,
+            vault: pda::margin::vault(&bank),
+            insurance_vault: pda::margin::insurance(&bank),
+            token_program: spl_token::ID,
+        },
+        ix::WriteOffBadDebt {},
+    )
+}
+
+/// Under Shutdown: fix `mint`'s bank settlement price from its feed's last valid TWAP.
+pub fn fix_settlement_price(mint: Pubkey, feed: Pubkey) -> Instruction {
+    build(
+        acc::FixSettlementPrice {
+            config: pda::margin::config(),
+            bank: pda::margin::bank(&mint),
+            feed,
+        },
+        ix::FixSettlementPrice {},
+    )
+}
+
+/// Under Shutdown: settle the position described by `l` at the fixed
+/// prices, its liquidator acting as settler (health pairs and proposal are
+/// not used).
+pub fn settle_position(l: &LiquidationAccounts) -> Instruction {
+    let (liability_bank, collateral_bank) = l.banks();
+    build(
+        acc::SettlePosition {
+            config: pda::margin::config(),
+            settler: l.liquidator,
+            account: l.account,
+            liability_bank,
+            liability_vault: pda::margin::vault(&liability_bank),
+            collateral_bank,
+            collateral_vault: pda::margin::vault(&collateral_bank),
+            settler_liability_token: l.liquidator_liability_token,
+            settler_collateral_token: l.liquidator_collateral_token,
+            token_program: spl_token::ID,
+        },
+        ix::SettlePosition {},
+    )
+}

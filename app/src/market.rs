@@ -238,6 +238,25 @@ impl MarginMarket {
         Ok(())
     }
 
+    /// Hold BTC at `btc_usd` for `ticks` refreshes of 15 s: long enough
+    /// (20+) and the TWAP window holds that price alone, so a crash can be
+    /// walked down in steps the breaker accepts.
+    pub async fn hold(&mut self, btc_usd: f64, ticks: usize) -> anyhow::Result<()> {
+        for _ in 0..ticks {
+            self.tick(btc_usd).await?;
+        }
+        Ok(())
+    }
+
+    /// Send `amount` USDC to the USDC bank's insurance fund (minted: anyone
+    /// may pay into the fund's token account).
+    pub async fn fund_usdc_insurance(&mut self, amount: u64) -> anyhow::Result<()> {
+        let fund = pda::margin::insurance(&self.usdc_bank());
+        let authority = self.mint_authority.insecure_clone();
+        let mint = self.usdc_mint;
+        spl::mint_to(&mut self.chain, &mint, &authority, &fund, amount).await
+    }
+
     /// A funded user with token accounts holding `btc` and `usdc` (base units) and margin account 0.
     pub async fn user(&mut self, btc: u64, usdc: u64) -> anyhow::Result<User> {
         let key = self.chain.funded_keypair(1_000_000_000).await;
@@ -359,6 +378,55 @@ impl MarginMarket {
     pub async fn update_btc_risk(&mut self) -> TxResult {
         let ix = margin_ix::update_risk(self.btc_mint, self.btc_feed);
         self.chain.send(&[ix], &[]).await
+    }
+
+    /// Tokens `user`'s deposit in `mint`'s bank is worth now (its shares at the pool's price).
+    pub async fn deposit_worth(&mut self, user: &User, mint: Pubkey) -> u64 {
+        let bank_key = pda::margin::bank(&mint);
+        let shares = self
+            .account(user)
+            .await
+            .positions
+            .iter()
+            .find(|p| p.bank == bank_key && !p.is_empty())
+            .map_or(0, |p| p.deposit_shares);
+        self.bank(mint)
+            .await
+            .deposit_tokens(shares)
+            .expect("share value")
+    }
+
+    /// `user`'s debt in `mint`'s bank.
+    pub async fn debt(&mut self, user: &User, mint: Pubkey) -> u64 {
+        let bank_key = pda::margin::bank(&mint);
+        self.account(user)
+            .await
+            .positions
+            .iter()
+            .find(|p| p.bank == bank_key && !p.is_empty())
+            .map_or(0, |p| p.borrows)
+    }
+
+    /// Permissionless write-off of `victim`'s USDC debt.
+    pub async fn write_off_usdc_debt(&mut self, victim: &User) -> TxResult {
+        let account = pda::margin::account(&victim.key.pubkey(), 0);
+        let ix = margin_ix::write_off_bad_debt(account, self.usdc_mint);
+        self.chain.send(&[ix], &[]).await
+    }
+
+    /// Under Shutdown: fix both banks' settlement prices.
+    pub async fn fix_settlement_prices(&mut self) -> TxResult {
+        let ixs = [
+            margin_ix::fix_settlement_price(self.btc_mint, self.btc_feed),
+            margin_ix::fix_settlement_price(self.usdc_mint, self.usdc_feed),
+        ];
+        self.chain.send(&ixs, &[]).await
+    }
+
+    /// Under Shutdown: `settler` settles `victim`'s USDC debt against its BTC.
+    pub async fn settle(&mut self, settler: &User, victim: &User) -> TxResult {
+        let ix = margin_ix::settle_position(&self.liquidation(settler, victim));
+        self.send_as(settler, ix).await
     }
 
     pub async fn insurance(&mut self, mint: Pubkey) -> u64 {

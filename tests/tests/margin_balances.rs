@@ -36,7 +36,7 @@ async fn deposit_withdraw_round_trip_reconciles_to_the_unit() {
     w.send_as(&u, flow.withdraw(BTC + 3)).await.unwrap();
     let pos = w.account(&u).await.positions[0];
     assert_eq!(
-        (pos.bank, pos.deposits, pos.borrows),
+        (pos.bank, pos.deposit_shares, pos.borrows),
         (w.btc_bank(), BTC + 2, 0)
     );
     let btc_mint = w.btc_mint;

@@ -2,7 +2,8 @@
 //! price moves, risk updates, liquidation) by several users, checking after
 //! every step that no token is created or destroyed and that the books
 //! agree with the vaults, exactly. Rejected actions are expected (health,
-//! caps, balances); they must change nothing.
+//! caps, balances); they must change nothing. Bad debt left by a crash is
+//! written off against the lenders' pool, which must still add up.
 
 use rampart_tests::margin_world::*;
 use rampart_tests::Signer;
@@ -39,7 +40,8 @@ async fn check_invariants(
         (m.usdc_mint, books.usdc_total, m.usdc_bank()),
     ] {
         let mut held = 0;
-        let (mut deposits, mut borrows) = (0u64, 0u64);
+        let (mut shares, mut worth, mut borrows) = (0u64, 0u64, 0u64);
+        let bank = m.bank(mint).await;
         for u in users.iter().copied().chain(std::iter::once(liquidator)) {
             held += m
                 .tokens(if mint == m.btc_mint { u.btc } else { u.usdc })
@@ -57,14 +59,14 @@ async fn check_invariants(
                     .iter()
                     .filter(|p| p.bank == bank_key && !p.is_empty())
                 {
-                    deposits += p.deposits;
+                    shares += p.deposit_shares;
+                    worth += bank.deposit_tokens(p.deposit_shares).unwrap();
                     borrows += p.borrows;
                 }
             }
         }
         let vault = m.vault(mint).await;
         let insurance = m.insurance(mint).await;
-        let bank = m.bank(mint).await;
         assert_eq!(
             held + vault + insurance,
             total,
@@ -76,14 +78,27 @@ async fn check_invariants(
             "step {step}: vault != deposits - borrows"
         );
         assert_eq!(
-            (deposits, borrows),
-            (bank.total_deposits, bank.total_borrows),
+            (shares, borrows),
+            (bank.total_deposit_shares, bank.total_borrows),
             "step {step}: positions != bank totals"
+        );
+        // Rounding keeps what the positions are worth within the pool, by
+        // less than one token per position.
+        assert!(
+            worth <= bank.total_deposits && bank.total_deposits - worth <= users.len() as u64 + 1,
+            "step {step}: positions worth {worth}, pool {}",
+            bank.total_deposits
         );
     }
 }
 
-async fn run(seed: u64, steps: usize) -> (usize, usize) {
+struct Outcome {
+    succeeded: usize,
+    liquidations: usize,
+    write_offs: usize,
+}
+
+async fn run(seed: u64, steps: usize) -> Outcome {
     let mut rng = Rng(seed);
     let mut m = MarginMarket::new().await.unwrap();
     // Borrowers post BTC and borrow USDC; a lender supplies USDC liquidity.
@@ -111,7 +126,7 @@ async fn run(seed: u64, steps: usize) -> (usize, usize) {
     let mut holders: Vec<&User> = borrowers.iter().collect();
     holders.push(&lender);
     let mut price = 30_000.0;
-    let (mut succeeded, mut liquidations) = (0, 0);
+    let (mut succeeded, mut liquidations, mut write_offs) = (0, 0, 0);
     for step in 0..steps {
         let u = &borrowers[rng.below(borrowers.len() as u64) as usize];
         let (btc_mint, usdc_mint) = (m.btc_mint, m.usdc_mint);
@@ -169,6 +184,11 @@ async fn run(seed: u64, steps: usize) -> (usize, usize) {
                 m.tick(price).await.unwrap();
                 m.update_btc_risk().await
             }
+            9 => {
+                let r = m.write_off_usdc_debt(u).await;
+                write_offs += usize::from(r.is_ok());
+                r
+            }
             _ => {
                 let r = m.liquidate(&liquidator, u).await;
                 liquidations += usize::from(r.is_ok());
@@ -178,27 +198,39 @@ async fn run(seed: u64, steps: usize) -> (usize, usize) {
         succeeded += usize::from(result.is_ok());
         check_invariants(&mut m, &holders, &liquidator, &books, step).await;
     }
-    (succeeded, liquidations)
+    Outcome {
+        succeeded,
+        liquidations,
+        write_offs,
+    }
 }
 
 #[tokio::test]
 async fn random_sequences_conserve_every_token() {
-    let mut total_liquidations = 0;
+    let (mut total_liquidations, mut total_write_offs) = (0, 0);
     for seed in [
         0x9E37_79B9_7F4A_7C15,
         0xD1B5_4A32_D192_ED03,
         0x2545_F491_4F6C_DD1D,
     ] {
-        let (ok, liquidations) = run(seed, 300).await;
-        println!("seed {seed:#x}: {ok}/300 actions succeeded, {liquidations} liquidations, books exact after every step");
+        let o = run(seed, 300).await;
+        println!(
+            "seed {seed:#x}: {}/300 actions succeeded, {} liquidations, {} write-offs, books exact after every step",
+            o.succeeded, o.liquidations, o.write_offs
+        );
         assert!(
-            ok > 100,
+            o.succeeded > 100,
             "the sequence must mostly exercise real state changes"
         );
-        total_liquidations += liquidations;
+        total_liquidations += o.liquidations;
+        total_write_offs += o.write_offs;
     }
     assert!(
         total_liquidations >= 10,
         "the crash paths must reach liquidations ({total_liquidations})"
+    );
+    assert!(
+        total_write_offs >= 1,
+        "the crash paths must leave bad debt to write off"
     );
 }

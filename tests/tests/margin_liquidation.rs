@@ -75,7 +75,7 @@ async fn crash_liquidates_partially_and_pays_the_fund() {
         .iter()
         .find(|p| p.bank == w.btc_bank())
         .unwrap()
-        .deposits;
+        .deposit_shares;
     assert_eq!(w.vault(btc_mint).await, btc_left);
     assert_eq!(btc_left + ev.to_liquidator + ev.to_insurance, BTC);
     assert_eq!(w.tokens(liq.usdc).await, 100_000 * USDC - ev.repaid);

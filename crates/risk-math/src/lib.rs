@@ -12,6 +12,7 @@ pub mod fixed;
 pub mod margin;
 pub mod options;
 pub mod price;
+pub mod shares;
 pub mod twap;
 pub mod volatility;
 

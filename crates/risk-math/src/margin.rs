@@ -305,6 +305,35 @@ pub fn split_fee(fee_tokens: u64, insurance_share: u128) -> MathResult<(u64, u64
     Ok((fee_tokens - to_fund, to_fund))
 }
 
+/// Settlement of `debt` liability tokens against `held` collateral tokens
+/// at fixed prices (the last valid TWAPs under Shutdown): no fee, rounding
+/// against the account. When the collateral does not cover the debt, all
+/// of it is taken for as much debt as it pays for; the rest is bad debt.
+#[allow(clippy::too_many_arguments)]
+pub fn settlement_size(
+    debt: u64,
+    debt_decimals: u8,
+    debt_price: u128,
+    held: u64,
+    held_decimals: u8,
+    held_price: u128,
+) -> MathResult<LiquidationSize> {
+    let debt_value = token_value(debt, debt_decimals, debt_price, Rounding::Up)?;
+    let held_value = token_value(held, held_decimals, held_price, Rounding::Down)?;
+    if held_value >= debt_value {
+        let seize = tokens_for_value(debt_value, held_decimals, held_price, Rounding::Up)?;
+        return Ok(LiquidationSize {
+            repay: debt,
+            seize: seize.min(held),
+        });
+    }
+    let repay = tokens_for_value(held_value, debt_decimals, debt_price, Rounding::Down)?;
+    Ok(LiquidationSize {
+        repay: repay.min(debt),
+        seize: held,
+    })
+}
+
 /// Bad debt (tokens) covered from the insurance fund first; the rest is
 /// socialised across lenders. Returns (from_fund, socialised).
 pub fn cover_bad_debt(bad_debt: u64, insurance_balance: u64) -> (u64, u64) {
@@ -322,6 +351,54 @@ mod tests {
 
     fn pct(p: u128) -> u128 {
         p * WAD / 100
+    }
+
+    #[test]
+    fn settlement_takes_collateral_worth_the_debt_or_all_of_it() {
+        // 30,000 USDC of debt against 2 BTC at 25,000: 1.2 BTC, rounded up.
+        let s = settlement_size(30_000_000_000, USDC, WAD, 200_000_000, BTC, 25_000 * WAD).unwrap();
+        assert_eq!(
+            s,
+            LiquidationSize {
+                repay: 30_000_000_000,
+                seize: 120_000_000
+            }
+        );
+        // One unit of debt still costs one whole satoshi.
+        let s = settlement_size(1, USDC, WAD, 200_000_000, BTC, 25_000 * WAD).unwrap();
+        assert_eq!(s.seize, 1);
+        // Underwater: all 1 BTC for the 12,000 USDC it is worth; 18,000 left as bad debt.
+        let s = settlement_size(30_000_000_000, USDC, WAD, 100_000_000, BTC, 12_000 * WAD).unwrap();
+        assert_eq!(
+            s,
+            LiquidationSize {
+                repay: 12_000_000_000,
+                seize: 100_000_000
+            }
+        );
+    }
+
+    proptest! {
+        /// The settler never pays more value than it receives, and the
+        /// account gives up at most one collateral unit beyond the debt's value.
+        #[test]
+        fn settlement_rounds_against_the_account(
+            debt in 1u64..10_000_000_000_000, held in 1u64..100_000_000_000,
+            btc_price in 1_000u128..200_000,
+        ) {
+            let cp = btc_price * WAD;
+            let s = settlement_size(debt, USDC, WAD, held, BTC, cp).unwrap();
+            prop_assert!(s.repay <= debt && s.seize <= held);
+            let paid = token_value(s.repay, USDC, WAD, Rounding::Up).unwrap();
+            let got = token_value(s.seize, BTC, cp, Rounding::Down).unwrap();
+            prop_assert!(got + cp / 100_000_000 >= paid);
+            if s.repay == debt {
+                let one_more = token_value(s.seize.saturating_sub(1), BTC, cp, Rounding::Up).unwrap();
+                prop_assert!(s.seize == held || one_more <= paid);
+            } else {
+                prop_assert_eq!(s.seize, held);
+            }
+        }
     }
 
     #[test]

@@ -64,6 +64,22 @@ pub enum MarginError {
     NotEnoughGuardians,
     #[msg("Arithmetic overflow")]
     MathOverflow,
+    #[msg("Bad debt has wiped out this bank's deposits; it takes no new deposits")]
+    DepositsWipedOut,
+    #[msg("The account still holds collateral: liquidate or settle it before writing off debt")]
+    AccountHasCollateral,
+    #[msg("The account has no debt in this bank")]
+    NoDebt,
+    #[msg("Margin is not shut down")]
+    NotShutDown,
+    #[msg("This bank's settlement price has not been fixed for the current shutdown")]
+    SettlementPriceNotFixed,
+    #[msg("This bank's settlement price is already fixed for the current shutdown")]
+    SettlementPriceAlreadyFixed,
+    #[msg(
+        "Shut down: deposits are paid out once every borrow in this bank is settled or written off"
+    )]
+    SettlementPending,
 }
 
 impl From<risk_math::MathError> for MarginError {

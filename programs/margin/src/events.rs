@@ -107,3 +107,40 @@ pub struct MarginStatusChanged {
     pub by_guardians: bool,
     pub signers: u8,
 }
+
+/// Debt left on an account with no collateral was written off: the
+/// insurance fund paid what it could, lenders absorbed the rest.
+#[event]
+pub struct BadDebtWrittenOff {
+    pub account: Pubkey,
+    pub bank: Pubkey,
+    pub debt: u64,
+    pub from_insurance: u64,
+    pub socialised: u64,
+    /// Tokens owed to the bank's depositors after the loss, and their shares.
+    pub total_deposits_after: u64,
+    pub total_deposit_shares: u64,
+}
+
+/// Under Shutdown a bank's settlement price was fixed at its feed's last valid TWAP.
+#[event]
+pub struct SettlementPriceFixed {
+    pub bank: Pubkey,
+    /// WAD quote per whole token.
+    pub price: u128,
+    /// The TWAP window ended at this observation time.
+    pub twap_ends_at: i64,
+}
+
+/// Under Shutdown a position's debt was repaid by `settler` against its
+/// collateral at the fixed settlement prices.
+#[event]
+pub struct PositionSettled {
+    pub account: Pubkey,
+    pub settler: Pubkey,
+    pub liability_bank: Pubkey,
+    pub collateral_bank: Pubkey,
+    pub repaid: u64,
+    pub seized: u64,
+    pub debt_left: u64,
+}

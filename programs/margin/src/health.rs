@@ -47,7 +47,7 @@ impl AccountHealth {
 }
 
 /// Mantissa at 10^expo as WAD.
-fn to_wad(mantissa: u64, expo: i32) -> Result<u128> {
+pub fn to_wad(mantissa: u64, expo: i32) -> Result<u128> {
     let scale = pow10((18 + expo).max(0) as u32).map_err(MarginError::from)?;
     Ok((mantissa as u128)
         .checked_mul(scale)
@@ -123,9 +123,10 @@ pub fn account_health<'info>(
                 bank.params.liability_ratio_init as u128,
             )
         };
-        if position.deposits > 0 {
+        let deposits = bank.deposit_tokens(position.deposit_shares)?;
+        if deposits > 0 {
             balances[n] = Balance {
-                amount: position.deposits,
+                amount: deposits,
                 decimals: bank.decimals,
                 price: asset_price,
                 is_liability: false,

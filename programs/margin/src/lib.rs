@@ -4,8 +4,10 @@
 //! partial liquidation paying an insurance fund, with M-of-N validator
 //! confirmation of large liquidations; timelocked bank parameters and a
 //! risk agent on a leash; M-of-N guardian pauses that lapse unless renewed.
-//! Bad-debt socialisation and settlement at TWAP under Shutdown build on
-//! it (issue 3).
+//! Deposits are shares of a per-bank pool, so bad debt beyond the insurance
+//! fund is socialised across lenders in O(1); under Shutdown every position
+//! settles at its banks' last valid TWAPs and lenders are paid once their
+//! bank's loans are all settled.
 #![deny(clippy::float_arithmetic)]
 #![allow(unexpected_cfgs)]
 
@@ -119,5 +121,17 @@ pub mod margin {
 
     pub fn approve_liquidation(ctx: Context<ApproveLiquidation>) -> Result<()> {
         handle_approve_liquidation(ctx)
+    }
+
+    pub fn write_off_bad_debt(ctx: Context<WriteOffBadDebt>) -> Result<()> {
+        handle_write_off_bad_debt(ctx)
+    }
+
+    pub fn fix_settlement_price(ctx: Context<FixSettlementPrice>) -> Result<()> {
+        handle_fix_settlement_price(ctx)
+    }
+
+    pub fn settle_position(ctx: Context<SettlePosition>) -> Result<()> {
+        handle_settle_position(ctx)
     }
 }

@@ -46,9 +46,10 @@ pub fn plan<'info>(
     let debt = account
         .existing_mut(&liability_key)
         .map_or(0, |p| p.borrows);
-    let held = account
+    let shares = account
         .existing_mut(&collateral_key)
-        .map_or(0, |p| p.deposits);
+        .map_or(0, |p| p.deposit_shares);
+    let held = collateral.deposit_tokens(shares)?;
     require!(debt > 0 && held > 0, MarginError::NothingToLiquidate);
     let lp = *before
         .priced(&liability_key)

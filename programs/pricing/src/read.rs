@@ -92,3 +92,32 @@ pub fn read_loaded(feed: &PriceFeed, clock: &Clock, policy: &ReadPolicy) -> Resu
         price_ts: feed.price_ts,
     })
 }
+
+/// The TWAP a wind-down settles at: over the feed's reference window,
+/// ending at its newest observation, whatever the feed's status. A halted
+/// feed records only unanimous samples, so this is the last price the
+/// sources agreed on, not one an attacker forced. The caller loads the
+/// feed (an `AccountLoader` checks owner and type); fails with
+/// `TwapUnavailable` when that window is not covered by the feed's rules.
+pub fn last_valid_twap(feed: &PriceFeed) -> Result<SettlementTwap> {
+    let newest = feed
+        .newest_observation()
+        .ok_or(PricingError::TwapUnavailable)?;
+    let twap = feed
+        .twap(newest.ts, feed.params.twap_window_secs)?
+        .map_err(|_| PricingError::TwapUnavailable)?;
+    Ok(SettlementTwap {
+        price: twap.price,
+        expo: feed.expo,
+        ends_at: newest.ts,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettlementTwap {
+    /// Mantissa; value = price * 10^expo.
+    pub price: u64,
+    pub expo: i32,
+    /// Timestamp of the newest observation the window ends at.
+    pub ends_at: i64,
+}

@@ -43,6 +43,5 @@ pub fn handle_borrow<'info>(
     )?;
     ctx.accounts.push(amount)?;
     ctx.accounts.bank.total_borrows = total;
-    ctx.accounts.emit_change(action::BORROW, amount, margin);
-    Ok(())
+    ctx.accounts.emit_change(action::BORROW, amount, margin)
 }

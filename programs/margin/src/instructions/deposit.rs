@@ -6,7 +6,8 @@ use crate::events::action;
 use crate::state::MarginStatus;
 
 /// Deposit collateral. Allowed whatever the oracles say (it only reduces
-/// risk), but not once margin is shut down.
+/// risk), but not once margin is shut down. The position receives shares
+/// of the bank's deposit pool at the current share price.
 pub fn handle_deposit(ctx: Context<TokenFlow>, amount: u64) -> Result<()> {
     require!(amount > 0, MarginError::ZeroAmount);
     let now = Clock::get()?.unix_timestamp;
@@ -15,24 +16,22 @@ pub fn handle_deposit(ctx: Context<TokenFlow>, amount: u64) -> Result<()> {
         status != MarginStatus::Shutdown,
         MarginError::ProtocolStatusForbids
     );
-    let bank_key = ctx.accounts.bank.key();
-    let total = ctx
-        .accounts
-        .bank
+    let bank = &mut ctx.accounts.bank;
+    let total = bank
         .total_deposits
         .checked_add(amount)
         .ok_or(MarginError::MathOverflow)?;
     require!(
-        total <= ctx.accounts.bank.params.deposit_cap,
+        total <= bank.params.deposit_cap,
         MarginError::DepositCapExceeded
     );
-    ctx.accounts.pull(amount)?;
-    ctx.accounts.bank.total_deposits = total;
+    let bank_key = bank.key();
+    let minted = bank.add_deposit(amount)?;
     let position = ctx.accounts.account.position_mut(&bank_key)?;
-    position.deposits = position
-        .deposits
-        .checked_add(amount)
+    position.deposit_shares = position
+        .deposit_shares
+        .checked_add(minted)
         .ok_or(MarginError::MathOverflow)?;
-    ctx.accounts.emit_change(action::DEPOSIT, amount, 0);
-    Ok(())
+    ctx.accounts.pull(amount)?;
+    ctx.accounts.emit_change(action::DEPOSIT, amount, 0)
 }

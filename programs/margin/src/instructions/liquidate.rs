@@ -3,11 +3,12 @@ use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 use risk_math::margin::{seize_for, split_fee, tokens_for_value, LiquidationSize};
 use risk_math::Rounding;
 
+use super::token_flow::pay_from_bank;
 use crate::errors::MarginError;
 use crate::events::Liquidated;
 use crate::health::{account_health, Requirement};
 use crate::liquidation::plan;
-use crate::state::{Bank, LiquidationProposal, MarginAccount, MarginConfig};
+use crate::state::{Bank, LiquidationProposal, MarginAccount, MarginConfig, MarginStatus};
 
 #[derive(Accounts)]
 pub struct Liquidate<'info> {
@@ -56,6 +57,11 @@ pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'inf
     let clock = Clock::get()?;
     let remaining = ctx.remaining_accounts;
     let a = ctx.accounts;
+    // Under Shutdown every position settles at the fixed TWAPs instead.
+    require!(
+        a.config.effective_status(clock.unix_timestamp) != MarginStatus::Shutdown,
+        MarginError::ProtocolStatusForbids
+    );
     let (liability_key, collateral_key) = (a.liability_bank.key(), a.collateral_bank.key());
     let p = plan(
         &a.config,
@@ -120,21 +126,21 @@ pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'inf
         pos.borrows -= size.repay;
     }
     if let Some(pos) = a.account.existing_mut(&collateral_key) {
-        pos.deposits -= size.seize;
+        pos.deposit_shares -= a
+            .collateral_bank
+            .remove_deposit(size.seize, pos.deposit_shares)?;
     }
     a.liability_bank.total_borrows = a.liability_bank.total_borrows.saturating_sub(size.repay);
-    a.collateral_bank.total_deposits = a.collateral_bank.total_deposits.saturating_sub(size.seize);
 
-    let program = a.token_program.to_account_info();
     let repay = Transfer {
         from: a.liquidator_liability_token.to_account_info(),
         to: a.liability_vault.to_account_info(),
         authority: a.liquidator.to_account_info(),
     };
-    token::transfer(CpiContext::new(program.clone(), repay), size.repay)?;
-    let mint = a.collateral_bank.mint;
-    let seeds: &[&[u8]] = &[Bank::SEED, mint.as_ref(), &[a.collateral_bank.bump]];
-    let signer = &[seeds];
+    token::transfer(
+        CpiContext::new(a.token_program.to_account_info(), repay),
+        size.repay,
+    )?;
     for (to, amount) in [
         (
             a.liquidator_collateral_token.to_account_info(),
@@ -142,19 +148,18 @@ pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'inf
         ),
         (a.insurance_vault.to_account_info(), to_insurance),
     ] {
-        if amount > 0 {
-            let pay = Transfer {
-                from: a.collateral_vault.to_account_info(),
-                to,
-                authority: a.collateral_bank.to_account_info(),
-            };
-            token::transfer(
-                CpiContext::new_with_signer(program.clone(), pay, signer),
-                amount,
-            )?;
-        }
+        pay_from_bank(
+            &a.token_program,
+            &a.collateral_bank,
+            a.collateral_vault.to_account_info(),
+            to,
+            amount,
+        )?;
     }
 
+    // Health reads banks from the remaining accounts: write the collateral
+    // bank's new pool totals through first.
+    a.collateral_bank.exit(&crate::ID)?;
     let after = account_health(&a.account, remaining, &clock, Requirement::Maintenance)?.health;
     require!(
         after.margin() > p.before.health.margin(),

@@ -9,11 +9,14 @@ use crate::events::action;
 pub fn handle_repay(ctx: Context<TokenFlow>, amount: u64) -> Result<()> {
     require!(amount > 0, MarginError::ZeroAmount);
     let bank_key = ctx.accounts.bank.key();
-    let position = ctx.accounts.account.position_mut(&bank_key)?;
+    let position = ctx
+        .accounts
+        .account
+        .existing_mut(&bank_key)
+        .ok_or(MarginError::RepayExceedsDebt)?;
     require!(amount <= position.borrows, MarginError::RepayExceedsDebt);
     position.borrows -= amount;
     ctx.accounts.pull(amount)?;
     ctx.accounts.bank.total_borrows = ctx.accounts.bank.total_borrows.saturating_sub(amount);
-    ctx.accounts.emit_change(action::REPAY, amount, 0);
-    Ok(())
+    ctx.accounts.emit_change(action::REPAY, amount, 0)
 }

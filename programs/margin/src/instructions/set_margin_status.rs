@@ -17,9 +17,8 @@ pub struct GovernConfig<'info> {
 
 /// Governance sets the status; it does not lapse.
 pub fn handle_set_margin_status(ctx: Context<GovernConfig>, status: MarginStatus) -> Result<()> {
-    let config = &mut ctx.accounts.config;
-    config.status = status;
-    config.status_expires_at = 0;
+    let now = Clock::get()?.unix_timestamp;
+    ctx.accounts.config.set_status(status, 0, now);
     emit!(MarginStatusChanged {
         status: status as u8,
         expires_at: 0,
@@ -62,6 +61,7 @@ pub fn handle_guardian_set_status(
         config.guardians.count > 0 && count >= config.guardians.threshold as u32,
         MarginError::NotEnoughGuardians
     );
+    let now = Clock::get()?.unix_timestamp;
     let expires_at = if status == MarginStatus::Active {
         0
     } else {
@@ -69,10 +69,9 @@ pub fn handle_guardian_set_status(
             duration_secs > 0 && duration_secs <= config.guardians.max_pause_secs,
             MarginError::ParamOutOfBounds
         );
-        Clock::get()?.unix_timestamp + duration_secs as i64
+        now + duration_secs as i64
     };
-    config.status = status;
-    config.status_expires_at = expires_at;
+    config.set_status(status, expires_at, now);
     emit!(MarginStatusChanged {
         status: status as u8,
         expires_at,

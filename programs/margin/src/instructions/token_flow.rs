@@ -28,14 +28,15 @@ pub struct TokenFlow<'info> {
 
 impl<'info> TokenFlow<'info> {
     /// Emit the balance change of this account in `bank` after an action.
-    pub fn emit_change(&self, action: u8, amount: u64, initial_margin_after: i128) {
+    pub fn emit_change(&self, action: u8, amount: u64, initial_margin_after: i128) -> Result<()> {
         let bank = self.bank.key();
-        let (deposits_after, borrows_after) = self
+        let (shares, borrows_after) = self
             .account
             .positions
             .iter()
             .find(|p| p.bank == bank && !p.is_empty())
-            .map_or((0, 0), |p| (p.deposits, p.borrows));
+            .map_or((0, 0), |p| (p.deposit_shares, p.borrows));
+        let deposits_after = self.bank.deposit_tokens(shares)?;
         emit!(BalanceChanged {
             account: self.account.key(),
             bank,
@@ -45,6 +46,7 @@ impl<'info> TokenFlow<'info> {
             borrows_after,
             initial_margin_after,
         });
+        Ok(())
     }
 
     /// Move `amount` from the owner's token account into the vault.
@@ -66,17 +68,37 @@ impl<'info> TokenFlow<'info> {
             self.vault.amount >= amount,
             MarginError::InsufficientLiquidity
         );
-        let mint = self.bank.mint;
-        let seeds: &[&[u8]] = &[Bank::SEED, mint.as_ref(), &[self.bank.bump]];
-        let accounts = Transfer {
-            from: self.vault.to_account_info(),
-            to: self.user_token.to_account_info(),
-            authority: self.bank.to_account_info(),
-        };
-        let signer = &[seeds];
-        token::transfer(
-            CpiContext::new_with_signer(self.token_program.to_account_info(), accounts, signer),
+        pay_from_bank(
+            &self.token_program,
+            &self.bank,
+            self.vault.to_account_info(),
+            self.user_token.to_account_info(),
             amount,
         )
     }
+}
+
+/// Move `amount` out of one of `bank`'s token accounts (vault or insurance
+/// vault, both owned by the bank PDA), signed by the bank. Nothing for 0.
+pub fn pay_from_bank<'info>(
+    token_program: &Program<'info, Token>,
+    bank: &Account<'info, Bank>,
+    from: AccountInfo<'info>,
+    to: AccountInfo<'info>,
+    amount: u64,
+) -> Result<()> {
+    if amount == 0 {
+        return Ok(());
+    }
+    let mint = bank.mint;
+    let seeds: &[&[u8]] = &[Bank::SEED, mint.as_ref(), &[bank.bump]];
+    let accounts = Transfer {
+        from,
+        to,
+        authority: bank.to_account_info(),
+    };
+    token::transfer(
+        CpiContext::new_with_signer(token_program.to_account_info(), accounts, &[seeds]),
+        amount,
+    )
 }

@@ -8,29 +8,34 @@ use crate::health::require_initial_health;
 /// Withdraw collateral, as long as the account still meets its initial
 /// requirement afterwards. An account with no debt never reads a price: a
 /// stale or halted oracle must not lock funds that back nothing.
+///
+/// Under Shutdown a bank pays depositors only once none of its loans is
+/// outstanding (each settled at the fixed TWAP or written off): until then
+/// the bad debt a lender shares is unknown, and early leavers would escape it.
 pub fn handle_withdraw<'info>(
     ctx: Context<'_, '_, 'info, 'info, TokenFlow<'info>>,
     amount: u64,
 ) -> Result<()> {
     require!(amount > 0, MarginError::ZeroAmount);
-    let bank_key = ctx.accounts.bank.key();
-    let position = ctx.accounts.account.position_mut(&bank_key)?;
-    require!(
-        amount <= position.deposits,
-        MarginError::InsufficientDeposit
-    );
-    position.deposits -= amount;
-    let margin = if ctx.accounts.account.has_debt() {
-        require_initial_health(
-            &ctx.accounts.account,
-            ctx.remaining_accounts,
-            &Clock::get()?,
-        )?
+    let clock = Clock::get()?;
+    let a = ctx.accounts;
+    if a.config.require_shutdown(clock.unix_timestamp).is_ok() {
+        require!(a.bank.total_borrows == 0, MarginError::SettlementPending);
+    }
+    let bank_key = a.bank.key();
+    let position = a
+        .account
+        .existing_mut(&bank_key)
+        .ok_or(MarginError::InsufficientDeposit)?;
+    position.deposit_shares -= a.bank.remove_deposit(amount, position.deposit_shares)?;
+    let margin = if a.account.has_debt() {
+        // Health reads the bank from the remaining accounts: write the new
+        // pool totals through first so shares are valued as they now are.
+        a.bank.exit(&crate::ID)?;
+        require_initial_health(&a.account, ctx.remaining_accounts, &clock)?
     } else {
         0
     };
-    ctx.accounts.push(amount)?;
-    ctx.accounts.bank.total_deposits = ctx.accounts.bank.total_deposits.saturating_sub(amount);
-    ctx.accounts.emit_change(action::WITHDRAW, amount, margin);
-    Ok(())
+    a.push(amount)?;
+    a.emit_change(action::WITHDRAW, amount, margin)
 }

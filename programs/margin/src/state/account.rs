@@ -9,13 +9,15 @@ pub const MAX_POSITIONS: usize = 8;
 )]
 pub struct Position {
     pub bank: Pubkey,
-    pub deposits: u64,
+    /// Shares of the bank's deposit pool (see `Bank::deposit_tokens` for their worth).
+    pub deposit_shares: u64,
+    /// Tokens owed to the bank.
     pub borrows: u64,
 }
 
 impl Position {
     pub fn is_empty(&self) -> bool {
-        self.deposits == 0 && self.borrows == 0
+        self.deposit_shares == 0 && self.borrows == 0
     }
 }
 
@@ -43,6 +45,10 @@ impl MarginAccount {
 
     pub fn has_debt(&self) -> bool {
         self.positions.iter().any(|p| p.borrows > 0)
+    }
+
+    pub fn has_deposits(&self) -> bool {
+        self.positions.iter().any(|p| p.deposit_shares > 0)
     }
 
     /// The existing position for `bank`.

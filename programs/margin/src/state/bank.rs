@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
-use risk_math::WAD;
+use risk_math::shares::Pool;
+use risk_math::{MathError, WAD};
 
 use crate::errors::MarginError;
 
@@ -121,14 +122,80 @@ pub struct Bank {
     pub pending_eta: i64,
     /// Last time the risk agent moved the maintenance base.
     pub agent_last_change_ts: i64,
+    /// Tokens owed to depositors: shrinks when bad debt is socialised.
     pub total_deposits: u64,
+    /// Deposit shares outstanding; each is worth total_deposits / total_deposit_shares.
+    pub total_deposit_shares: u64,
     pub total_borrows: u64,
+    /// Under Shutdown: the last valid TWAP every position in this bank
+    /// settles at (WAD, 0 = not fixed), and when it was fixed.
+    pub settlement_price: u128,
+    pub settlement_fixed_at: i64,
     pub decimals: u8,
     pub bump: u8,
     pub vault_bump: u8,
 }
 
 impl Bank {
+    pub fn pool(&self) -> Pool {
+        Pool {
+            total_shares: self.total_deposit_shares,
+            total_tokens: self.total_deposits,
+        }
+    }
+
+    fn store(&mut self, pool: Pool) {
+        self.total_deposit_shares = pool.total_shares;
+        self.total_deposits = pool.total_tokens;
+    }
+
+    /// Tokens a position's deposit shares are worth now (rounded down).
+    pub fn deposit_tokens(&self, shares: u64) -> Result<u64> {
+        Ok(self.pool().tokens_of(shares).map_err(MarginError::from)?)
+    }
+
+    /// Take `amount` tokens in; returns the shares minted.
+    pub fn add_deposit(&mut self, amount: u64) -> Result<u64> {
+        let mut pool = self.pool();
+        let minted = pool.deposit(amount).map_err(|e| match e {
+            MathError::OutOfDomain => MarginError::DepositsWipedOut,
+            _ => MarginError::MathOverflow,
+        })?;
+        self.store(pool);
+        Ok(minted)
+    }
+
+    /// Pay `amount` tokens out of a position holding `position_shares`;
+    /// returns the shares burned.
+    pub fn remove_deposit(&mut self, amount: u64, position_shares: u64) -> Result<u64> {
+        let mut pool = self.pool();
+        let burned = pool
+            .withdraw(amount, position_shares)
+            .map_err(|e| match e {
+                MathError::OutOfDomain => MarginError::InsufficientDeposit,
+                _ => MarginError::MathOverflow,
+            })?;
+        self.store(pool);
+        Ok(burned)
+    }
+
+    /// Lenders absorb `amount` tokens of bad debt in proportion to their shares.
+    pub fn socialise_loss(&mut self, amount: u64) -> u64 {
+        let mut pool = self.pool();
+        let loss = pool.socialise_loss(amount);
+        self.store(pool);
+        loss
+    }
+
+    /// The settlement price fixed during the current shutdown.
+    pub fn current_settlement_price(&self, shutdown_since: i64) -> Result<u128> {
+        require!(
+            self.settlement_price > 0 && self.settlement_fixed_at >= shutdown_since,
+            MarginError::SettlementPriceNotFixed
+        );
+        Ok(self.settlement_price)
+    }
+
     /// Keep the effective maintenance ratio inside the current [min, max].
     pub fn clamp_effective_ratio(&mut self) {
         let m = &self.params.maint;

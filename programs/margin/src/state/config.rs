@@ -197,12 +197,34 @@ pub struct MarginConfig {
     pub guardians: GuardianSet,
     /// When a guardian-set status lapses back to Active (0: never, e.g. set by governance).
     pub status_expires_at: i64,
+    /// When the current Shutdown began: settlement prices fixed before it are stale.
+    pub shutdown_since: i64,
     pub bump: u8,
-    /// Room for guardians, timelock queue and risk-agent settings.
-    pub reserved: [u8; 512],
+    /// Room for later settings without a migration.
+    pub reserved: [u8; 504],
 }
 
 impl MarginConfig {
+    /// Set the status until `expires_at` (0: until changed), noting when a
+    /// Shutdown begins.
+    pub fn set_status(&mut self, status: MarginStatus, expires_at: i64, now: i64) {
+        if status == MarginStatus::Shutdown && self.effective_status(now) != MarginStatus::Shutdown
+        {
+            self.shutdown_since = now;
+        }
+        self.status = status;
+        self.status_expires_at = expires_at;
+    }
+
+    /// Fail unless margin is shut down now.
+    pub fn require_shutdown(&self, now: i64) -> Result<()> {
+        require!(
+            self.effective_status(now) == MarginStatus::Shutdown,
+            MarginError::NotShutDown
+        );
+        Ok(())
+    }
+
     /// The status in force at `now`: a guardian pause lapses unless renewed.
     pub fn effective_status(&self, now: i64) -> MarginStatus {
         if self.status_expires_at != 0 && now >= self.status_expires_at {

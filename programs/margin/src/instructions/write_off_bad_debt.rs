@@ -1,0 +1,85 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Token, TokenAccount};
+use risk_math::margin::cover_bad_debt;
+
+use super::token_flow::pay_from_bank;
+use crate::errors::MarginError;
+use crate::events::BadDebtWrittenOff;
+use crate::state::{Bank, MarginAccount};
+
+#[derive(Accounts)]
+pub struct WriteOffBadDebt<'info> {
+    #[account(mut)]
+    pub account: Box<Account<'info, MarginAccount>>,
+    #[account(
+        mut,
+        seeds = [Bank::SEED, bank.mint.as_ref()],
+        bump = bank.bump,
+        has_one = vault,
+        has_one = insurance_vault,
+    )]
+    pub bank: Box<Account<'info, Bank>>,
+    #[account(mut)]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut)]
+    pub insurance_vault: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+impl WriteOffBadDebt<'_> {
+    /// Only debt nothing backs any more: the account holds no collateral in
+    /// any bank (liquidation or settlement took it all).
+    pub fn validate(&self) -> Result<()> {
+        require!(
+            !self.account.has_deposits(),
+            MarginError::AccountHasCollateral
+        );
+        Ok(())
+    }
+}
+
+/// Permissionless: write off an account's debt in `bank` once it has no
+/// collateral left. The bank's insurance fund pays into the vault first;
+/// only what it cannot cover is socialised across the bank's lenders, by
+/// lowering the tokens their shares are worth (O(1) for any number of them).
+#[access_control(ctx.accounts.validate())]
+pub fn handle_write_off_bad_debt(ctx: Context<WriteOffBadDebt>) -> Result<()> {
+    let a = ctx.accounts;
+    let bank_key = a.bank.key();
+    let position = a
+        .account
+        .existing_mut(&bank_key)
+        .ok_or(MarginError::NoDebt)?;
+    let debt = position.borrows;
+    position.borrows = 0;
+    let (from_insurance, rest) = cover_bad_debt(debt, a.insurance_vault.amount);
+    // Borrows never exceed deposits (they come out of the vault), so the
+    // pool can always absorb the rest.
+    let socialised = a.bank.socialise_loss(rest);
+    require!(socialised == rest, MarginError::MathOverflow);
+    a.bank.total_borrows = a
+        .bank
+        .total_borrows
+        .checked_sub(debt)
+        .ok_or(MarginError::MathOverflow)?;
+    pay_from_bank(
+        &a.token_program,
+        &a.bank,
+        a.insurance_vault.to_account_info(),
+        a.vault.to_account_info(),
+        from_insurance,
+    )?;
+    if !a.account.has_debt() {
+        a.account.liquidatable_since_slot = 0;
+    }
+    emit!(BadDebtWrittenOff {
+        account: a.account.key(),
+        bank: bank_key,
+        debt,
+        from_insurance,
+        socialised,
+        total_deposits_after: a.bank.total_deposits,
+        total_deposit_shares: a.bank.total_deposit_shares,
+    });
+    Ok(())
+}
