@@ -230,22 +230,30 @@ impl LiquidationAccounts {
         ix.accounts.extend(health_metas(&self.health));
         ix
     }
+
+    /// The banks, vaults and the liquidator's (or settler's) token accounts.
+    fn pair(&self) -> acc::DebtForCollateral {
+        let (liability_bank, collateral_bank) = self.banks();
+        acc::DebtForCollateral {
+            liability_bank,
+            liability_vault: pda::margin::vault(&liability_bank),
+            collateral_bank,
+            collateral_vault: pda::margin::vault(&collateral_bank),
+            liability_token: self.liquidator_liability_token,
+            collateral_token: self.liquidator_collateral_token,
+        }
+    }
 }
 
 pub fn liquidate(l: &LiquidationAccounts) -> Instruction {
-    let (liability_bank, collateral_bank) = l.banks();
+    let (_, collateral_bank) = l.banks();
     l.with_health(build(
         acc::Liquidate {
             config: pda::margin::config(),
             liquidator: l.liquidator,
             account: l.account,
-            liability_bank,
-            liability_vault: pda::margin::vault(&liability_bank),
-            collateral_bank,
-            collateral_vault: pda::margin::vault(&collateral_bank),
+            pair: l.pair(),
             insurance_vault: pda::margin::insurance(&collateral_bank),
-            liquidator_liability_token: l.liquidator_liability_token,
-            liquidator_collateral_token: l.liquidator_collateral_token,
             proposal: l.proposal,
             token_program: spl_token::ID,
         },
@@ -362,18 +370,12 @@ pub fn fix_settlement_price(mint: Pubkey, feed: Pubkey) -> Instruction {
 /// prices, its liquidator acting as settler (health pairs and proposal are
 /// not used).
 pub fn settle_position(l: &LiquidationAccounts) -> Instruction {
-    let (liability_bank, collateral_bank) = l.banks();
     build(
         acc::SettlePosition {
             config: pda::margin::config(),
             settler: l.liquidator,
             account: l.account,
-            liability_bank,
-            liability_vault: pda::margin::vault(&liability_bank),
-            collateral_bank,
-            collateral_vault: pda::margin::vault(&collateral_bank),
-            settler_liability_token: l.liquidator_liability_token,
-            settler_collateral_token: l.liquidator_collateral_token,
+            pair: l.pair(),
             token_program: spl_token::ID,
         },
         ix::SettlePosition {},

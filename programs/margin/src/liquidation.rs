@@ -30,26 +30,18 @@ impl Plan {
 /// Check the account is below maintenance and size the liquidation of
 /// `liability` debt against `collateral`. Marks when the account was first
 /// found liquidatable (the fee ramps from there).
-#[allow(clippy::too_many_arguments)]
 pub fn plan<'info>(
     config: &MarginConfig,
     account: &mut MarginAccount,
-    liability: &Bank,
-    liability_key: Pubkey,
-    collateral: &Bank,
-    collateral_key: Pubkey,
+    liability: &Account<Bank>,
+    collateral: &Account<Bank>,
     remaining: &'info [AccountInfo<'info>],
     clock: &Clock,
 ) -> Result<Plan> {
     let before = account_health(account, remaining, clock, Requirement::Maintenance)?;
     require!(!before.health.is_healthy(), MarginError::AccountHealthy);
-    let debt = account
-        .existing_mut(&liability_key)
-        .map_or(0, |p| p.borrows);
-    let shares = account
-        .existing_mut(&collateral_key)
-        .map_or(0, |p| p.deposit_shares);
-    let held = collateral.deposit_tokens(shares)?;
+    let (liability_key, collateral_key) = (liability.key(), collateral.key());
+    let (debt, held) = debt_and_collateral(account, &liability_key, collateral)?;
     require!(debt > 0 && held > 0, MarginError::NothingToLiquidate);
     let lp = *before
         .priced(&liability_key)
@@ -93,4 +85,18 @@ pub fn plan<'info>(
         repay_value,
         slots_liquidatable,
     })
+}
+
+/// `account`'s debt in the liability bank and the tokens its deposit in
+/// `collateral` is worth.
+pub fn debt_and_collateral(
+    account: &mut MarginAccount,
+    liability_key: &Pubkey,
+    collateral: &Account<Bank>,
+) -> Result<(u64, u64)> {
+    let debt = account.existing_mut(liability_key).map_or(0, |p| p.borrows);
+    let shares = account
+        .existing_mut(&collateral.key())
+        .map_or(0, |p| p.deposit_shares);
+    Ok((debt, collateral.deposit_tokens(shares)?))
 }

@@ -1,14 +1,14 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+use anchor_spl::token::{Token, TokenAccount};
 use risk_math::margin::{seize_for, split_fee, tokens_for_value, LiquidationSize};
 use risk_math::Rounding;
 
-use super::token_flow::pay_from_bank;
+use super::debt_for_collateral::*;
 use crate::errors::MarginError;
 use crate::events::Liquidated;
 use crate::health::{account_health, Requirement};
 use crate::liquidation::plan;
-use crate::state::{Bank, LiquidationProposal, MarginAccount, MarginConfig, MarginStatus};
+use crate::state::{LiquidationProposal, MarginAccount, MarginConfig, MarginStatus};
 
 #[derive(Accounts)]
 pub struct Liquidate<'info> {
@@ -18,25 +18,10 @@ pub struct Liquidate<'info> {
     pub liquidator: Signer<'info>,
     #[account(mut)]
     pub account: Box<Account<'info, MarginAccount>>,
-    #[account(
-        mut,
-        seeds = [Bank::SEED, liability_bank.mint.as_ref()],
-        bump = liability_bank.bump,
-        constraint = liability_bank.key() != collateral_bank.key() @ MarginError::NothingToLiquidate,
-    )]
-    pub liability_bank: Box<Account<'info, Bank>>,
-    #[account(mut, address = liability_bank.vault)]
-    pub liability_vault: Box<Account<'info, TokenAccount>>,
-    #[account(mut, seeds = [Bank::SEED, collateral_bank.mint.as_ref()], bump = collateral_bank.bump)]
-    pub collateral_bank: Box<Account<'info, Bank>>,
-    #[account(mut, address = collateral_bank.vault)]
-    pub collateral_vault: Box<Account<'info, TokenAccount>>,
-    #[account(mut, address = collateral_bank.insurance_vault)]
+    /// The liquidator repays debt and receives collateral through these.
+    pub pair: DebtForCollateral<'info>,
+    #[account(mut, address = pair.collateral_bank.insurance_vault)]
     pub insurance_vault: Box<Account<'info, TokenAccount>>,
-    #[account(mut, constraint = liquidator_liability_token.mint == liability_bank.mint @ MarginError::WrongMint)]
-    pub liquidator_liability_token: Box<Account<'info, TokenAccount>>,
-    #[account(mut, constraint = liquidator_collateral_token.mint == collateral_bank.mint @ MarginError::WrongMint)]
-    pub liquidator_collateral_token: Box<Account<'info, TokenAccount>>,
     /// Required for large liquidations: approved by M of N validators.
     #[account(mut)]
     pub proposal: Option<Box<Account<'info, LiquidationProposal>>>,
@@ -62,14 +47,12 @@ pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'inf
         a.config.effective_status(clock.unix_timestamp) != MarginStatus::Shutdown,
         MarginError::ProtocolStatusForbids
     );
-    let (liability_key, collateral_key) = (a.liability_bank.key(), a.collateral_bank.key());
+    let (liability_key, collateral_key) = a.pair.keys();
     let p = plan(
         &a.config,
         &mut a.account,
-        &a.liability_bank,
-        liability_key,
-        &a.collateral_bank,
-        collateral_key,
+        &a.pair.liability_bank,
+        &a.pair.collateral_bank,
         remaining,
         &clock,
     )?;
@@ -122,44 +105,18 @@ pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'inf
     .map_err(MarginError::from)?;
     let to_liquidator = size.seize - to_insurance;
 
-    if let Some(pos) = a.account.existing_mut(&liability_key) {
-        pos.borrows -= size.repay;
-    }
-    if let Some(pos) = a.account.existing_mut(&collateral_key) {
-        pos.deposit_shares -= a
-            .collateral_bank
-            .remove_deposit(size.seize, pos.deposit_shares)?;
-    }
-    a.liability_bank.total_borrows = a.liability_bank.total_borrows.saturating_sub(size.repay);
-
-    let repay = Transfer {
-        from: a.liquidator_liability_token.to_account_info(),
-        to: a.liability_vault.to_account_info(),
-        authority: a.liquidator.to_account_info(),
-    };
-    token::transfer(
-        CpiContext::new(a.token_program.to_account_info(), repay),
-        size.repay,
+    a.pair.book(&mut a.account, size.repay, size.seize)?;
+    a.pair
+        .transfer(&a.liquidator, &a.token_program, size.repay, to_liquidator)?;
+    a.pair.pay_collateral(
+        &a.token_program,
+        a.insurance_vault.to_account_info(),
+        to_insurance,
     )?;
-    for (to, amount) in [
-        (
-            a.liquidator_collateral_token.to_account_info(),
-            to_liquidator,
-        ),
-        (a.insurance_vault.to_account_info(), to_insurance),
-    ] {
-        pay_from_bank(
-            &a.token_program,
-            &a.collateral_bank,
-            a.collateral_vault.to_account_info(),
-            to,
-            amount,
-        )?;
-    }
 
     // Health reads banks from the remaining accounts: write the collateral
     // bank's new pool totals through first.
-    a.collateral_bank.exit(&crate::ID)?;
+    a.pair.collateral_bank.exit(&crate::ID)?;
     let after = account_health(&a.account, remaining, &clock, Requirement::Maintenance)?.health;
     require!(
         after.margin() > p.before.health.margin(),
@@ -184,7 +141,7 @@ pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'inf
         slots_liquidatable: p.slots_liquidatable,
         maint_margin_before: p.before.health.margin(),
         maint_margin_after: after.margin(),
-        maint_ratio: a.liability_bank.effective_maint_ratio,
+        maint_ratio: a.pair.liability_bank.effective_maint_ratio,
     });
     Ok(())
 }

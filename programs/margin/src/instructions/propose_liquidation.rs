@@ -50,9 +50,7 @@ pub fn handle_propose_liquidation<'info>(
         &a.config,
         &mut a.account,
         &a.liability_bank,
-        liability_key,
         &a.collateral_bank,
-        collateral_key,
         ctx.remaining_accounts,
         &clock,
     )?;
