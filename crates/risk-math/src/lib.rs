@@ -14,6 +14,7 @@ pub mod options;
 pub mod price;
 pub mod shares;
 pub mod twap;
+pub mod vault;
 pub mod volatility;
 
 pub use fixed::{MathError, MathResult, Rounding, WAD};

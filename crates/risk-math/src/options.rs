@@ -254,6 +254,65 @@ pub fn implied_vol(kind: OptionKind, inputs: &BsInputs, target: i128) -> MathRes
     Ok(vol)
 }
 
+/// Φ⁻¹(p) for p in (0, 1), WAD: Newton steps on Φ kept inside a
+/// shrinking bracket, to within 1e-15 of p. Fails with `OutOfDomain`
+/// outside (0, 1).
+pub fn inverse_normal_cdf(p: i128) -> MathResult<i128> {
+    if p <= 0 || p >= W {
+        return Err(MathError::OutOfDomain);
+    }
+    let (mut lo, mut hi) = (-CDF_CUTOFF, CDF_CUTOFF);
+    let mut x = 0i128;
+    for _ in 0..100 {
+        let diff = normal_cdf(x)? - p;
+        if diff.abs() <= 1_000 {
+            break;
+        }
+        if diff > 0 {
+            hi = x;
+        } else {
+            lo = x;
+        }
+        let density = normal_pdf(x)?;
+        let newton = if density > 0 {
+            x - sdiv(diff, density)?
+        } else {
+            lo - 1
+        };
+        x = if newton > lo && newton < hi {
+            newton
+        } else {
+            lo + (hi - lo) / 2
+        };
+        if hi - lo <= 1 {
+            break;
+        }
+    }
+    Ok(x)
+}
+
+/// The strike whose Black-Scholes delta is `target_delta` in magnitude
+/// (WAD, in (0, 1): 0.25 for a 25-delta call or put), in closed form:
+/// d1 = Φ⁻¹(δ) for a call, -Φ⁻¹(δ) for a put, and
+/// K = S·exp((r + σ²/2)·T - d1·σ·√T). One inverse CDF and one exp, so it
+/// fits an instruction where a search over strikes would not.
+pub fn strike_for_delta(kind: OptionKind, target_delta: u128, i: &BsInputs) -> MathResult<u128> {
+    if i.spot == 0 || i.vol == 0 || i.years == 0 {
+        return Err(MathError::OutOfDomain);
+    }
+    let delta = i128::try_from(target_delta).map_err(|_| MathError::Overflow)?;
+    let z = inverse_normal_cdf(delta)?;
+    let d1 = match kind {
+        OptionKind::Call => z,
+        OptionKind::Put => -z,
+    };
+    let vol = i128::try_from(i.vol).map_err(|_| MathError::Overflow)?;
+    let years = i128::try_from(i.years).map_err(|_| MathError::Overflow)?;
+    let sqrt_t = i128::try_from(sqrt_wad(i.years)).map_err(|_| MathError::Overflow)?;
+    let exponent = smul(i.rate + smul(vol, vol)? / 2, years)? - smul(d1, smul(vol, sqrt_t)?)?;
+    mul_div(i.spot, exp_wad(exponent)?, WAD, Rounding::Down)
+}
+
 #[cfg(test)]
 #[allow(clippy::float_arithmetic)]
 mod tests {
@@ -426,5 +485,45 @@ mod tests {
             implied_vol(OptionKind::Call, &i, -1),
             Err(MathError::OutOfDomain)
         );
+    }
+
+    #[test]
+    fn inverse_cdf_round_trips() {
+        for p in [1u128, 10, 100, 250, 500, 750, 900, 990, 999] {
+            let p = (p * WAD / 1_000) as i128;
+            let x = inverse_normal_cdf(p).unwrap();
+            assert!((normal_cdf(x).unwrap() - p).abs() <= 1_000, "p {p} x {x}");
+        }
+        assert_eq!(inverse_normal_cdf(W / 2).unwrap(), 0);
+        assert_eq!(inverse_normal_cdf(0), Err(MathError::OutOfDomain));
+        assert_eq!(inverse_normal_cdf(W), Err(MathError::OutOfDomain));
+    }
+
+    proptest! {
+        /// The strike found has the target delta (to 1e-9), and calls
+        /// under 50 delta strike above spot.
+        #[test]
+        fn strike_for_delta_hits_the_target(
+            delta_bp in 500u128..5_000, vol_pct in 5u128..300, hours in 1u64..17_520,
+            spot in 1_000u128..100_000,
+        ) {
+            let inputs = BsInputs {
+                spot: spot * WAD,
+                strike: 0,
+                vol: vol_pct * WAD / 100,
+                years: years_from_secs(hours * 3_600),
+                rate: 0,
+            };
+            let target = delta_bp * WAD / 10_000;
+            for kind in [OptionKind::Call, OptionKind::Put] {
+                let strike = strike_for_delta(kind, target, &inputs).unwrap();
+                let g = greeks(kind, &BsInputs { strike, ..inputs }).unwrap();
+                prop_assert!((g.delta.abs() - target as i128).abs() < 1_000_000_000,
+                    "{kind:?} delta {} target {target} strike {strike}", g.delta);
+                if kind == OptionKind::Call {
+                    prop_assert!(strike >= inputs.spot, "an OTM call strikes above spot");
+                }
+            }
+        }
     }
 }

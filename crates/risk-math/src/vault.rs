@@ -1,0 +1,314 @@
+//! Option-vault accounting: one epoch's fees, price per share, the
+//! conversion of queued deposits and withdrawals at that price, how many
+//! options the locked collateral backs, what a buyer pays and what an
+//! option pays at settlement. Pure functions shared by the vault program,
+//! the simulator and the client.
+//!
+//! Units: asset amounts are token base units of the vault's asset (the
+//! underlying for covered calls, the quote token for cash-secured puts);
+//! shares use the asset's decimals; prices per share and option prices are
+//! WAD. One option base unit is one base unit of the underlying. Every
+//! rounding favours the vault's remaining holders: shares minted and
+//! amounts paid round down, amounts owed by the vault to option holders in
+//! aggregate round up.
+
+use crate::fixed::{mul_div, pow10, MathError, MathResult, Rounding, WAD};
+use crate::options::OptionKind;
+use crate::volatility::SECONDS_PER_YEAR;
+
+const BPS: u128 = 10_000;
+
+fn to_u64(v: u128) -> MathResult<u64> {
+    u64::try_from(v).map_err(|_| MathError::Overflow)
+}
+
+/// Fees of an epoch, in asset units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EpochFees {
+    pub management: u64,
+    pub performance: u64,
+}
+
+/// Management fee pro-rated over the epoch's length on the assets at its
+/// end; performance fee only on the epoch's profit (none after a loss).
+pub fn epoch_fees(
+    start_assets: u64,
+    end_assets: u64,
+    epoch_secs: u64,
+    management_bps: u16,
+    performance_bps: u16,
+) -> MathResult<EpochFees> {
+    let management = to_u64(mul_div(
+        end_assets as u128 * management_bps as u128,
+        epoch_secs as u128,
+        BPS * SECONDS_PER_YEAR,
+        Rounding::Down,
+    )?)?;
+    let profit = end_assets.saturating_sub(start_assets);
+    let performance = to_u64(mul_div(
+        profit as u128,
+        performance_bps as u128,
+        BPS,
+        Rounding::Down,
+    )?)?;
+    // Fees never take more than there is.
+    let performance = performance.min(end_assets - management.min(end_assets));
+    Ok(EpochFees {
+        management: management.min(end_assets),
+        performance,
+    })
+}
+
+/// Assets per share, WAD (rounded down); one asset unit per share for an
+/// empty vault.
+pub fn price_per_share(assets: u64, supply: u64) -> MathResult<u128> {
+    if supply == 0 {
+        return Ok(WAD);
+    }
+    mul_div(assets as u128, WAD, supply as u128, Rounding::Down)
+}
+
+/// Shares a deposit of `amount` buys at `pps` (rounded down).
+pub fn shares_for(amount: u64, pps: u128) -> MathResult<u64> {
+    if pps == 0 {
+        return Err(MathError::DivideByZero);
+    }
+    to_u64(mul_div(amount as u128, WAD, pps, Rounding::Down)?)
+}
+
+/// Assets `shares` are worth at `pps` (rounded down).
+pub fn assets_for(shares: u64, pps: u128) -> MathResult<u64> {
+    to_u64(mul_div(shares as u128, pps, WAD, Rounding::Down)?)
+}
+
+/// `amount × bps / 10_000`, rounded down.
+pub fn bps_of(amount: u64, bps: u16) -> MathResult<u64> {
+    to_u64(mul_div(amount as u128, bps as u128, BPS, Rounding::Down)?)
+}
+
+/// The option side the vault sells: calls for covered calls, puts for
+/// cash-secured puts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Series {
+    pub kind: OptionKind,
+    /// Quote per whole underlying token, WAD.
+    pub strike: u128,
+    pub underlying_decimals: u8,
+    pub quote_decimals: u8,
+}
+
+impl Series {
+    /// Options (underlying base units) that `collateral` asset units back
+    /// fully: one underlying unit per call; strike's worth of quote per put.
+    pub fn capacity(&self, collateral: u64) -> MathResult<u64> {
+        match self.kind {
+            OptionKind::Call => Ok(collateral),
+            OptionKind::Put => to_u64(mul_div(
+                collateral as u128 * pow10(self.underlying_decimals as u32)?,
+                WAD,
+                self.strike
+                    .checked_mul(pow10(self.quote_decimals as u32)?)
+                    .ok_or(MathError::Overflow)?,
+                Rounding::Down,
+            )?),
+        }
+    }
+
+    /// Asset units worth `quote_value_wad` quote (WAD, per whole tokens) at
+    /// `spot`, rounded the given way: underlying units for calls, quote
+    /// units for puts.
+    fn in_asset(&self, quote_value: u128, spot: u128, rounding: Rounding) -> MathResult<u128> {
+        match self.kind {
+            OptionKind::Call => mul_div(
+                quote_value,
+                pow10(self.underlying_decimals as u32)?,
+                spot,
+                rounding,
+            ),
+            OptionKind::Put => mul_div(
+                quote_value,
+                pow10(self.quote_decimals as u32)?,
+                WAD,
+                rounding,
+            ),
+        }
+    }
+
+    /// Premium in asset units for `amount` options at `unit_price` (quote
+    /// WAD per whole underlying) plus `spread_bps`, rounded up (the buyer
+    /// pays for any fraction).
+    pub fn premium(
+        &self,
+        amount: u64,
+        unit_price: u128,
+        spread_bps: u16,
+        spot: u128,
+    ) -> MathResult<u64> {
+        let with_spread = mul_div(unit_price, BPS + spread_bps as u128, BPS, Rounding::Up)?;
+        let value = mul_div(
+            amount as u128,
+            with_spread,
+            pow10(self.underlying_decimals as u32)?,
+            Rounding::Up,
+        )?;
+        to_u64(self.in_asset(value, spot, Rounding::Up)?)
+    }
+
+    /// Payoff of `amount` options settled at `settlement` (quote WAD per
+    /// whole underlying), in asset units: (S-K)+ worth of underlying per
+    /// call, (K-S)+ of quote per put.
+    pub fn payoff(&self, amount: u64, settlement: u128, rounding: Rounding) -> MathResult<u64> {
+        let intrinsic = match self.kind {
+            OptionKind::Call => settlement.saturating_sub(self.strike),
+            OptionKind::Put => self.strike.saturating_sub(settlement),
+        };
+        let value = mul_div(
+            amount as u128,
+            intrinsic,
+            pow10(self.underlying_decimals as u32)?,
+            rounding,
+        )?;
+        to_u64(self.in_asset(value, settlement, rounding)?)
+    }
+}
+
+/// Keep a strike within `max_otm` (WAD) out of the money and never in it:
+/// calls in [S, S·(1+max_otm)], puts in [S·(1-max_otm), S].
+pub fn bound_strike(kind: OptionKind, strike: u128, spot: u128, max_otm: u128) -> MathResult<u128> {
+    let band = mul_div(spot, max_otm, WAD, Rounding::Down)?;
+    Ok(match kind {
+        OptionKind::Call => strike.clamp(spot, spot.checked_add(band).ok_or(MathError::Overflow)?),
+        OptionKind::Put => strike.clamp(spot.saturating_sub(band), spot),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const BTC: u8 = 8;
+    const USDC: u8 = 6;
+
+    fn call(strike: u128) -> Series {
+        Series {
+            kind: OptionKind::Call,
+            strike: strike * WAD,
+            underlying_decimals: BTC,
+            quote_decimals: USDC,
+        }
+    }
+
+    fn put(strike: u128) -> Series {
+        Series {
+            kind: OptionKind::Put,
+            ..call(strike)
+        }
+    }
+
+    #[test]
+    fn fees_only_take_performance_from_profit() {
+        let week = 7 * 86_400;
+        let f = epoch_fees(1_000_000, 1_100_000, week, 200, 1_000).unwrap();
+        // 2%/yr for a week on 1.1M: 421; 10% of the 100k profit: 10,000.
+        assert_eq!(
+            f,
+            EpochFees {
+                management: 421,
+                performance: 10_000
+            }
+        );
+        let f = epoch_fees(1_000_000, 900_000, week, 200, 1_000).unwrap();
+        assert_eq!(f.performance, 0);
+        assert_eq!(f.management, 345);
+    }
+
+    #[test]
+    fn calls_pay_in_underlying_and_puts_in_quote() {
+        // 1 BTC of calls struck at 30,000, settled at 33,000: 0.0909... BTC.
+        assert_eq!(
+            call(30_000)
+                .payoff(100_000_000, 33_000 * WAD, Rounding::Down)
+                .unwrap(),
+            9_090_909
+        );
+        assert_eq!(
+            call(30_000)
+                .payoff(100_000_000, 29_000 * WAD, Rounding::Down)
+                .unwrap(),
+            0
+        );
+        // 1 BTC of puts struck at 30,000, settled at 27,000: 3,000 USDC.
+        assert_eq!(
+            put(30_000)
+                .payoff(100_000_000, 27_000 * WAD, Rounding::Down)
+                .unwrap(),
+            3_000_000_000
+        );
+        // 60,000 USDC backs 2 BTC of 30,000 puts; 5 BTC backs 5 BTC of calls.
+        assert_eq!(put(30_000).capacity(60_000_000_000).unwrap(), 200_000_000);
+        assert_eq!(call(30_000).capacity(500_000_000).unwrap(), 500_000_000);
+        // A 600 USDC option on 0.5 BTC with 1% spread, spot 30,000:
+        // calls pay 303 USDC of BTC = 0.0101 BTC; puts pay 303 USDC.
+        let p = 600 * WAD;
+        assert_eq!(
+            call(33_000)
+                .premium(50_000_000, p, 100, 30_000 * WAD)
+                .unwrap(),
+            1_010_000
+        );
+        assert_eq!(
+            put(27_000)
+                .premium(50_000_000, p, 100, 30_000 * WAD)
+                .unwrap(),
+            303_000_000
+        );
+    }
+
+    #[test]
+    fn strikes_stay_out_of_the_money_within_the_bound() {
+        let s = 30_000 * WAD;
+        let max = WAD / 5;
+        assert_eq!(
+            bound_strike(OptionKind::Call, 40_000 * WAD, s, max).unwrap(),
+            36_000 * WAD
+        );
+        assert_eq!(
+            bound_strike(OptionKind::Call, 29_000 * WAD, s, max).unwrap(),
+            s
+        );
+        assert_eq!(
+            bound_strike(OptionKind::Put, 20_000 * WAD, s, max).unwrap(),
+            24_000 * WAD
+        );
+        assert_eq!(
+            bound_strike(OptionKind::Put, 31_000 * WAD, s, max).unwrap(),
+            s
+        );
+    }
+
+    proptest! {
+        /// Fully collateralised: whatever the settlement price, the payoff
+        /// of the options capacity allows never exceeds the collateral.
+        #[test]
+        fn capacity_covers_any_payoff(
+            collateral in 1u64..1_000_000_000_000, strike in 1_000u128..100_000,
+            settle in 1u128..1_000_000, is_call in any::<bool>(),
+        ) {
+            let series = if is_call { call(strike) } else { put(strike) };
+            let n = series.capacity(collateral).unwrap();
+            let owed = series.payoff(n, settle * WAD, Rounding::Up).unwrap();
+            prop_assert!(owed <= collateral, "owed {owed} > collateral {collateral}");
+        }
+
+        /// Shares bought at a price and sold at the same price never return
+        /// more than was paid.
+        #[test]
+        fn share_round_trip_never_gains(
+            amount in 0u64..u64::MAX / 4, pps in WAD / 1_000..WAD * 1_000,
+        ) {
+            let shares = shares_for(amount, pps).unwrap();
+            prop_assert!(assets_for(shares, pps).unwrap() <= amount);
+        }
+    }
+}
