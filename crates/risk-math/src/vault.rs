@@ -86,6 +86,23 @@ pub fn bps_of(amount: u64, bps: u16) -> MathResult<u64> {
     to_u64(mul_div(amount as u128, bps as u128, BPS, Rounding::Down)?)
 }
 
+/// What processing queued withdrawals of `shares` at `pps` sets aside
+/// for the withdrawers, and the fee the vault keeps (rounded down).
+pub fn withdrawal_reserve(shares: u64, pps: u128, fee_bps: u16) -> MathResult<(u64, u64)> {
+    let assets = assets_for(shares, pps)?;
+    let fee = bps_of(assets, fee_bps)?;
+    Ok((assets - fee, fee))
+}
+
+/// What one withdrawer of `shares` is paid from that reserve: its assets
+/// less its fee rounded up, so the payouts of any split of the queued
+/// shares never exceed the reserve.
+pub fn withdrawal_payout(shares: u64, pps: u128, fee_bps: u16) -> MathResult<u64> {
+    let assets = assets_for(shares, pps)?;
+    let fee = to_u64(mul_div(assets as u128, fee_bps as u128, BPS, Rounding::Up)?)?;
+    Ok(assets.saturating_sub(fee))
+}
+
 /// The option side the vault sells: calls for covered calls, puts for
 /// cash-secured puts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -299,6 +316,19 @@ mod tests {
             let n = series.capacity(collateral).unwrap();
             let owed = series.payoff(n, settle * WAD, Rounding::Up).unwrap();
             prop_assert!(owed <= collateral, "owed {owed} > collateral {collateral}");
+        }
+
+        /// However queued shares are split among withdrawers, their payouts
+        /// fit in the reserve set aside for the total.
+        #[test]
+        fn payouts_fit_the_reserve(
+            parts in prop::collection::vec(0u64..1_000_000_000_000, 1..20),
+            pps in WAD / 1_000..WAD * 1_000, fee in 0u16..2_000,
+        ) {
+            let total: u64 = parts.iter().sum();
+            let (reserve, _) = withdrawal_reserve(total, pps, fee).unwrap();
+            let paid: u64 = parts.iter().map(|s| withdrawal_payout(*s, pps, fee).unwrap()).sum();
+            prop_assert!(paid <= reserve, "paid {paid} > reserve {reserve}");
         }
 
         /// Shares bought at a price and sold at the same price never return

@@ -103,13 +103,30 @@ pub fn last_valid_twap(feed: &PriceFeed) -> Result<SettlementTwap> {
     let newest = feed
         .newest_observation()
         .ok_or(PricingError::TwapUnavailable)?;
+    twap_ending_at(feed, newest.ts, feed.params.twap_window_secs)
+}
+
+/// The TWAP over `window_secs` ending at `end` (not after the newest
+/// observation), for settling an option at its expiry however late the
+/// settlement transaction lands. Refused on a halted feed; fails with
+/// `TwapUnavailable` when the window is not covered by the feed's rules.
+pub fn expiry_twap(feed: &PriceFeed, end: i64, window_secs: u32) -> Result<SettlementTwap> {
+    require!(feed.status() != Status::Halted, PricingError::FeedHalted);
+    let newest = feed
+        .newest_observation()
+        .ok_or(PricingError::TwapUnavailable)?;
+    require!(end <= newest.ts, PricingError::TwapUnavailable);
+    twap_ending_at(feed, end, window_secs)
+}
+
+fn twap_ending_at(feed: &PriceFeed, end: i64, window_secs: u32) -> Result<SettlementTwap> {
     let twap = feed
-        .twap(newest.ts, feed.params.twap_window_secs)?
+        .twap(end, window_secs)?
         .map_err(|_| PricingError::TwapUnavailable)?;
     Ok(SettlementTwap {
         price: twap.price,
         expo: feed.expo,
-        ends_at: newest.ts,
+        ends_at: end,
     })
 }
 
