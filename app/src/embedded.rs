@@ -39,6 +39,14 @@ pub fn margin_processor(
     margin::entry(program_id, leak(accounts), data)
 }
 
+pub fn vault_processor(
+    program_id: &Pubkey,
+    accounts: &[AccountInfo],
+    data: &[u8],
+) -> ProgramResult {
+    vault::entry(program_id, leak(accounts), data)
+}
+
 /// Target slot time; the clock helpers advance slots at this pace.
 pub const MS_PER_SLOT: i64 = 400;
 
@@ -61,6 +69,7 @@ impl Default for ChainBuilder {
         program_test.prefer_bpf(false);
         program_test.add_program("pricing", pricing::ID, processor!(pricing_processor));
         program_test.add_program("margin", margin::ID, processor!(margin_processor));
+        program_test.add_program("vault", vault::ID, processor!(vault_processor));
         ChainBuilder { program_test }
     }
 }

@@ -16,3 +16,5 @@ pub mod pricing_ix;
 pub mod replay;
 pub mod setup;
 pub mod spl;
+pub mod vault_ix;
+pub mod vault_market;

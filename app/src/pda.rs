@@ -66,3 +66,55 @@ pub mod margin {
         .0
     }
 }
+
+pub mod vault {
+    use anchor_lang::prelude::Pubkey;
+    use vault::state::{DepositReceipt, OptionSeries, RoundRecord, Strategy, Vault};
+
+    fn find(seeds: &[&[u8]]) -> Pubkey {
+        Pubkey::find_program_address(seeds, &vault::ID).0
+    }
+
+    pub fn vault(
+        underlying: &Pubkey,
+        quote: &Pubkey,
+        strategy: Strategy,
+        epoch_secs: u32,
+    ) -> Pubkey {
+        find(&[
+            Vault::SEED,
+            underlying.as_ref(),
+            quote.as_ref(),
+            &[strategy as u8],
+            &epoch_secs.to_le_bytes(),
+        ])
+    }
+
+    pub fn assets(vault: &Pubkey) -> Pubkey {
+        find(&[Vault::ASSETS_SEED, vault.as_ref()])
+    }
+
+    pub fn share_mint(vault: &Pubkey) -> Pubkey {
+        find(&[Vault::SHARES_SEED, vault.as_ref()])
+    }
+
+    pub fn escrow(vault: &Pubkey) -> Pubkey {
+        find(&[Vault::ESCROW_SEED, vault.as_ref()])
+    }
+
+    pub fn receipt(vault: &Pubkey, owner: &Pubkey) -> Pubkey {
+        find(&[DepositReceipt::SEED, vault.as_ref(), owner.as_ref()])
+    }
+
+    pub fn round(vault: &Pubkey, round: u32) -> Pubkey {
+        find(&[RoundRecord::SEED, vault.as_ref(), &round.to_le_bytes()])
+    }
+
+    pub fn series(vault: &Pubkey, round: u32) -> Pubkey {
+        find(&[OptionSeries::SEED, vault.as_ref(), &round.to_le_bytes()])
+    }
+
+    pub fn option_mint(series: &Pubkey) -> Pubkey {
+        find(&[OptionSeries::MINT_SEED, series.as_ref()])
+    }
+}

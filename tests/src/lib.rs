@@ -57,6 +57,20 @@ pub fn assert_margin_error(result: TxResult, expected: margin::errors::MarginErr
     );
 }
 
+/// Assert the transaction failed with exactly this vault error.
+#[track_caller]
+pub fn assert_vault_error(result: TxResult, expected: vault::errors::VaultError) {
+    let f = result.expect_err("expected a failure");
+    let code = vault::errors::code(expected);
+    assert_eq!(
+        f.custom_code(),
+        Some(code),
+        "expected {expected:?}, got {} ({:#?})",
+        f.error,
+        f.logs
+    );
+}
+
 /// Assert the transaction failed with this Anchor framework error number.
 #[track_caller]
 pub fn assert_anchor_error(result: TxResult, expected: anchor_lang::error::ErrorCode) {

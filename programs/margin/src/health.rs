@@ -13,9 +13,8 @@
 //!   fine (liquidation reduces risk), halted ones are not.
 
 use anchor_lang::prelude::*;
-use pricing::read::{read_feed, ReadPolicy};
+use pricing::read::{read_feed, to_wad, ReadPolicy};
 use pricing::state::pause;
-use risk_math::fixed::pow10;
 use risk_math::margin::{conservative_prices, health, Balance, Health, PriceInput};
 
 use crate::errors::MarginError;
@@ -44,14 +43,6 @@ impl AccountHealth {
     pub fn priced(&self, bank: &Pubkey) -> Option<&PricedBank> {
         self.priced.iter().find(|p| &p.bank == bank)
     }
-}
-
-/// Mantissa at 10^expo as WAD.
-pub fn to_wad(mantissa: u64, expo: i32) -> Result<u128> {
-    let scale = pow10((18 + expo).max(0) as u32).map_err(MarginError::from)?;
-    Ok((mantissa as u128)
-        .checked_mul(scale)
-        .ok_or(MarginError::MathOverflow)?)
 }
 
 pub fn account_health<'info>(

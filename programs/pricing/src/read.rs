@@ -39,6 +39,14 @@ pub struct FeedReading {
     pub price_ts: i64,
 }
 
+/// A price mantissa at `10^expo` as WAD (18 decimals).
+pub fn to_wad(mantissa: u64, expo: i32) -> Result<u128> {
+    let scale = risk_math::fixed::pow10((18 + expo).max(0) as u32).map_err(PricingError::from)?;
+    Ok((mantissa as u128)
+        .checked_mul(scale)
+        .ok_or(PricingError::from(risk_math::MathError::Overflow))?)
+}
+
 /// Read a `PriceFeed` account for use by another program.
 pub fn read_feed<'info>(
     feed_info: &'info AccountInfo<'info>,

@@ -1,10 +1,9 @@
 use anchor_lang::prelude::*;
-use pricing::read::last_valid_twap;
+use pricing::read::{last_valid_twap, to_wad};
 use pricing::state::PriceFeed;
 
 use crate::errors::MarginError;
 use crate::events::SettlementPriceFixed;
-use crate::health::to_wad;
 use crate::state::{Bank, MarginConfig};
 
 #[derive(Accounts)]

@@ -1,0 +1,21 @@
+pub mod buy_options;
+pub mod create_vault;
+pub mod governance;
+pub mod process_epoch;
+pub mod redeem_options;
+pub mod settle_epoch;
+pub mod start_epoch;
+pub mod update_greeks;
+pub mod user_queue;
+pub mod user_shares;
+
+pub use buy_options::*;
+pub use create_vault::*;
+pub use governance::*;
+pub use process_epoch::*;
+pub use redeem_options::*;
+pub use settle_epoch::*;
+pub use start_epoch::*;
+pub use update_greeks::*;
+pub use user_queue::*;
+pub use user_shares::*;

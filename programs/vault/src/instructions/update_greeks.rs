@@ -1,0 +1,41 @@
+use anchor_lang::prelude::*;
+use pricing::state::PriceFeed;
+
+use crate::errors::VaultError;
+use crate::events::GreeksUpdated;
+use crate::market::{cache, model, read_market};
+use crate::state::{OptionSeries, Phase, Vault};
+
+#[derive(Accounts)]
+pub struct UpdateGreeks<'info> {
+    #[account(mut, has_one = feed, has_one = series)]
+    pub vault: Box<Account<'info, Vault>>,
+    pub series: Box<Account<'info, OptionSeries>>,
+    pub feed: AccountLoader<'info, PriceFeed>,
+}
+
+/// Permissionless: recompute the epoch's option Greeks at the current spot
+/// and volatility and cache them with the time and spot, for hedgers and
+/// for the freshness check on sales.
+pub fn handle_update_greeks(ctx: Context<UpdateGreeks>) -> Result<()> {
+    let a = ctx.accounts;
+    a.vault.require_phase(Phase::Trading)?;
+    let clock = Clock::get()?;
+    let now = clock.unix_timestamp;
+    require!(now < a.series.expiry_ts, VaultError::StepOutOfOrder);
+    let market = read_market(&*a.feed.load()?, &clock, &a.vault.params)?;
+    let kind = a.vault.strategy.option_kind();
+    let g = model(kind, &market, a.series.strike, a.series.expiry_ts - now)?;
+    a.vault.greeks = cache(&g, &market, now);
+    emit!(GreeksUpdated {
+        vault: a.vault.key(),
+        price: g.price,
+        delta: g.delta,
+        gamma: g.gamma,
+        vega: g.vega,
+        theta: g.theta,
+        spot: market.spot,
+        options_sold: a.series.sold,
+    });
+    Ok(())
+}

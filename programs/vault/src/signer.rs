@@ -1,0 +1,134 @@
+//! The vault PDA signs for its asset vault, share mint, escrow and option
+//! mints; its seeds are rebuilt here, once.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Burn, MintTo, Token, Transfer};
+
+use crate::state::{Strategy, Vault};
+
+/// Seeds of a vault: (underlying, quote, strategy, epoch length).
+pub struct VaultSeeds {
+    underlying: Pubkey,
+    quote: Pubkey,
+    strategy: [u8; 1],
+    epoch: [u8; 4],
+    bump: [u8; 1],
+}
+
+impl VaultSeeds {
+    pub fn of(underlying: Pubkey, quote: Pubkey, strategy: Strategy, epoch_secs: u32) -> Self {
+        VaultSeeds {
+            underlying,
+            quote,
+            strategy: [strategy as u8],
+            epoch: epoch_secs.to_le_bytes(),
+            bump: [0],
+        }
+    }
+
+    pub fn signer(vault: &Vault) -> Self {
+        let mut s = Self::of(
+            vault.underlying_mint,
+            vault.quote_mint,
+            vault.strategy,
+            vault.params.epoch_secs,
+        );
+        s.bump = [vault.bump];
+        s
+    }
+
+    pub fn seeds(&self) -> [&[u8]; 6] {
+        [
+            Vault::SEED,
+            self.underlying.as_ref(),
+            self.quote.as_ref(),
+            &self.strategy,
+            &self.epoch,
+            &self.bump,
+        ]
+    }
+}
+
+/// Token moves signed by the vault PDA.
+pub struct VaultAuthority<'a, 'info> {
+    pub vault: &'a Account<'info, Vault>,
+    pub token_program: &'a Program<'info, Token>,
+}
+
+impl<'info> VaultAuthority<'_, 'info> {
+    pub fn transfer(
+        &self,
+        from: AccountInfo<'info>,
+        to: AccountInfo<'info>,
+        amount: u64,
+    ) -> Result<()> {
+        if amount == 0 {
+            return Ok(());
+        }
+        let s = VaultSeeds::signer(self.vault);
+        let accounts = Transfer {
+            from,
+            to,
+            authority: self.vault.to_account_info(),
+        };
+        token::transfer(
+            CpiContext::new_with_signer(
+                self.token_program.to_account_info(),
+                accounts,
+                &[&s.seeds()],
+            ),
+            amount,
+        )
+    }
+
+    pub fn mint(
+        &self,
+        mint: AccountInfo<'info>,
+        to: AccountInfo<'info>,
+        amount: u64,
+    ) -> Result<()> {
+        if amount == 0 {
+            return Ok(());
+        }
+        let s = VaultSeeds::signer(self.vault);
+        let accounts = MintTo {
+            mint,
+            to,
+            authority: self.vault.to_account_info(),
+        };
+        token::mint_to(
+            CpiContext::new_with_signer(
+                self.token_program.to_account_info(),
+                accounts,
+                &[&s.seeds()],
+            ),
+            amount,
+        )
+    }
+
+    /// Burn from a token account the vault owns (the share escrow).
+    pub fn burn(
+        &self,
+        mint: AccountInfo<'info>,
+        from: AccountInfo<'info>,
+        amount: u64,
+    ) -> Result<()> {
+        if amount == 0 {
+            return Ok(());
+        }
+        let s = VaultSeeds::signer(self.vault);
+        let accounts = Burn {
+            mint,
+            from,
+            authority: self.vault.to_account_info(),
+        };
+        token::burn(
+            CpiContext::new_with_signer(
+                self.token_program.to_account_info(),
+                accounts,
+                &[&s.seeds()],
+            ),
+            amount,
+        )
+    }
+}
