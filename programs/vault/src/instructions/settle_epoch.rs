@@ -3,7 +3,6 @@ use pricing::read::{expiry_twap, to_wad};
 use pricing::state::PriceFeed;
 use risk_math::Rounding;
 
-use super::governance::*;
 use crate::errors::VaultError;
 use crate::events::EpochSettled;
 use crate::state::{OptionSeries, Phase, Vault};
@@ -35,34 +34,9 @@ pub fn handle_settle_epoch(ctx: Context<SettleEpoch>) -> Result<()> {
     settle(&mut a.vault, &mut a.series, price, false)
 }
 
-#[derive(Accounts)]
-pub struct GovernanceSettle<'info> {
-    pub gov: VaultGovernance<'info>,
-    #[account(
-        mut,
-        constraint = vault.protocol == gov.protocol.key() @ VaultError::Unauthorized,
-        has_one = series,
-    )]
-    pub vault: Box<Account<'info, Vault>>,
-    #[account(mut)]
-    pub series: Box<Account<'info, OptionSeries>>,
-}
-
-/// The fallback when no valid TWAP settles an expired epoch within the
-/// grace period: governance sets the price, and the event says so.
-pub fn handle_governance_settle(ctx: Context<GovernanceSettle>, price: u128) -> Result<()> {
-    let a = ctx.accounts;
-    a.vault.require_phase(Phase::Trading)?;
-    let now = Clock::get()?.unix_timestamp;
-    let grace_over = a.series.expiry_ts + a.vault.params.settle_grace_secs as i64;
-    require!(now >= grace_over, VaultError::GracePeriodNotOver);
-    require!(price > 0, VaultError::ParamOutOfBounds);
-    settle(&mut a.vault, &mut a.series, price, true)
-}
-
 /// Reserve the options' payoff at `price` (rounded up: holders are always
 /// paid in full) out of the share holders' assets, and close the epoch.
-fn settle(
+pub fn settle(
     vault: &mut Account<Vault>,
     series: &mut OptionSeries,
     price: u128,
