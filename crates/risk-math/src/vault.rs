@@ -103,6 +103,82 @@ pub fn withdrawal_payout(shares: u64, pps: u128, fee_bps: u16) -> MathResult<u64
     Ok(assets.saturating_sub(fee))
 }
 
+/// A vault's books as a round ends (asset units, shares).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoundBooks {
+    /// Share holders' assets after the epoch's settlement.
+    pub active: u64,
+    /// Their assets when the epoch began (the performance-fee base).
+    pub start: u64,
+    pub pending_deposits: u64,
+    pub queued_withdraw_shares: u64,
+    /// Shares outstanding, including those queued for withdrawal.
+    pub supply: u64,
+    /// Whether an epoch ran since the last processing (no fees otherwise).
+    pub epoch_ran: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeeRates {
+    pub epoch_secs: u64,
+    pub management_bps: u16,
+    pub performance_bps: u16,
+    pub withdrawal_bps: u16,
+}
+
+/// What processing a round does to the books.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoundOutcome {
+    pub fees: EpochFees,
+    pub withdrawal_fee: u64,
+    /// Assets per share the round's deposits and withdrawals convert at, WAD.
+    pub price_per_share: u128,
+    /// Set aside for the round's withdrawers (their shares are burned).
+    pub withdrawal_reserve: u64,
+    /// Minted for the round's depositors.
+    pub shares_minted: u64,
+    /// Share holders' assets for the next epoch.
+    pub active: u64,
+}
+
+/// Process a round: epoch fees first, then one price per share for
+/// everyone, withdrawals set aside at it and deposits converted at it.
+/// Depositors buy in at the price after fees, so they neither pay for nor
+/// profit from the epoch before them.
+pub fn process_round(b: &RoundBooks, rates: &FeeRates) -> MathResult<RoundOutcome> {
+    let fees = if b.epoch_ran && b.supply > 0 {
+        epoch_fees(
+            b.start,
+            b.active,
+            rates.epoch_secs,
+            rates.management_bps,
+            rates.performance_bps,
+        )?
+    } else {
+        EpochFees {
+            management: 0,
+            performance: 0,
+        }
+    };
+    let nav = b.active - fees.management - fees.performance;
+    let pps = price_per_share(nav, b.supply)?;
+    let (reserve, withdrawal_fee) =
+        withdrawal_reserve(b.queued_withdraw_shares, pps, rates.withdrawal_bps)?;
+    let nav = nav
+        .checked_sub(reserve + withdrawal_fee)
+        .ok_or(MathError::Overflow)?
+        .checked_add(b.pending_deposits)
+        .ok_or(MathError::Overflow)?;
+    Ok(RoundOutcome {
+        fees,
+        withdrawal_fee,
+        price_per_share: pps,
+        withdrawal_reserve: reserve,
+        shares_minted: shares_for(b.pending_deposits, pps)?,
+        active: nav,
+    })
+}
+
 /// The option side the vault sells: calls for covered calls, puts for
 /// cash-secured puts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,6 +405,64 @@ mod tests {
             let (reserve, _) = withdrawal_reserve(total, pps, fee).unwrap();
             let paid: u64 = parts.iter().map(|s| withdrawal_payout(*s, pps, fee).unwrap()).sum();
             prop_assert!(paid <= reserve, "paid {paid} > reserve {reserve}");
+        }
+
+        /// Random rounds of deposits, withdrawals and epoch P&L: every asset
+        /// unit stays in exactly one bucket; the remaining holders' share
+        /// price is never lowered by others' deposits or withdrawals; a
+        /// depositor's shares are never worth more than it paid.
+        #[test]
+        fn rounds_conserve_value_and_timing_gives_no_edge(
+            rounds in prop::collection::vec(
+                (0u64..1_000_000_000, 0u64..100, -30i64..30, any::<bool>()),
+                1..40,
+            ),
+        ) {
+            let rates = FeeRates {
+                epoch_secs: 7 * 86_400,
+                management_bps: 200,
+                performance_bps: 1_000,
+                withdrawal_bps: 50,
+            };
+            let (mut active, mut supply, mut start) = (0u64, 0u64, 0u64);
+            let (mut fees, mut reserved, mut deposited, mut pnl_net) = (0u64, 0u64, 0u64, 0i128);
+            for (deposit, withdraw_pct, pnl_pct, epoch_ran) in rounds {
+                // The epoch's P&L on the active assets (premiums minus payoffs).
+                let pnl = active as i128 * pnl_pct as i128 / 100;
+                let after = (active as i128 + pnl).max(0) as u64;
+                pnl_net += after as i128 - active as i128;
+                let queued = supply * withdraw_pct / 100;
+                let b = RoundBooks {
+                    active: after,
+                    start,
+                    pending_deposits: deposit,
+                    queued_withdraw_shares: queued,
+                    supply,
+                    epoch_ran,
+                };
+                let o = process_round(&b, &rates).unwrap();
+                let nav = after - o.fees.management - o.fees.performance;
+                // Remaining holders' price after withdrawals and deposits is
+                // at least the round's price (rounding favours them).
+                let supply_after = supply - queued + o.shares_minted;
+                if supply_after > 0 && supply - queued > 0 {
+                    let pps_after = price_per_share(o.active, supply_after).unwrap();
+                    prop_assert!(pps_after >= o.price_per_share, "{pps_after} < {}", o.price_per_share);
+                }
+                prop_assert!(assets_for(o.shares_minted, o.price_per_share).unwrap() <= deposit);
+                prop_assert_eq!(nav + deposit, o.active + o.withdrawal_reserve + o.withdrawal_fee);
+                fees += o.fees.management + o.fees.performance + o.withdrawal_fee;
+                reserved += o.withdrawal_reserve;
+                deposited += deposit;
+                active = o.active;
+                start = o.active;
+                supply = supply_after;
+            }
+            // Conservation: everything paid in plus the P&L is in some bucket.
+            prop_assert_eq!(
+                deposited as i128 + pnl_net,
+                (active + fees + reserved) as i128
+            );
         }
 
         /// Shares bought at a price and sold at the same price never return

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
-use risk_math::vault::{epoch_fees, price_per_share, shares_for, withdrawal_reserve, EpochFees};
+use risk_math::vault::{process_round, FeeRates, RoundBooks};
 
 use crate::errors::VaultError;
 use crate::events::EpochProcessed;
@@ -39,45 +39,46 @@ pub fn handle_process_epoch(ctx: Context<ProcessEpoch>) -> Result<()> {
     let a = ctx.accounts;
     a.vault.require_phase(Phase::Settled)?;
     let vault = &mut a.vault;
-    let supply = a.share_mint.supply;
-    let ran_an_epoch = vault.series != Pubkey::default() && supply > 0;
-    let fees = if ran_an_epoch {
-        epoch_fees(
-            vault.epoch_start_assets,
-            vault.active_assets,
-            vault.params.epoch_secs as u64,
-            vault.params.management_fee_bps,
-            vault.params.performance_fee_bps,
-        )
-        .map_err(VaultError::from)?
-    } else {
-        EpochFees {
-            management: 0,
-            performance: 0,
-        }
-    };
-    let mut nav = vault.active_assets - fees.management - fees.performance;
-    let pps = price_per_share(nav, supply).map_err(VaultError::from)?;
-
-    let burned = vault.queued_withdraw_shares;
-    let (reserved, withdrawal_fee) =
-        withdrawal_reserve(burned, pps, vault.params.withdrawal_fee_bps)
-            .map_err(VaultError::from)?;
-    nav = nav
-        .checked_sub(reserved + withdrawal_fee)
+    let params = vault.params;
+    let o = process_round(
+        &RoundBooks {
+            active: vault.active_assets,
+            start: vault.epoch_start_assets,
+            pending_deposits: vault.pending_deposits,
+            queued_withdraw_shares: vault.queued_withdraw_shares,
+            supply: a.share_mint.supply,
+            epoch_ran: vault.series != Pubkey::default(),
+        },
+        &FeeRates {
+            epoch_secs: params.epoch_secs as u64,
+            management_bps: params.management_fee_bps,
+            performance_bps: params.performance_fee_bps,
+            withdrawal_bps: params.withdrawal_fee_bps,
+        },
+    )
+    .map_err(VaultError::from)?;
+    let (burned, minted, pps) = (
+        vault.queued_withdraw_shares,
+        o.shares_minted,
+        o.price_per_share,
+    );
+    let fees = o.fees.management + o.fees.performance + o.withdrawal_fee;
+    vault.fees_accrued = vault
+        .fees_accrued
+        .checked_add(fees)
         .ok_or(VaultError::MathOverflow)?;
-    let minted = shares_for(vault.pending_deposits, pps).map_err(VaultError::from)?;
-    nav = nav
-        .checked_add(vault.pending_deposits)
+    vault.withdrawal_reserve = vault
+        .withdrawal_reserve
+        .checked_add(o.withdrawal_reserve)
         .ok_or(VaultError::MathOverflow)?;
-
-    vault.fees_accrued += fees.management + fees.performance + withdrawal_fee;
-    vault.withdrawal_reserve += reserved;
+    vault.unredeemed_shares = vault
+        .unredeemed_shares
+        .checked_add(minted)
+        .ok_or(VaultError::MathOverflow)?;
     vault.queued_withdraw_shares = 0;
     vault.pending_deposits = 0;
-    vault.unredeemed_shares += minted;
-    vault.active_assets = nav;
-    vault.epoch_start_assets = nav;
+    vault.active_assets = o.active;
+    vault.epoch_start_assets = o.active;
     let round = vault.round;
     a.round_record.set_inner(RoundRecord {
         vault: vault.key(),
@@ -106,13 +107,13 @@ pub fn handle_process_epoch(ctx: Context<ProcessEpoch>) -> Result<()> {
         vault: a.vault.key(),
         round,
         price_per_share: pps,
-        management_fee: fees.management,
-        performance_fee: fees.performance,
-        withdrawal_fee,
+        management_fee: o.fees.management,
+        performance_fee: o.fees.performance,
+        withdrawal_fee: o.withdrawal_fee,
         shares_minted: minted,
         shares_burned: burned,
-        withdrawal_reserved: reserved,
-        active_assets: nav,
+        withdrawal_reserved: o.withdrawal_reserve,
+        active_assets: o.active,
     });
     Ok(())
 }
