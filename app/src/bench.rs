@@ -94,3 +94,57 @@ pub async fn liquidation_throughput(accounts: usize) -> anyhow::Result<Liquidati
         secs: start.elapsed().as_secs_f64(),
     })
 }
+
+#[derive(Debug, Clone, Copy)]
+pub struct EpochBench {
+    pub epochs: usize,
+    /// Keeper steps (settle, process, start) and one option sale per epoch.
+    pub transactions: usize,
+    pub secs: f64,
+}
+
+impl EpochBench {
+    pub fn per_sec(&self) -> f64 {
+        self.epochs as f64 / self.secs
+    }
+}
+
+/// Run `epochs` covered-call epochs: each sells 1 BTC of options, expires,
+/// and is settled, processed and rolled into the next. Only the sale and
+/// the three keeper steps are timed, not the price ticks that carry the
+/// chain to each expiry.
+pub async fn epoch_throughput(epochs: usize) -> anyhow::Result<EpochBench> {
+    use crate::market::BTC;
+    use crate::vault_market::VaultMarket;
+    use solana_sdk::signature::Signer;
+    let mut vm = VaultMarket::new().await?;
+    let v = vm.call;
+    let depositor = vm.user(&v, 50 * BTC, 0).await?;
+    vm.send_as(&depositor, v.deposit(&depositor.holder, 50 * BTC, None))
+        .await?;
+    let buyer = vm.user(&v, 50 * BTC, 0).await?;
+    let keeper = vm.keeper.pubkey();
+    let mut round = vm.roll(&v).await?;
+    let mut timed = 0f64;
+    for i in 0..epochs {
+        let options = vm.option_account(&v, round, &buyer.holder.owner).await?;
+        let buy = v.buy_options(round, buyer.holder.owner, buyer.user.btc, options, BTC, BTC);
+        let start = Instant::now();
+        vm.send_as(&buyer, buy).await?;
+        timed += start.elapsed().as_secs_f64();
+        // Alternate expiries below and above the strike.
+        let price = if i % 2 == 0 { 29_500.0 } else { 30_500.0 };
+        vm.expire_at(&v, round, price).await?;
+        let start = Instant::now();
+        vm.m.chain.send(&[v.settle_epoch(round)], &[]).await?;
+        vm.keeper_send(v.process_epoch(keeper, round)).await?;
+        vm.keeper_send(v.start_epoch(keeper, round + 1)).await?;
+        timed += start.elapsed().as_secs_f64();
+        round += 1;
+    }
+    Ok(EpochBench {
+        epochs,
+        transactions: epochs * 4,
+        secs: timed,
+    })
+}

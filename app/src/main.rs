@@ -49,6 +49,11 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1_000)]
         accounts: usize,
     },
+    /// Option-vault epochs per second (sale, settle, process, start).
+    Epochs {
+        #[arg(long, default_value_t = 200)]
+        epochs: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -109,6 +114,19 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 "liquidation throughput: {:.0} liquidations/s ({} partial liquidations with health checks in {:.2} s, embedded bank{})",
                 b.per_sec(),
                 b.liquidations,
+                b.secs,
+                build_kind()
+            );
+        }
+        Command::Bench {
+            what: BenchCommand::Epochs { epochs },
+        } => {
+            let b = rampart::bench::epoch_throughput(epochs).await?;
+            println!(
+                "epoch throughput: {:.0} epochs/s ({} epochs, {} transactions: sale, settle, process, start; {:.2} s, embedded bank{})",
+                b.per_sec(),
+                b.epochs,
+                b.transactions,
                 b.secs,
                 build_kind()
             );

@@ -5,11 +5,15 @@
 //! pairs, φ(d1)), 1 integer sqrt (Newton, ~7 steps), 2 CDF pairs (each at
 //! most ~40 series terms for |d| < 3, or 60 continued-fraction steps
 //! beyond), and about 25 checked 128x128/128 multiply-divides.
+//!
+//! `strike_for_delta` is closed-form: one inverse normal CDF (Newton on
+//! Φ, typically 4-6 CDF + density evaluations), one sqrt and one exp; no
+//! search over strikes.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use risk_math::fixed::WAD;
 use risk_math::options::{
-    greeks, implied_vol, normal_cdf, price, years_from_secs, BsInputs, OptionKind,
+    greeks, implied_vol, normal_cdf, price, strike_for_delta, years_from_secs, BsInputs, OptionKind,
 };
 
 fn options(c: &mut Criterion) {
@@ -38,6 +42,12 @@ fn options(c: &mut Criterion) {
     });
     c.bench_function("normal cdf, tail region (x = 4.2)", |b| {
         b.iter(|| normal_cdf(black_box(42 * WAD as i128 / 10)))
+    });
+    c.bench_function("strike for 25-delta, 7-day call", |b| {
+        b.iter(|| strike_for_delta(OptionKind::Call, black_box(WAD / 4), black_box(&atm)))
+    });
+    c.bench_function("strike for 25-delta, 7-day put", |b| {
+        b.iter(|| strike_for_delta(OptionKind::Put, black_box(WAD / 4), black_box(&atm)))
     });
     let target = price(OptionKind::Call, &atm).unwrap();
     c.bench_function("implied vol, ATM 7-day call", |b| {
