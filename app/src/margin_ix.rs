@@ -14,13 +14,32 @@ use margin::state::{
 
 use crate::pda;
 
-/// Read-only `[bank, feed]` pairs for the program's health checks.
-fn health_metas(pairs: &[(Pubkey, Pubkey)]) -> impl Iterator<Item = AccountMeta> + '_ {
-    pairs.iter().flat_map(|(bank, feed)| {
-        [
-            AccountMeta::new_readonly(*bank, false),
-            AccountMeta::new_readonly(*feed, false),
-        ]
+/// One position's accounts for the program's health checks: its bank, the
+/// bank's feed and, for a bank of vault shares, the vault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HealthEntry {
+    pub bank: Pubkey,
+    pub feed: Pubkey,
+    pub share_vault: Option<Pubkey>,
+}
+
+impl From<(Pubkey, Pubkey)> for HealthEntry {
+    fn from((bank, feed): (Pubkey, Pubkey)) -> Self {
+        HealthEntry {
+            bank,
+            feed,
+            share_vault: None,
+        }
+    }
+}
+
+/// Read-only `[bank, feed(, vault)]` entries for the program's health checks.
+fn health_metas(entries: &[HealthEntry]) -> impl Iterator<Item = AccountMeta> + '_ {
+    entries.iter().flat_map(|e| {
+        [Some(e.bank), Some(e.feed), e.share_vault]
+            .into_iter()
+            .flatten()
+            .map(|key| AccountMeta::new_readonly(key, false))
     })
 }
 
@@ -102,6 +121,30 @@ pub fn create_bank(
     feed: Pubkey,
     params: BankParams,
 ) -> Instruction {
+    create_bank_of(payer, governance, mint, feed, None, params)
+}
+
+/// A bank of option-vault shares: `mint` is `share_vault`'s share mint and
+/// `feed` the feed of the vault's asset.
+pub fn create_share_bank(
+    payer: Pubkey,
+    governance: Pubkey,
+    share_vault: Pubkey,
+    feed: Pubkey,
+    params: BankParams,
+) -> Instruction {
+    let mint = pda::vault::share_mint(&share_vault);
+    create_bank_of(payer, governance, mint, feed, Some(share_vault), params)
+}
+
+fn create_bank_of(
+    payer: Pubkey,
+    governance: Pubkey,
+    mint: Pubkey,
+    feed: Pubkey,
+    share_vault: Option<Pubkey>,
+    params: BankParams,
+) -> Instruction {
     let bank = pda::margin::bank(&mint);
     build(
         acc::CreateBank {
@@ -115,6 +158,7 @@ pub fn create_bank(
             vault: pda::margin::vault(&bank),
             insurance_vault: pda::margin::insurance(&bank),
             feed,
+            share_vault,
             payer,
             token_program: spl_token::ID,
             system_program: system_program::ID,
@@ -141,8 +185,8 @@ pub struct Flow {
     pub account_index: u8,
     pub mint: Pubkey,
     pub user_token: Pubkey,
-    /// `(bank, feed)` of every active position after the action, for health checks.
-    pub health: Vec<(Pubkey, Pubkey)>,
+    /// Every active position after the action, for health checks.
+    pub health: Vec<HealthEntry>,
 }
 
 impl Flow {
@@ -206,8 +250,8 @@ pub struct LiquidationAccounts {
     pub collateral_mint: Pubkey,
     pub liquidator_liability_token: Pubkey,
     pub liquidator_collateral_token: Pubkey,
-    /// `(bank, feed)` of every active position of the account.
-    pub health: Vec<(Pubkey, Pubkey)>,
+    /// Every active position of the account, for health checks.
+    pub health: Vec<HealthEntry>,
     /// The approved proposal, for large liquidations.
     pub proposal: Option<Pubkey>,
 }
@@ -354,13 +398,19 @@ pub fn write_off_bad_debt(account: Pubkey, mint: Pubkey) -> Instruction {
     )
 }
 
-/// Under Shutdown: fix `mint`'s bank settlement price from its feed's last valid TWAP.
-pub fn fix_settlement_price(mint: Pubkey, feed: Pubkey) -> Instruction {
+/// Under Shutdown: fix `mint`'s bank settlement price from its feed's last
+/// valid TWAP (times the vault's NAV per share for a bank of vault shares).
+pub fn fix_settlement_price(
+    mint: Pubkey,
+    feed: Pubkey,
+    share_vault: Option<Pubkey>,
+) -> Instruction {
     build(
         acc::FixSettlementPrice {
             config: pda::margin::config(),
             bank: pda::margin::bank(&mint),
             feed,
+            share_vault,
         },
         ix::FixSettlementPrice {},
     )

@@ -296,10 +296,10 @@ impl MarginMarket {
     pub fn flow(&self, user: &User, mint: Pubkey, with_btc: bool, with_usdc: bool) -> Flow {
         let mut health = vec![];
         if with_btc {
-            health.push((self.btc_bank(), self.btc_feed));
+            health.push((self.btc_bank(), self.btc_feed).into());
         }
         if with_usdc {
-            health.push((self.usdc_bank(), self.usdc_feed));
+            health.push((self.usdc_bank(), self.usdc_feed).into());
         }
         let user_token = if mint == self.btc_mint {
             user.btc
@@ -362,8 +362,8 @@ impl MarginMarket {
             liquidator_liability_token: liquidator.usdc,
             liquidator_collateral_token: liquidator.btc,
             health: vec![
-                (self.btc_bank(), self.btc_feed),
-                (self.usdc_bank(), self.usdc_feed),
+                (self.btc_bank(), self.btc_feed).into(),
+                (self.usdc_bank(), self.usdc_feed).into(),
             ],
             proposal: None,
         }
@@ -417,8 +417,8 @@ impl MarginMarket {
     /// Under Shutdown: fix both banks' settlement prices.
     pub async fn fix_settlement_prices(&mut self) -> TxResult {
         let ixs = [
-            margin_ix::fix_settlement_price(self.btc_mint, self.btc_feed),
-            margin_ix::fix_settlement_price(self.usdc_mint, self.usdc_feed),
+            margin_ix::fix_settlement_price(self.btc_mint, self.btc_feed, None),
+            margin_ix::fix_settlement_price(self.usdc_mint, self.usdc_feed, None),
         ];
         self.chain.send(&ixs, &[]).await
     }

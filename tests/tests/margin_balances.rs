@@ -152,7 +152,7 @@ async fn hostile_inputs_get_exact_errors_and_move_nothing() {
 
     // The USDC feed passed as BTC's price: a forged feed.
     let mut forged = w.flow(&b, w.usdc_mint, true, true);
-    forged.health[0].1 = w.usdc_feed;
+    forged.health[0].feed = w.usdc_feed;
     assert_margin_error(
         w.send_as(&b, forged.borrow(USDC)).await,
         MarginError::WrongFeed,

@@ -157,7 +157,7 @@ async fn settlement_rejects_wrong_accounts_and_moves_nothing() {
     } = before_shutdown().await;
     shut_down(&mut m).await;
     // A feed that is not the bank's.
-    let ix = margin_ix::fix_settlement_price(m.btc_mint, m.usdc_feed);
+    let ix = margin_ix::fix_settlement_price(m.btc_mint, m.usdc_feed, None);
     assert_margin_error(m.chain.send(&[ix], &[]).await, MarginError::WrongFeed);
     m.fix_settlement_prices().await.unwrap();
 

@@ -179,6 +179,44 @@ pub fn process_round(b: &RoundBooks, rates: &FeeRates) -> MathResult<RoundOutcom
     })
 }
 
+/// What one share is worth in asset units (WAD): the holders' assets
+/// less what the options sold this epoch are marked at, per share,
+/// rounded down.
+pub fn nav_per_share(active: u64, option_liability: u64, supply: u64) -> MathResult<u128> {
+    if supply == 0 {
+        return Ok(0);
+    }
+    mul_div(
+        active.saturating_sub(option_liability) as u128,
+        WAD,
+        supply as u128,
+        Rounding::Down,
+    )
+}
+
+/// The options sold this epoch, marked for lending against the vault's
+/// shares: at the model price per whole underlying (quote WAD, at `spot`)
+/// while that mark is fresh, rounded up, never above the worst case; at
+/// the worst case once it is stale. A buyer paying the model price plus a
+/// spread therefore cannot lower the share value, while a stale mark can
+/// only understate it.
+pub fn marked_liability(
+    series: &Series,
+    sold: u64,
+    model_price: u128,
+    spot: u128,
+    mark_is_fresh: bool,
+    worst_case: u64,
+) -> MathResult<u64> {
+    if sold == 0 {
+        return Ok(0);
+    }
+    if !mark_is_fresh || spot == 0 {
+        return Ok(worst_case);
+    }
+    Ok(series.premium(sold, model_price, 0, spot)?.min(worst_case))
+}
+
 /// The option side the vault sells: calls for covered calls, puts for
 /// cash-secured puts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,6 +262,23 @@ impl Series {
                 WAD,
                 rounding,
             ),
+        }
+    }
+
+    /// The most `amount` options can ever pay, in asset units, whatever
+    /// the settlement price: one underlying unit per call (its payoff
+    /// (S-K)/S stays below 1), the strike's worth of quote per put.
+    pub fn max_payoff(&self, amount: u64) -> MathResult<u64> {
+        match self.kind {
+            OptionKind::Call => Ok(amount),
+            OptionKind::Put => to_u64(mul_div(
+                amount as u128,
+                self.strike
+                    .checked_mul(pow10(self.quote_decimals as u32)?)
+                    .ok_or(MathError::Overflow)?,
+                pow10(self.underlying_decimals as u32)? * WAD,
+                Rounding::Up,
+            )?),
         }
     }
 
@@ -359,6 +414,27 @@ mod tests {
     }
 
     #[test]
+    fn options_are_marked_at_the_model_while_fresh_else_worst_case() {
+        let p = put(27_000);
+        let worst = p.max_payoff(100_000_000).unwrap();
+        assert_eq!(worst, 27_000_000_000);
+        // 1 BTC of puts at a 400 USDC model price: 400 USDC while fresh.
+        let fresh = marked_liability(&p, 100_000_000, 400 * WAD, 30_000 * WAD, true, worst);
+        assert_eq!(fresh.unwrap(), 400_000_000);
+        let stale = marked_liability(&p, 100_000_000, 400 * WAD, 30_000 * WAD, false, worst);
+        assert_eq!(stale.unwrap(), worst);
+        assert_eq!(
+            marked_liability(&p, 0, 400 * WAD, 30_000 * WAD, false, 0).unwrap(),
+            0
+        );
+        // 50,000 of assets, 400 marked, 50,000 shares: 0.992 per share.
+        assert_eq!(
+            nav_per_share(50_000_000_000, 400_000_000, 50_000_000_000).unwrap(),
+            992 * WAD / 1_000
+        );
+    }
+
+    #[test]
     fn strikes_stay_out_of_the_money_within_the_bound() {
         let s = 30_000 * WAD;
         let max = WAD / 5;
@@ -381,6 +457,17 @@ mod tests {
     }
 
     proptest! {
+        /// The worst case bounds every settlement's payoff.
+        #[test]
+        fn max_payoff_bounds_every_payoff(
+            amount in 1u64..1_000_000_000_000, strike in 1_000u128..100_000,
+            settle in 1u128..1_000_000, is_call in any::<bool>(),
+        ) {
+            let series = if is_call { call(strike) } else { put(strike) };
+            let worst = series.max_payoff(amount).unwrap();
+            prop_assert!(series.payoff(amount, settle * WAD, Rounding::Up).unwrap() <= worst);
+        }
+
         /// Fully collateralised: whatever the settlement price, the payoff
         /// of the options capacity allows never exceeds the collateral.
         #[test]
@@ -469,7 +556,7 @@ mod tests {
         /// more than was paid.
         #[test]
         fn share_round_trip_never_gains(
-            amount in 0u64..u64::MAX / 4, pps in WAD / 1_000..WAD * 1_000,
+            amount in 0u64..u64::MAX / 1_000, pps in WAD / 1_000..WAD * 1_000,
         ) {
             let shares = shares_for(amount, pps).unwrap();
             prop_assert!(assets_for(shares, pps).unwrap() <= amount);

@@ -80,6 +80,8 @@ pub enum MarginError {
         "Shut down: deposits are paid out once every borrow in this bank is settled or written off"
     )]
     SettlementPending,
+    #[msg("Vault shares are collateral only: they cannot be borrowed")]
+    SharesNotBorrowable,
 }
 
 impl From<risk_math::MathError> for MarginError {

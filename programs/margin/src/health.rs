@@ -1,8 +1,10 @@
 //! Health of a margin account, read from the banks and feeds passed as
-//! remaining accounts: a `[bank, feed]` pair for every active position, in
-//! any order (extra pairs, e.g. for a position an action just emptied, are
+//! remaining accounts: a `[bank, feed]` pair for every active position
+//! (`[bank, feed, vault]` for a bank of option-vault shares), in any order
+//! (extra entries, e.g. for a position an action just emptied, are
 //! ignored). Prices come only through pricing's `read_feed` (owner,
-//! discriminator, freshness, status and pause checked).
+//! discriminator, freshness, status and pause checked); a vault share is
+//! priced at its vault's NAV per share times its asset's price.
 //!
 //! - Initial requirement (opening risk): deposits at min(spot, TWAP,
 //!   spot - k·conf), borrows at max(spot, TWAP, spot + k·conf), initial
@@ -15,7 +17,10 @@
 use anchor_lang::prelude::*;
 use pricing::read::{read_feed, to_wad, ReadPolicy};
 use pricing::state::pause;
+use risk_math::fixed::mul_div;
 use risk_math::margin::{conservative_prices, health, Balance, Health, PriceInput};
+use risk_math::{Rounding, WAD};
+use vault::state::Vault;
 
 use crate::errors::MarginError;
 use crate::state::{Bank, MarginAccount, MAX_POSITIONS};
@@ -51,10 +56,6 @@ pub fn account_health<'info>(
     clock: &Clock,
     requirement: Requirement,
 ) -> Result<AccountHealth> {
-    require!(
-        remaining.len() % 2 == 0,
-        MarginError::HealthAccountsMismatch
-    );
     let empty = Balance {
         amount: 0,
         decimals: 0,
@@ -66,13 +67,13 @@ pub fn account_health<'info>(
     let mut priced = [PricedBank::default(); MAX_POSITIONS];
     let mut n = 0;
     for (i, position) in account.active().enumerate() {
-        let pair = remaining
-            .chunks_exact(2)
-            .find(|pair| pair[0].key() == position.bank)
+        let entry = health_entries(remaining)
+            .find(|e| e.bank.key() == position.bank)
             .ok_or(MarginError::HealthAccountsMismatch)?;
-        let (bank_info, feed_info) = (&pair[0], &pair[1]);
-        let bank = Account::<Bank>::try_from(bank_info)?;
-        require_keys_eq!(feed_info.key(), bank.feed, MarginError::WrongFeed);
+        let bank = Account::<Bank>::try_from(entry.bank)?;
+        require_keys_eq!(entry.feed.key(), bank.feed, MarginError::WrongFeed);
+        let share_nav = share_nav(&bank, entry.share_vault, clock.unix_timestamp)?;
+        let feed_info = entry.feed;
         let maintenance = requirement == Requirement::Maintenance;
         let policy = ReadPolicy {
             max_age_secs: bank.params.max_price_age_secs,
@@ -86,7 +87,16 @@ pub fn account_health<'info>(
             },
         };
         let reading = read_feed(feed_info, clock, &policy)?;
-        let spot = to_wad(reading.price, reading.expo)?;
+        let price = |mantissa: u64| -> Result<u128> {
+            let asset = to_wad(mantissa, reading.expo)?;
+            match share_nav {
+                None => Ok(asset),
+                Some(nav) => {
+                    Ok(mul_div(asset, nav, WAD, Rounding::Down).map_err(MarginError::from)?)
+                }
+            }
+        };
+        let spot = price(reading.price)?;
         priced[i] = PricedBank {
             bank: bank.key(),
             spot,
@@ -102,8 +112,8 @@ pub fn account_health<'info>(
         } else {
             let input = PriceInput {
                 spot,
-                twap: reading.twap.map(|t| to_wad(t, reading.expo)).transpose()?,
-                conf: to_wad(reading.conf, reading.expo)?,
+                twap: reading.twap.map(price).transpose()?,
+                conf: price(reading.conf)?,
             };
             let (a, l) = conservative_prices(&input, bank.params.conf_mult as u128)
                 .map_err(MarginError::from)?;
@@ -138,6 +148,54 @@ pub fn account_health<'info>(
     }
     let health = health(&balances[..n]).map_err(MarginError::from)?;
     Ok(AccountHealth { health, priced })
+}
+
+/// One position's accounts among the remaining accounts.
+struct HealthEntry<'a, 'info> {
+    bank: &'a AccountInfo<'info>,
+    feed: &'a AccountInfo<'info>,
+    share_vault: Option<&'a AccountInfo<'info>>,
+}
+
+/// Walk `[bank, feed]` pairs, each followed by its vault when that account
+/// belongs to the vault program (banks belong to margin, feeds to pricing).
+fn health_entries<'a, 'info>(
+    remaining: &'a [AccountInfo<'info>],
+) -> impl Iterator<Item = HealthEntry<'a, 'info>> {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let (bank, feed) = (remaining.get(i)?, remaining.get(i + 1)?);
+        let share_vault = remaining.get(i + 2).filter(|a| *a.owner == vault::ID);
+        i += if share_vault.is_some() { 3 } else { 2 };
+        Some(HealthEntry {
+            bank,
+            feed,
+            share_vault,
+        })
+    })
+}
+
+/// For a bank of vault shares, the vault's NAV per share (asset units per
+/// share, WAD; options marked as `Vault::nav_per_share` says) from the
+/// vault account (owner and type checked); None for an ordinary token.
+pub fn share_nav(bank: &Bank, vault_info: Option<&AccountInfo>, now: i64) -> Result<Option<u128>> {
+    if !bank.is_share_bank() {
+        return Ok(None);
+    }
+    let info = vault_info.ok_or(MarginError::HealthAccountsMismatch)?;
+    require_keys_eq!(
+        info.key(),
+        bank.share_vault,
+        MarginError::HealthAccountsMismatch
+    );
+    let data = info.try_borrow_data()?;
+    require_keys_eq!(
+        *info.owner,
+        vault::ID,
+        ErrorCode::AccountOwnedByWrongProgram
+    );
+    let vault = Vault::try_deserialize(&mut &data[..])?;
+    Ok(Some(vault.nav_per_share(now)?))
 }
 
 /// Fail unless the account meets its initial requirement; returns the margin.

@@ -20,6 +20,10 @@ pub fn handle_borrow<'info>(
         status == MarginStatus::Active,
         MarginError::ProtocolStatusForbids
     );
+    require!(
+        !ctx.accounts.bank.is_share_bank(),
+        MarginError::SharesNotBorrowable
+    );
     let bank_key = ctx.accounts.bank.key();
     let total = ctx
         .accounts

@@ -3,6 +3,9 @@ use anchor_spl::token::{Mint, Token, TokenAccount};
 use pricing::state::PriceFeed;
 
 use super::governance::*;
+use vault::state::Vault;
+
+use crate::errors::MarginError;
 use crate::events::BankCreated;
 use crate::state::{Bank, BankParams};
 
@@ -30,8 +33,12 @@ pub struct CreateBank<'info> {
         token::authority = bank,
     )]
     pub insurance_vault: Account<'info, TokenAccount>,
-    /// A pricing feed (owner and type checked by the loader).
+    /// A pricing feed (owner and type checked by the loader): for a bank of
+    /// vault shares, the feed of the vault's asset.
     pub feed: AccountLoader<'info, PriceFeed>,
+    /// For a bank of option-vault shares: the vault whose share mint `mint` is.
+    #[account(constraint = share_vault.share_mint == mint.key() @ MarginError::WrongMint)]
+    pub share_vault: Option<Box<Account<'info, Vault>>>,
     #[account(mut)]
     pub payer: Signer<'info>,
     pub token_program: Program<'info, Token>,
@@ -45,6 +52,11 @@ pub fn handle_create_bank(ctx: Context<CreateBank>, params: BankParams) -> Resul
     bank.mint = ctx.accounts.mint.key();
     bank.vault = ctx.accounts.vault.key();
     bank.feed = ctx.accounts.feed.key();
+    bank.share_vault = ctx
+        .accounts
+        .share_vault
+        .as_ref()
+        .map_or(Pubkey::default(), |v| v.key());
     bank.params = params;
     bank.insurance_vault = ctx.accounts.insurance_vault.key();
     bank.effective_maint_ratio = params.maint.base;

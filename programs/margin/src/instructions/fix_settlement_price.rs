@@ -2,8 +2,12 @@ use anchor_lang::prelude::*;
 use pricing::read::{last_valid_twap, to_wad};
 use pricing::state::PriceFeed;
 
+use risk_math::fixed::mul_div;
+use risk_math::{Rounding, WAD};
+
 use crate::errors::MarginError;
 use crate::events::SettlementPriceFixed;
+use crate::health::share_nav;
 use crate::state::{Bank, MarginConfig};
 
 #[derive(Accounts)]
@@ -14,6 +18,8 @@ pub struct FixSettlementPrice<'info> {
     pub bank: Box<Account<'info, Bank>>,
     /// Owner and type checked by the loader.
     pub feed: AccountLoader<'info, PriceFeed>,
+    /// For a bank of vault shares: its vault (a share settles at its NAV).
+    pub share_vault: Option<UncheckedAccount<'info>>,
 }
 
 impl FixSettlementPrice<'_> {
@@ -37,7 +43,13 @@ impl FixSettlementPrice<'_> {
 #[access_control(ctx.accounts.validate())]
 pub fn handle_fix_settlement_price(ctx: Context<FixSettlementPrice>) -> Result<()> {
     let twap = last_valid_twap(&*ctx.accounts.feed.load()?)?;
-    let price = to_wad(twap.price, twap.expo)?;
+    let asset_price = to_wad(twap.price, twap.expo)?;
+    let vault_info = ctx.accounts.share_vault.as_ref().map(|v| v.as_ref());
+    let now = Clock::get()?.unix_timestamp;
+    let price = match share_nav(&ctx.accounts.bank, vault_info, now)? {
+        None => asset_price,
+        Some(nav) => mul_div(asset_price, nav, WAD, Rounding::Down).map_err(MarginError::from)?,
+    };
     require!(price > 0, pricing::errors::PricingError::TwapUnavailable);
     let bank = &mut ctx.accounts.bank;
     bank.settlement_price = price;

@@ -131,6 +131,10 @@ pub struct Bank {
     /// settles at (WAD, 0 = not fixed), and when it was fixed.
     pub settlement_price: u128,
     pub settlement_fixed_at: i64,
+    /// For a bank of option-vault shares: the vault, whose NAV per share
+    /// times the feed's price of the vault's asset prices a share.
+    /// Default for ordinary tokens.
+    pub share_vault: Pubkey,
     pub decimals: u8,
     pub bump: u8,
     pub vault_bump: u8,
@@ -185,6 +189,10 @@ impl Bank {
         let loss = pool.socialise_loss(amount);
         self.store(pool);
         loss
+    }
+
+    pub fn is_share_bank(&self) -> bool {
+        self.share_vault != Pubkey::default()
     }
 
     /// The settlement price fixed during the current shutdown.

@@ -78,6 +78,13 @@ pub fn handle_buy_options(ctx: Context<BuyOptions>, amount: u64, max_premium: u6
         a.buyer_options.to_account_info(),
         amount,
     )?;
+    let worst = terms.max_payoff(amount).map_err(VaultError::from)?;
+    a.vault.max_option_liability = a
+        .vault
+        .max_option_liability
+        .checked_add(worst)
+        .ok_or(VaultError::MathOverflow)?;
+    a.vault.options_sold = sold;
     a.series.sold = sold;
     a.series.premium_collected += premium;
     a.vault.active_assets = a

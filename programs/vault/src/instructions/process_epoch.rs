@@ -75,6 +75,12 @@ pub fn handle_process_epoch(ctx: Context<ProcessEpoch>) -> Result<()> {
         .unredeemed_shares
         .checked_add(minted)
         .ok_or(VaultError::MathOverflow)?;
+    vault.share_supply = a
+        .share_mint
+        .supply
+        .checked_sub(burned)
+        .and_then(|s| s.checked_add(minted))
+        .ok_or(VaultError::MathOverflow)?;
     vault.queued_withdraw_shares = 0;
     vault.pending_deposits = 0;
     vault.active_assets = o.active;

@@ -48,6 +48,8 @@ pub fn settle(
         .map_err(VaultError::from)?
         .min(vault.active_assets);
     vault.active_assets -= owed;
+    vault.options_sold = 0;
+    vault.max_option_liability = 0;
     vault.payoff_reserve = vault
         .payoff_reserve
         .checked_add(owed)

@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
 use risk_math::options::OptionKind;
+use risk_math::vault::{marked_liability, nav_per_share, Series};
 
 use super::VaultParams;
 use crate::errors::VaultError;
@@ -100,6 +101,12 @@ pub struct Vault {
     pub fees_accrued: u64,
     /// Shares in escrow that belong to depositors who have not redeemed them.
     pub unredeemed_shares: u64,
+    /// Shares outstanding (the share mint's supply: only processing mints or burns).
+    pub share_supply: u64,
+    /// Options sold this epoch, and the most they could ever pay (both 0
+    /// once settled).
+    pub options_sold: u64,
+    pub max_option_liability: u64,
     /// The current (or last) option series.
     pub series: Pubkey,
     /// Governance's strike for the next epoch, quote WAD (0: the model's).
@@ -126,6 +133,34 @@ impl Vault {
             VaultError::VaultNotActive
         );
         Ok(())
+    }
+
+    /// One share's worth in asset units at `now`, WAD: what other programs
+    /// lend against. Outstanding options are marked at the Greeks cache's
+    /// model price while the cache is within its age limit, else at their
+    /// worst case (`risk_math::vault::marked_liability`).
+    pub fn nav_per_share(&self, now: i64) -> Result<u128> {
+        let fresh = self.greeks.ts > 0
+            && now.saturating_sub(self.greeks.ts) <= self.params.greeks_max_age_secs as i64;
+        let terms = Series {
+            kind: self.strategy.option_kind(),
+            strike: 0,
+            underlying_decimals: self.underlying_decimals,
+            quote_decimals: self.quote_decimals,
+        };
+        let liability = marked_liability(
+            &terms,
+            self.options_sold,
+            self.greeks.price.max(0) as u128,
+            self.greeks.spot,
+            fresh,
+            self.max_option_liability,
+        )
+        .map_err(VaultError::from)?;
+        Ok(
+            nav_per_share(self.active_assets, liability, self.share_supply)
+                .map_err(VaultError::from)?,
+        )
     }
 
     /// Every bucket the asset vault's balance must cover.
