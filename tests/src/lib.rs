@@ -46,22 +46,18 @@ pub fn assert_error(result: TxResult, expected: PricingError) -> TxFailure {
 /// Assert the transaction failed with exactly this margin error.
 #[track_caller]
 pub fn assert_margin_error(result: TxResult, expected: margin::errors::MarginError) {
-    let f = result.expect_err("expected a failure");
-    let code = margin::errors::code(expected);
-    assert_eq!(
-        f.custom_code(),
-        Some(code),
-        "expected {expected:?}, got {} ({:#?})",
-        f.error,
-        f.logs
-    );
+    assert_code(result, margin::errors::code(expected), expected);
 }
 
 /// Assert the transaction failed with exactly this vault error.
 #[track_caller]
 pub fn assert_vault_error(result: TxResult, expected: vault::errors::VaultError) {
+    assert_code(result, vault::errors::code(expected), expected);
+}
+
+#[track_caller]
+fn assert_code(result: TxResult, code: u32, expected: impl std::fmt::Debug) {
     let f = result.expect_err("expected a failure");
-    let code = vault::errors::code(expected);
     assert_eq!(
         f.custom_code(),
         Some(code),
@@ -82,6 +78,23 @@ pub fn assert_anchor_error(result: TxResult, expected: anchor_lang::error::Error
         f.error,
         f.logs
     );
+}
+
+/// Deterministic xorshift for randomized instruction sequences: a failing
+/// seed replays exactly.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
 }
 
 /// Params for manual-source tests: tight enough to exercise every rule,

@@ -6,22 +6,7 @@
 //! written off against the lenders' pool, which must still add up.
 
 use rampart_tests::margin_world::*;
-use rampart_tests::Signer;
-
-/// Deterministic xorshift so a failing seed replays exactly.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use rampart_tests::{Rng, Signer};
 
 struct Books {
     btc_total: u64,

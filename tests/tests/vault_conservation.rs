@@ -9,22 +9,8 @@
 use rampart::vault_ix::VaultRef;
 use rampart::vault_market::*;
 use rampart_tests::margin_world::BTC;
-use rampart_tests::Signer;
+use rampart_tests::{Rng, Signer};
 use vault::state::{DepositReceipt, Phase};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// The round whose record a user's receipt needs, if its deposit was processed.
 async fn record_for(vm: &mut VaultMarket, v: &VaultRef, u: &VaultUser) -> Option<u32> {

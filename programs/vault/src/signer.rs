@@ -49,35 +49,46 @@ impl VaultSeeds {
     }
 }
 
-/// Token moves signed by the vault PDA.
+/// Token moves signed by the vault PDA. Nothing happens for amount 0.
 pub struct VaultAuthority<'a, 'info> {
     pub vault: &'a Account<'info, Vault>,
     pub token_program: &'a Program<'info, Token>,
 }
 
 impl<'info> VaultAuthority<'_, 'info> {
+    fn signed<A: ToAccountMetas + ToAccountInfos<'info>>(
+        &self,
+        accounts: A,
+        amount: u64,
+        op: fn(CpiContext<'_, '_, '_, 'info, A>, u64) -> Result<()>,
+    ) -> Result<()> {
+        if amount == 0 {
+            return Ok(());
+        }
+        let s = VaultSeeds::signer(self.vault);
+        let seeds = s.seeds();
+        let signer: &[&[&[u8]]] = &[&seeds];
+        op(
+            CpiContext::new_with_signer(self.token_program.to_account_info(), accounts, signer),
+            amount,
+        )
+    }
+
     pub fn transfer(
         &self,
         from: AccountInfo<'info>,
         to: AccountInfo<'info>,
         amount: u64,
     ) -> Result<()> {
-        if amount == 0 {
-            return Ok(());
-        }
-        let s = VaultSeeds::signer(self.vault);
-        let accounts = Transfer {
-            from,
-            to,
-            authority: self.vault.to_account_info(),
-        };
-        token::transfer(
-            CpiContext::new_with_signer(
-                self.token_program.to_account_info(),
-                accounts,
-                &[&s.seeds()],
-            ),
+        let authority = self.vault.to_account_info();
+        self.signed(
+            Transfer {
+                from,
+                to,
+                authority,
+            },
             amount,
+            token::transfer,
         )
     }
 
@@ -87,22 +98,15 @@ impl<'info> VaultAuthority<'_, 'info> {
         to: AccountInfo<'info>,
         amount: u64,
     ) -> Result<()> {
-        if amount == 0 {
-            return Ok(());
-        }
-        let s = VaultSeeds::signer(self.vault);
-        let accounts = MintTo {
-            mint,
-            to,
-            authority: self.vault.to_account_info(),
-        };
-        token::mint_to(
-            CpiContext::new_with_signer(
-                self.token_program.to_account_info(),
-                accounts,
-                &[&s.seeds()],
-            ),
+        let authority = self.vault.to_account_info();
+        self.signed(
+            MintTo {
+                mint,
+                to,
+                authority,
+            },
             amount,
+            token::mint_to,
         )
     }
 
@@ -113,22 +117,15 @@ impl<'info> VaultAuthority<'_, 'info> {
         from: AccountInfo<'info>,
         amount: u64,
     ) -> Result<()> {
-        if amount == 0 {
-            return Ok(());
-        }
-        let s = VaultSeeds::signer(self.vault);
-        let accounts = Burn {
-            mint,
-            from,
-            authority: self.vault.to_account_info(),
-        };
-        token::burn(
-            CpiContext::new_with_signer(
-                self.token_program.to_account_info(),
-                accounts,
-                &[&s.seeds()],
-            ),
+        let authority = self.vault.to_account_info();
+        self.signed(
+            Burn {
+                mint,
+                from,
+                authority,
+            },
             amount,
+            token::burn,
         )
     }
 }
