@@ -9,7 +9,7 @@ use rampart_tests::margin_world::{BTC, USDC};
 use rampart_tests::*;
 use risk_math::vault::{epoch_fees, price_per_share, shares_for, withdrawal_payout};
 use risk_math::{Rounding, WAD};
-use vault::events::{EpochProcessed, EpochSettled, EpochStarted, OptionsSold};
+use vault::events::{EpochProcessed, EpochSettled, EpochStarted, GreeksUpdated, OptionsSold};
 use vault::state::Phase;
 
 const WEEK: u64 = EPOCH_SECS as u64;
@@ -68,6 +68,12 @@ async fn covered_call_profitable_epoch_then_losing_epoch() {
     assert!(premium > 0);
     assert_eq!(vm.m.tokens(buyer.user.btc).await, 10 * BTC - premium);
     assert_eq!(vm.m.tokens(options).await, 2 * BTC);
+    // Hedgers read the vault's short position from the refreshed cache.
+    let ok = vm.m.chain.send(&[v.update_greeks(2)], &[]).await.unwrap();
+    let g = &events::decode::<GreeksUpdated>(&ok.logs)[0];
+    assert_eq!(g.options_sold, 2 * BTC);
+    assert_eq!(g.vault_delta, -2 * g.delta);
+    assert!(g.vault_vega < 0 && g.vault_gamma < 0 && g.vault_theta > 0);
     // Carol deposits during the epoch: queued for round 2's price.
     vm.send_as(&carol, v.deposit(&carol.holder, BTC, None))
         .await
@@ -302,5 +308,58 @@ async fn cash_secured_put_losing_epoch_then_profitable_epoch() {
         .await
         .unwrap();
     assert_eq!(vm.m.tokens(treasury.usdc).await, fees);
+    vm.assert_books(&v).await;
+}
+
+#[tokio::test]
+async fn a_shut_down_vault_starts_no_epoch_but_keeps_paying_withdrawals() {
+    let mut vm = VaultMarket::new().await.unwrap();
+    let v = vm.call;
+    let keeper = vm.keeper.pubkey();
+    let u = vm.user(&v, 10 * BTC, 0).await.unwrap();
+    vm.send_as(&u, v.deposit(&u.holder, 5 * BTC, None))
+        .await
+        .unwrap();
+    let round = vm.roll(&v).await.unwrap();
+    vm.expire_and_settle(&v, round, 29_000.0)
+        .await
+        .unwrap()
+        .unwrap();
+    let gov = vm.m.ops.governance.insecure_clone();
+    let shutdown = v.set_status(gov.pubkey(), vault::state::VaultStatus::Shutdown);
+    vm.m.chain.send(&[shutdown], &[&gov]).await.unwrap();
+
+    // The settled epoch is processed; no new one starts, no deposits come in.
+    let ok = vm
+        .keeper_send(v.process_epoch(keeper, round))
+        .await
+        .unwrap();
+    let p = &events::decode::<EpochProcessed>(&ok.logs)[0];
+    assert_vault_error(
+        vm.keeper_send(v.start_epoch(keeper, round + 1)).await,
+        vault::errors::VaultError::VaultNotActive,
+    );
+    assert_vault_error(
+        vm.send_as(&u, v.deposit(&u.holder, BTC, Some(1))).await,
+        vault::errors::VaultError::VaultNotActive,
+    );
+    // The holder asks to leave; the idle round is processed (no fees: no
+    // epoch ran) and pays at the same price per share.
+    vm.send_as(&u, v.request_withdrawal(&u.holder, 5 * BTC, Some(1)))
+        .await
+        .unwrap();
+    vm.m.chain.advance(60);
+    let ok = vm
+        .keeper_send(v.process_epoch(keeper, round + 1))
+        .await
+        .unwrap();
+    let idle = &events::decode::<EpochProcessed>(&ok.logs)[0];
+    assert_eq!((idle.management_fee, idle.performance_fee), (0, 0));
+    assert_eq!(idle.price_per_share, p.price_per_share);
+    vm.send_as(&u, v.complete_withdrawal(&u.holder, round + 1))
+        .await
+        .unwrap();
+    let paid = withdrawal_payout(5 * BTC, p.price_per_share, 50).unwrap();
+    assert_eq!(vm.m.tokens(u.user.btc).await, 5 * BTC + paid);
     vm.assert_books(&v).await;
 }

@@ -351,3 +351,56 @@ async fn vault_parameters_have_hard_bounds() {
     );
     vm.m.chain.send(&[create_call], &[&gov]).await.unwrap();
 }
+
+#[tokio::test]
+async fn governance_strike_override_is_audited_and_a_spot_move_stales_the_cache() {
+    let mut vm = VaultMarket::new().await.unwrap();
+    let v = vm.call;
+    let keeper = vm.keeper.pubkey();
+    let gov = vm.m.ops.governance.insecure_clone();
+    let u = vm.user(&v, 10 * BTC, 0).await.unwrap();
+    vm.send_as(&u, v.deposit(&u.holder, 5 * BTC, None))
+        .await
+        .unwrap();
+    vm.keeper_send(v.process_epoch(keeper, 1)).await.unwrap();
+    // Only governance may override, and the override is an event.
+    let strike = 33_000 * risk_math::WAD;
+    assert_vault_error(
+        vm.send_as(&u, v.override_strike(u.holder.owner, strike))
+            .await,
+        VaultError::Unauthorized,
+    );
+    let ok =
+        vm.m.chain
+            .send(&[v.override_strike(gov.pubkey(), strike)], &[&gov])
+            .await
+            .unwrap();
+    assert_eq!(
+        events::decode::<vault::events::StrikeOverridden>(&ok.logs)[0].strike,
+        strike
+    );
+    let ok = vm.keeper_send(v.start_epoch(keeper, 2)).await.unwrap();
+    let started = &events::decode::<vault::events::EpochStarted>(&ok.logs)[0];
+    assert_eq!(started.strike, strike);
+    assert_ne!(started.model_strike, strike);
+    // Not while options are trading.
+    assert_vault_error(
+        vm.m.chain
+            .send(&[v.override_strike(gov.pubkey(), strike)], &[&gov])
+            .await,
+        VaultError::StepOutOfOrder,
+    );
+
+    // Spot 6% above the cached spot: the cache is stale however young.
+    let buyer = vm.user(&v, 10 * BTC, 0).await.unwrap();
+    let options = vm.option_account(&v, 2, &buyer.holder.owner).await.unwrap();
+    let buy = v.buy_options(2, buyer.holder.owner, buyer.user.btc, options, BTC, BTC);
+    vm.m.tick(31_800.0).await.unwrap();
+    assert_vault_error(
+        vm.send_as(&buyer, buy.clone()).await,
+        VaultError::GreeksStale,
+    );
+    vm.m.chain.send(&[v.update_greeks(2)], &[]).await.unwrap();
+    vm.send_as(&buyer, buy).await.unwrap();
+    assert_eq!(vm.m.tokens(options).await, BTC);
+}

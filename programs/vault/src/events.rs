@@ -83,6 +83,9 @@ pub struct OptionsSold {
     pub spot: u128,
 }
 
+/// The Greeks cache was refreshed: per option unit (one whole underlying)
+/// and for the vault's short position (minus those times the options sold),
+/// WAD, for hedgers.
 #[event]
 pub struct GreeksUpdated {
     pub vault: Pubkey,
@@ -93,6 +96,10 @@ pub struct GreeksUpdated {
     pub theta: i128,
     pub spot: u128,
     pub options_sold: u64,
+    pub vault_delta: i128,
+    pub vault_gamma: i128,
+    pub vault_vega: i128,
+    pub vault_theta: i128,
 }
 
 #[event]

@@ -30,14 +30,21 @@ pub struct ProcessEpoch<'info> {
     pub system_program: Program<'info, System>,
 }
 
-/// Permissionless keeper step after settlement: take the epoch's fees
+/// Permissionless keeper step after settlement (or, in a paused vault,
+/// after the last processing): take the epoch's fees
 /// (management pro-rated, performance only on profit), fix the round's
 /// price per share, set aside the queued withdrawals at that price (their
 /// shares burned) and turn the queued deposits into shares at it; then the
 /// next round begins.
 pub fn handle_process_epoch(ctx: Context<ProcessEpoch>) -> Result<()> {
     let a = ctx.accounts;
-    a.vault.require_phase(Phase::Settled)?;
+    // Normally after settlement. A paused or shut-down vault starts no
+    // epoch, so it may process round after round from `Processed`: its
+    // withdrawals must keep flowing.
+    let idle = a.vault.phase == Phase::Processed && a.vault.require_active().is_err();
+    if !idle {
+        a.vault.require_phase(Phase::Settled)?;
+    }
     let vault = &mut a.vault;
     let params = vault.params;
     let o = process_round(
@@ -47,7 +54,7 @@ pub fn handle_process_epoch(ctx: Context<ProcessEpoch>) -> Result<()> {
             pending_deposits: vault.pending_deposits,
             queued_withdraw_shares: vault.queued_withdraw_shares,
             supply: a.share_mint.supply,
-            epoch_ran: vault.series != Pubkey::default(),
+            epoch_ran: !idle && vault.series != Pubkey::default(),
         },
         &FeeRates {
             epoch_secs: params.epoch_secs as u64,

@@ -1,6 +1,9 @@
 use anchor_lang::prelude::*;
 use pricing::state::PriceFeed;
 
+use risk_math::fixed::{mul_div, pow10};
+use risk_math::Rounding;
+
 use crate::errors::VaultError;
 use crate::events::GreeksUpdated;
 use crate::market::{cache, model, read_market};
@@ -27,6 +30,19 @@ pub fn handle_update_greeks(ctx: Context<UpdateGreeks>) -> Result<()> {
     let kind = a.vault.strategy.option_kind();
     let g = model(kind, &market, a.series.strike, a.series.expiry_ts - now)?;
     a.vault.greeks = cache(&g, &market, now);
+    // The vault is short `sold` base units: whole underlyings = sold / 10^decimals.
+    let units = pow10(a.vault.underlying_decimals as u32).map_err(VaultError::from)?;
+    let position = |per_unit: i128| -> Result<i128> {
+        let v = mul_div(
+            per_unit.unsigned_abs(),
+            a.series.sold as u128,
+            units,
+            Rounding::Down,
+        )
+        .map_err(VaultError::from)?;
+        let v = i128::try_from(v).map_err(|_| VaultError::MathOverflow)?;
+        Ok(if per_unit < 0 { v } else { -v })
+    };
     emit!(GreeksUpdated {
         vault: a.vault.key(),
         price: g.price,
@@ -36,6 +52,10 @@ pub fn handle_update_greeks(ctx: Context<UpdateGreeks>) -> Result<()> {
         theta: g.theta,
         spot: market.spot,
         options_sold: a.series.sold,
+        vault_delta: position(g.delta)?,
+        vault_gamma: position(g.gamma)?,
+        vault_vega: position(g.vega)?,
+        vault_theta: position(g.theta)?,
     });
     Ok(())
 }
