@@ -160,12 +160,19 @@ pub fn process_round(b: &RoundBooks, rates: &FeeRates) -> MathResult<RoundOutcom
             performance: 0,
         }
     };
-    let nav = b.active - fees.management - fees.performance;
+    let nav = b
+        .active
+        .checked_sub(fees.management + fees.performance)
+        .ok_or(MathError::Overflow)?;
     let pps = price_per_share(nav, b.supply)?;
     let (reserve, withdrawal_fee) =
         withdrawal_reserve(b.queued_withdraw_shares, pps, rates.withdrawal_bps)?;
     let nav = nav
-        .checked_sub(reserve + withdrawal_fee)
+        .checked_sub(
+            reserve
+                .checked_add(withdrawal_fee)
+                .ok_or(MathError::Overflow)?,
+        )
         .ok_or(MathError::Overflow)?
         .checked_add(b.pending_deposits)
         .ok_or(MathError::Overflow)?;

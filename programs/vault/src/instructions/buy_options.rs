@@ -86,7 +86,11 @@ pub fn handle_buy_options(ctx: Context<BuyOptions>, amount: u64, max_premium: u6
         .ok_or(VaultError::MathOverflow)?;
     a.vault.options_sold = sold;
     a.series.sold = sold;
-    a.series.premium_collected += premium;
+    a.series.premium_collected = a
+        .series
+        .premium_collected
+        .checked_add(premium)
+        .ok_or(VaultError::MathOverflow)?;
     a.vault.active_assets = a
         .vault
         .active_assets

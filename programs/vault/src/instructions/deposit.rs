@@ -44,6 +44,7 @@ pub fn handle_deposit(ctx: Context<QueueDeposit>, amount: u64) -> Result<()> {
         CpiContext::new(a.token_program.to_account_info(), transfer),
         amount,
     )?;
+    // Cannot overflow: the cap check above summed it with checked adds.
     vault.pending_deposits += amount;
     a.receipt.deposit_round = vault.round;
     a.receipt.deposit_amount = queued;

@@ -69,7 +69,10 @@ pub fn handle_process_epoch(ctx: Context<ProcessEpoch>) -> Result<()> {
         o.shares_minted,
         o.price_per_share,
     );
-    let fees = o.fees.management + o.fees.performance + o.withdrawal_fee;
+    let fees = [o.fees.management, o.fees.performance, o.withdrawal_fee]
+        .into_iter()
+        .try_fold(0u64, u64::checked_add)
+        .ok_or(VaultError::MathOverflow)?;
     vault.fees_accrued = vault
         .fees_accrued
         .checked_add(fees)

@@ -52,7 +52,11 @@ pub fn handle_request_withdrawal(ctx: Context<MoveShares>, shares: u64) -> Resul
     a.vault.unredeemed_shares -= from_escrow;
     a.vault.queued_withdraw_shares = queued;
     a.receipt.withdraw_round = round;
-    a.receipt.withdraw_shares += shares;
+    a.receipt.withdraw_shares = a
+        .receipt
+        .withdraw_shares
+        .checked_add(shares)
+        .ok_or(VaultError::MathOverflow)?;
     emit!(WithdrawalRequested {
         vault: a.vault.key(),
         owner: a.owner.key(),
