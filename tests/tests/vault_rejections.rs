@@ -404,3 +404,88 @@ async fn governance_strike_override_is_audited_and_a_spot_move_stales_the_cache(
     vm.send_as(&buyer, buy).await.unwrap();
     assert_eq!(vm.m.tokens(options).await, BTC);
 }
+
+#[tokio::test]
+async fn foreign_and_forged_accounts_are_refused_everywhere() {
+    let mut vm = VaultMarket::new().await.unwrap();
+    let v = vm.call;
+    let keeper = vm.keeper.pubkey();
+    let gov = vm.m.ops.governance.insecure_clone();
+    let intruder = vm.user(&v, 10 * BTC, 10 * USDC).await.unwrap();
+    let u = vm.user(&v, 10 * BTC, 0).await.unwrap();
+    vm.send_as(&u, v.deposit(&u.holder, 5 * BTC, None))
+        .await
+        .unwrap();
+    vm.keeper_send(v.process_epoch(keeper, 1)).await.unwrap();
+
+    // Another feed than the vault's, and the vault's own feed gone stale.
+    let mut other_feed = v.start_epoch(keeper, 2);
+    other_feed.accounts[1].pubkey = vm.m.usdc_feed;
+    assert_anchor_error(
+        vm.keeper_send(other_feed).await,
+        anchor_lang::error::ErrorCode::ConstraintHasOne,
+    );
+    vm.m.chain.advance(120);
+    assert_error(
+        vm.keeper_send(v.start_epoch(keeper, 2)).await,
+        PricingError::FeedStale,
+    );
+    vm.wiggle(30_000.0).await.unwrap();
+    vm.keeper_send(v.start_epoch(keeper, 2)).await.unwrap();
+    let before = books(&mut vm).await;
+
+    // Shares redeemed into an account of another mint; a withdrawal
+    // completed against another round's record.
+    let mut wrong_mint = u.holder;
+    wrong_mint.shares = u.user.usdc;
+    assert_vault_error(
+        vm.send_as(&u, v.redeem_shares(&wrong_mint, Some(1))).await,
+        VaultError::WrongVaultAccount,
+    );
+    vm.send_as(&u, v.request_withdrawal(&u.holder, BTC, Some(1)))
+        .await
+        .unwrap();
+    assert_vault_error(
+        vm.send_as(&u, v.complete_withdrawal(&u.holder, 1)).await,
+        VaultError::NothingToWithdraw,
+    );
+    // Governance-only instructions from an intruder.
+    let treasury = intruder.user.btc;
+    let by = intruder.holder.owner;
+    for ix in [
+        v.collect_fees(by, treasury),
+        v.governance_settle(by, 2, 30_000 * risk_math::WAD),
+        v.set_status(by, VaultStatus::Shutdown),
+    ] {
+        assert_vault_error(
+            vm.m.chain.send(&[ix], &[&intruder.user.key]).await,
+            VaultError::Unauthorized,
+        );
+    }
+    // Fees paid into an account of another mint.
+    assert_vault_error(
+        vm.m.chain
+            .send(&[v.collect_fees(gov.pubkey(), intruder.user.usdc)], &[&gov])
+            .await,
+        VaultError::WrongVaultAccount,
+    );
+    // Options redeemed from an account of another mint.
+    let redeem = v.redeem_options(2, by, intruder.user.btc, intruder.user.btc, 1);
+    assert_vault_error(
+        vm.m.chain.send(&[redeem], &[&intruder.user.key]).await,
+        VaultError::WrongVaultAccount,
+    );
+    // A vault account copied under another owner program is not a vault.
+    let mut forged = vm.m.chain.account(v.vault).await.unwrap();
+    forged.owner = pricing::ID;
+    let fake = anchor_lang::prelude::Pubkey::new_unique();
+    vm.m.chain.set_account(fake, forged);
+    let mut ix = v.update_greeks(2);
+    ix.accounts[0].pubkey = fake;
+    assert_anchor_error(
+        vm.m.chain.send(&[ix], &[]).await,
+        anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram,
+    );
+    let after = books(&mut vm).await;
+    assert_eq!(after.1, before.1, "no asset moved");
+}
