@@ -4,6 +4,7 @@ use super::token_flow::*;
 use crate::errors::MarginError;
 use crate::events::action;
 use crate::health::require_initial_health;
+use crate::state::MarginStatus;
 
 /// Withdraw collateral, as long as the account still meets its initial
 /// requirement afterwards. An account with no debt never reads a price: a
@@ -19,7 +20,7 @@ pub fn handle_withdraw<'info>(
     require!(amount > 0, MarginError::ZeroAmount);
     let clock = Clock::get()?;
     let a = ctx.accounts;
-    if a.config.require_shutdown(clock.unix_timestamp).is_ok() {
+    if a.config.effective_status(clock.unix_timestamp) == MarginStatus::Shutdown {
         require!(a.bank.total_borrows == 0, MarginError::SettlementPending);
     }
     let bank_key = a.bank.key();

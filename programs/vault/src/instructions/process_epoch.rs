@@ -5,7 +5,7 @@ use risk_math::vault::{process_round, FeeRates, RoundBooks};
 use crate::errors::VaultError;
 use crate::events::EpochProcessed;
 use crate::signer::VaultAuthority;
-use crate::state::{Phase, RoundRecord, Vault};
+use crate::state::{Phase, RoundRecord, Vault, VaultStatus};
 
 #[derive(Accounts)]
 pub struct ProcessEpoch<'info> {
@@ -41,7 +41,7 @@ pub fn handle_process_epoch(ctx: Context<ProcessEpoch>) -> Result<()> {
     // Normally after settlement. A paused or shut-down vault starts no
     // epoch, so it may process round after round from `Processed`: its
     // withdrawals must keep flowing.
-    let idle = a.vault.phase == Phase::Processed && a.vault.require_active().is_err();
+    let idle = a.vault.phase == Phase::Processed && a.vault.status != VaultStatus::Active;
     if !idle {
         a.vault.require_phase(Phase::Settled)?;
     }
