@@ -129,3 +129,25 @@ impl<'info> VaultAuthority<'_, 'info> {
         )
     }
 }
+
+/// Pay `amount` from the asset vault to `to`, out of one of the vault's
+/// buckets (pending deposits, withdrawal reserve, payoff reserve, fees):
+/// the bucket shrinks by exactly what leaves, so the books stay whole.
+pub fn pay_out<'info>(
+    vault: &mut Account<'info, Vault>,
+    bucket: fn(&mut Vault) -> &mut u64,
+    token_program: &Program<'info, Token>,
+    asset_vault: AccountInfo<'info>,
+    to: AccountInfo<'info>,
+    amount: u64,
+) -> Result<()> {
+    let held = bucket(vault);
+    *held = held
+        .checked_sub(amount)
+        .ok_or(crate::errors::VaultError::MathOverflow)?;
+    VaultAuthority {
+        vault,
+        token_program,
+    }
+    .transfer(asset_vault, to, amount)
+}

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use super::queue_deposit::*;
 use crate::errors::VaultError;
-use crate::signer::VaultAuthority;
+use crate::signer::pay_out;
 
 /// Take back (part of) a deposit queued in the current round, before it
 /// becomes shares. Always allowed, whatever the vault's status.
@@ -18,16 +18,10 @@ pub fn handle_cancel_deposit(ctx: Context<QueueDeposit>, amount: u64) -> Result<
         VaultError::CancelExceedsDeposit
     );
     a.receipt.deposit_amount -= amount;
-    a.vault.pending_deposits = a
-        .vault
-        .pending_deposits
-        .checked_sub(amount)
-        .ok_or(VaultError::MathOverflow)?;
-    VaultAuthority {
-        vault: &a.vault,
-        token_program: &a.token_program,
-    }
-    .transfer(
+    pay_out(
+        &mut a.vault,
+        |v| &mut v.pending_deposits,
+        &a.token_program,
         a.asset_vault.to_account_info(),
         a.owner_token.to_account_info(),
         amount,

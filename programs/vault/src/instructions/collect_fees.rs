@@ -3,7 +3,7 @@ use anchor_spl::token::{Token, TokenAccount};
 
 use super::governance::*;
 use crate::errors::VaultError;
-use crate::signer::VaultAuthority;
+use crate::signer::pay_out;
 use crate::state::Vault;
 
 #[derive(Accounts)]
@@ -26,12 +26,10 @@ pub struct CollectFees<'info> {
 pub fn handle_collect_fees(ctx: Context<CollectFees>) -> Result<()> {
     let a = ctx.accounts;
     let amount = a.vault.fees_accrued;
-    a.vault.fees_accrued = 0;
-    VaultAuthority {
-        vault: &a.vault,
-        token_program: &a.token_program,
-    }
-    .transfer(
+    pay_out(
+        &mut a.vault,
+        |v| &mut v.fees_accrued,
+        &a.token_program,
         a.asset_vault.to_account_info(),
         a.to.to_account_info(),
         amount,

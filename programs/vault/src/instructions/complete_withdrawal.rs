@@ -4,7 +4,7 @@ use risk_math::vault::withdrawal_payout;
 
 use crate::errors::VaultError;
 use crate::events::WithdrawalPaid;
-use crate::signer::VaultAuthority;
+use crate::signer::pay_out;
 use crate::state::{DepositReceipt, RoundRecord, Vault};
 
 #[derive(Accounts)]
@@ -47,16 +47,10 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
     )
     .map_err(VaultError::from)?;
     a.receipt.withdraw_shares = 0;
-    a.vault.withdrawal_reserve = a
-        .vault
-        .withdrawal_reserve
-        .checked_sub(amount)
-        .ok_or(VaultError::MathOverflow)?;
-    VaultAuthority {
-        vault: &a.vault,
-        token_program: &a.token_program,
-    }
-    .transfer(
+    pay_out(
+        &mut a.vault,
+        |v| &mut v.withdrawal_reserve,
+        &a.token_program,
         a.asset_vault.to_account_info(),
         a.owner_token.to_account_info(),
         amount,

@@ -4,7 +4,7 @@ use risk_math::Rounding;
 
 use crate::errors::VaultError;
 use crate::events::OptionsRedeemed;
-use crate::signer::VaultAuthority;
+use crate::signer::pay_out;
 use crate::state::{OptionSeries, Vault};
 
 #[derive(Accounts)]
@@ -48,16 +48,10 @@ pub fn handle_redeem_options(ctx: Context<RedeemOptions>, amount: u64) -> Result
         CpiContext::new(a.token_program.to_account_info(), burn),
         amount,
     )?;
-    a.vault.payoff_reserve = a
-        .vault
-        .payoff_reserve
-        .checked_sub(payoff)
-        .ok_or(VaultError::MathOverflow)?;
-    VaultAuthority {
-        vault: &a.vault,
-        token_program: &a.token_program,
-    }
-    .transfer(
+    pay_out(
+        &mut a.vault,
+        |v| &mut v.payoff_reserve,
+        &a.token_program,
         a.asset_vault.to_account_info(),
         a.holder_asset.to_account_info(),
         payoff,
