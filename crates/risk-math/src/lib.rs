@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::float_arithmetic)]
 
+pub mod backstop;
 pub mod breaker;
 pub mod consensus;
 pub mod fixed;
