@@ -47,6 +47,14 @@ pub fn vault_processor(
     vault::entry(program_id, leak(accounts), data)
 }
 
+pub fn backstop_processor(
+    program_id: &Pubkey,
+    accounts: &[AccountInfo],
+    data: &[u8],
+) -> ProgramResult {
+    backstop::entry(program_id, leak(accounts), data)
+}
+
 /// Target slot time; the clock helpers advance slots at this pace.
 pub const MS_PER_SLOT: i64 = 400;
 
@@ -70,6 +78,7 @@ impl Default for ChainBuilder {
         program_test.add_program("pricing", pricing::ID, processor!(pricing_processor));
         program_test.add_program("margin", margin::ID, processor!(margin_processor));
         program_test.add_program("vault", vault::ID, processor!(vault_processor));
+        program_test.add_program("backstop", backstop::ID, processor!(backstop_processor));
         ChainBuilder { program_test }
     }
 }

@@ -2,6 +2,8 @@
 //! decoding, and the embedded in-process chain used by the CLI, the
 //! simulator and every test.
 
+pub mod backstop_ix;
+pub mod backstop_market;
 pub mod bench;
 pub mod embedded;
 pub mod events;

@@ -254,6 +254,9 @@ pub struct LiquidationAccounts {
     pub health: Vec<HealthEntry>,
     /// The approved proposal, for large liquidations.
     pub proposal: Option<Pubkey>,
+    /// The backstop pool's feed (its collateral priced in the liability
+    /// token), for `liquidate_with_backstop`; unused by the others.
+    pub backstop_feed: Pubkey,
 }
 
 impl LiquidationAccounts {
@@ -275,14 +278,21 @@ impl LiquidationAccounts {
         ix
     }
 
-    /// The banks, vaults and the liquidator's (or settler's) token accounts.
-    fn pair(&self) -> acc::DebtForCollateral {
+    /// The two banks with their vaults.
+    fn bank_pair(&self) -> acc::BankPair {
         let (liability_bank, collateral_bank) = self.banks();
-        acc::DebtForCollateral {
+        acc::BankPair {
             liability_bank,
             liability_vault: pda::margin::vault(&liability_bank),
             collateral_bank,
             collateral_vault: pda::margin::vault(&collateral_bank),
+        }
+    }
+
+    /// The banks, vaults and the liquidator's (or settler's) token accounts.
+    fn pair(&self) -> acc::DebtForCollateral {
+        acc::DebtForCollateral {
+            banks: self.bank_pair(),
             liability_token: self.liquidator_liability_token,
             collateral_token: self.liquidator_collateral_token,
         }
@@ -302,6 +312,32 @@ pub fn liquidate(l: &LiquidationAccounts) -> Instruction {
             token_program: spl_token::ID,
         },
         ix::Liquidate {},
+    ))
+}
+
+/// Liquidate `l.account` by selling its collateral into the backstop pool
+/// of (collateral, liability) mints; `l.liquidator` is the keeper that
+/// triggers it (its token accounts are not used).
+pub fn liquidate_with_backstop(l: &LiquidationAccounts) -> Instruction {
+    let pool = pda::backstop::pool(&l.collateral_mint, &l.liability_mint);
+    let authority = pda::margin::backstop_authority();
+    l.with_health(build(
+        acc::LiquidateWithBackstop {
+            config: pda::margin::config(),
+            keeper: l.liquidator,
+            account: l.account,
+            banks: l.bank_pair(),
+            pool,
+            pool_feed: l.backstop_feed,
+            consumer: pda::backstop::consumer(&pool, &authority),
+            backstop_authority: authority,
+            pool_quote_vault: pda::backstop::quote_vault(&pool),
+            pool_collateral_vault: pda::backstop::collateral_vault(&pool),
+            proposal: l.proposal,
+            backstop_program: backstop::ID,
+            token_program: spl_token::ID,
+        },
+        ix::LiquidateWithBackstop {},
     ))
 }
 

@@ -366,6 +366,7 @@ impl MarginMarket {
                 (self.usdc_bank(), self.usdc_feed).into(),
             ],
             proposal: None,
+            backstop_feed: self.btc_feed,
         }
     }
 

@@ -48,6 +48,12 @@ pub mod margin {
         Pubkey::find_program_address(&[Bank::INSURANCE_SEED, bank.as_ref()], &margin::ID).0
     }
 
+    /// The PDA margin registers as a consumer with backstop pools.
+    pub fn backstop_authority() -> Pubkey {
+        let seeds: &[&[u8]] = &[margin::instructions::BACKSTOP_AUTHORITY_SEED];
+        Pubkey::find_program_address(seeds, &margin::ID).0
+    }
+
     pub fn proposal(account: &Pubkey, liability_bank: &Pubkey, collateral_bank: &Pubkey) -> Pubkey {
         let seeds: &[&[u8]] = &[
             LiquidationProposal::SEED,
@@ -116,5 +122,34 @@ pub mod vault {
 
     pub fn option_mint(series: &Pubkey) -> Pubkey {
         find(&[OptionSeries::MINT_SEED, series.as_ref()])
+    }
+}
+
+pub mod backstop {
+    use anchor_lang::prelude::Pubkey;
+    use backstop::state::{Consumer, Pool, StakeAccount};
+
+    fn find(seeds: &[&[u8]]) -> Pubkey {
+        Pubkey::find_program_address(seeds, &backstop::ID).0
+    }
+
+    pub fn pool(collateral_mint: &Pubkey, quote_mint: &Pubkey) -> Pubkey {
+        find(&[Pool::SEED, collateral_mint.as_ref(), quote_mint.as_ref()])
+    }
+
+    pub fn collateral_vault(pool: &Pubkey) -> Pubkey {
+        find(&[Pool::COLLATERAL_SEED, pool.as_ref()])
+    }
+
+    pub fn quote_vault(pool: &Pubkey) -> Pubkey {
+        find(&[Pool::QUOTE_SEED, pool.as_ref()])
+    }
+
+    pub fn consumer(pool: &Pubkey, authority: &Pubkey) -> Pubkey {
+        find(&[Consumer::SEED, pool.as_ref(), authority.as_ref()])
+    }
+
+    pub fn stake(pool: &Pubkey, band: u8, owner: &Pubkey) -> Pubkey {
+        find(&[StakeAccount::SEED, pool.as_ref(), &[band], owner.as_ref()])
     }
 }

@@ -49,6 +49,12 @@ pub fn assert_margin_error(result: TxResult, expected: margin::errors::MarginErr
     assert_code(result, margin::errors::code(expected), expected);
 }
 
+/// Assert the transaction failed with exactly this backstop error.
+#[track_caller]
+pub fn assert_backstop_error(result: TxResult, expected: backstop::errors::BackstopError) {
+    assert_code(result, backstop::errors::code(expected), expected);
+}
+
 /// Assert the transaction failed with exactly this vault error.
 #[track_caller]
 pub fn assert_vault_error(result: TxResult, expected: vault::errors::VaultError) {

@@ -144,3 +144,19 @@ pub struct PositionSettled {
     pub seized: u64,
     pub debt_left: u64,
 }
+
+/// A liquidation sold into a backstop pool (see `liquidate_with_backstop`).
+#[event]
+pub struct LiquidatedToBackstop {
+    pub account: Pubkey,
+    pub keeper: Pubkey,
+    pub liability_bank: Pubkey,
+    pub collateral_bank: Pubkey,
+    pub pool: Pubkey,
+    pub repaid: u64,
+    pub collateral_sold: u64,
+    /// The open-liquidation fee at this moment: no band deeper was used.
+    pub max_discount_bps: u16,
+    pub maint_margin_before: i128,
+    pub maint_margin_after: i128,
+}

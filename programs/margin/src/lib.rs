@@ -109,6 +109,12 @@ pub mod margin {
         handle_liquidate(ctx)
     }
 
+    pub fn liquidate_with_backstop<'info>(
+        ctx: Context<'_, '_, 'info, 'info, LiquidateWithBackstop<'info>>,
+    ) -> Result<()> {
+        handle_liquidate_with_backstop(ctx)
+    }
+
     pub fn set_validators(ctx: Context<SetValidators>, validators: ValidatorSet) -> Result<()> {
         handle_set_validators(ctx, validators)
     }

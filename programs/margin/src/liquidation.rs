@@ -3,13 +3,13 @@
 
 use anchor_lang::prelude::*;
 use risk_math::margin::{
-    liquidation_fee, liquidation_size, token_value, LiquidationPair, LiquidationSize,
+    liquidation_fee, liquidation_size, seize_for, token_value, LiquidationPair, LiquidationSize,
 };
 use risk_math::Rounding;
 
 use crate::errors::MarginError;
 use crate::health::{account_health, AccountHealth, Requirement};
-use crate::state::{Bank, MarginAccount, MarginConfig};
+use crate::state::{Bank, LiquidationProposal, MarginAccount, MarginConfig};
 
 pub struct Plan {
     pub before: AccountHealth,
@@ -24,6 +24,48 @@ impl Plan {
     /// Large liquidations need M-of-N approval (none when no validators are registered).
     pub fn is_large(&self, config: &MarginConfig) -> bool {
         config.validators.count > 0 && self.repay_value >= config.validators.large_value
+    }
+
+    /// The size this liquidation may execute at. Any proposal passed must
+    /// be for this (account, liability bank, collateral bank), even for a
+    /// small liquidation: the caller closes it, and must not close someone
+    /// else's approved proposal. A large liquidation needs an unexpired
+    /// proposal approved by M of N validators and is capped at its amount.
+    pub fn approved_size(
+        &self,
+        config: &MarginConfig,
+        proposal: Option<&LiquidationProposal>,
+        (account, liability, collateral): (Pubkey, Pubkey, Pubkey),
+        clock: &Clock,
+    ) -> Result<LiquidationSize> {
+        if let Some(proposal) = proposal {
+            require!(
+                proposal.account == account
+                    && proposal.liability_bank == liability
+                    && proposal.collateral_bank == collateral,
+                MarginError::ProposalMismatch
+            );
+        }
+        if !self.is_large(config) {
+            return Ok(self.size);
+        }
+        let proposal = proposal.ok_or(MarginError::LargeLiquidationNeedsApproval)?;
+        require!(
+            clock.slot <= proposal.expiry_slot,
+            MarginError::ProposalExpired
+        );
+        require!(
+            proposal.approval_count() >= config.validators.threshold as u32,
+            MarginError::NotEnoughApprovals
+        );
+        if self.size.repay <= proposal.max_repay {
+            return Ok(self.size);
+        }
+        let repay = proposal.max_repay;
+        Ok(LiquidationSize {
+            repay,
+            seize: seize_for(&self.pair, repay).map_err(MarginError::from)?,
+        })
     }
 }
 

@@ -6,11 +6,11 @@ use crate::errors::MarginError;
 use crate::liquidation::debt_and_collateral;
 use crate::state::{Bank, MarginAccount};
 
-/// The accounts of repaying one bank's debt with another bank's collateral
-/// (liquidation and shutdown settlement): both banks with their vaults, and
-/// the repayer's token account for each mint.
+/// The two banks of an exchange of one bank's debt for another bank's
+/// collateral (liquidation, backstop absorption, shutdown settlement),
+/// with their vaults.
 #[derive(Accounts)]
-pub struct DebtForCollateral<'info> {
+pub struct BankPair<'info> {
     #[account(
         mut,
         seeds = [Bank::SEED, liability_bank.mint.as_ref()],
@@ -24,15 +24,9 @@ pub struct DebtForCollateral<'info> {
     pub collateral_bank: Box<Account<'info, Bank>>,
     #[account(mut, address = collateral_bank.vault)]
     pub collateral_vault: Box<Account<'info, TokenAccount>>,
-    /// The repayer's account of the liability mint: pays the debt.
-    #[account(mut, constraint = liability_token.mint == liability_bank.mint @ MarginError::WrongMint)]
-    pub liability_token: Box<Account<'info, TokenAccount>>,
-    /// The repayer's account of the collateral mint: receives collateral.
-    #[account(mut, constraint = collateral_token.mint == collateral_bank.mint @ MarginError::WrongMint)]
-    pub collateral_token: Box<Account<'info, TokenAccount>>,
 }
 
-impl<'info> DebtForCollateral<'info> {
+impl<'info> BankPair<'info> {
     pub fn keys(&self) -> (Pubkey, Pubkey) {
         (self.liability_bank.key(), self.collateral_bank.key())
     }
@@ -66,31 +60,6 @@ impl<'info> DebtForCollateral<'info> {
         Ok(())
     }
 
-    /// Move the tokens: `repay` from the repayer into the liability vault,
-    /// `to_repayer` collateral out to the repayer.
-    pub fn transfer(
-        &self,
-        repayer: &Signer<'info>,
-        token_program: &Program<'info, Token>,
-        repay: u64,
-        to_repayer: u64,
-    ) -> Result<()> {
-        let accounts = Transfer {
-            from: self.liability_token.to_account_info(),
-            to: self.liability_vault.to_account_info(),
-            authority: repayer.to_account_info(),
-        };
-        token::transfer(
-            CpiContext::new(token_program.to_account_info(), accounts),
-            repay,
-        )?;
-        self.pay_collateral(
-            token_program,
-            self.collateral_token.to_account_info(),
-            to_repayer,
-        )
-    }
-
     /// Pay `amount` of collateral out of the collateral vault to `to`.
     pub fn pay_collateral(
         &self,
@@ -104,6 +73,46 @@ impl<'info> DebtForCollateral<'info> {
             self.collateral_vault.to_account_info(),
             to,
             amount,
+        )
+    }
+}
+
+/// A bank pair and the repayer's token account of each mint: a liquidator
+/// or settler pays the debt and receives the collateral.
+#[derive(Accounts)]
+pub struct DebtForCollateral<'info> {
+    pub banks: BankPair<'info>,
+    /// The repayer's account of the liability mint: pays the debt.
+    #[account(mut, constraint = liability_token.mint == banks.liability_bank.mint @ MarginError::WrongMint)]
+    pub liability_token: Box<Account<'info, TokenAccount>>,
+    /// The repayer's account of the collateral mint: receives collateral.
+    #[account(mut, constraint = collateral_token.mint == banks.collateral_bank.mint @ MarginError::WrongMint)]
+    pub collateral_token: Box<Account<'info, TokenAccount>>,
+}
+
+impl<'info> DebtForCollateral<'info> {
+    /// Move the tokens: `repay` from the repayer into the liability vault,
+    /// `to_repayer` collateral out to the repayer.
+    pub fn transfer(
+        &self,
+        repayer: &Signer<'info>,
+        token_program: &Program<'info, Token>,
+        repay: u64,
+        to_repayer: u64,
+    ) -> Result<()> {
+        let accounts = Transfer {
+            from: self.liability_token.to_account_info(),
+            to: self.banks.liability_vault.to_account_info(),
+            authority: repayer.to_account_info(),
+        };
+        token::transfer(
+            CpiContext::new(token_program.to_account_info(), accounts),
+            repay,
+        )?;
+        self.banks.pay_collateral(
+            token_program,
+            self.collateral_token.to_account_info(),
+            to_repayer,
         )
     }
 }

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
-use risk_math::margin::{seize_for, split_fee, tokens_for_value, LiquidationSize};
+use risk_math::margin::{split_fee, tokens_for_value};
 use risk_math::Rounding;
 
 use super::debt_for_collateral::*;
@@ -20,7 +20,7 @@ pub struct Liquidate<'info> {
     pub account: Box<Account<'info, MarginAccount>>,
     /// The liquidator repays debt and receives collateral through these.
     pub pair: DebtForCollateral<'info>,
-    #[account(mut, address = pair.collateral_bank.insurance_vault)]
+    #[account(mut, address = pair.banks.collateral_bank.insurance_vault)]
     pub insurance_vault: Box<Account<'info, TokenAccount>>,
     /// Required for large liquidations: approved by M of N validators.
     #[account(mut)]
@@ -47,48 +47,21 @@ pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'inf
         a.config.effective_status(clock.unix_timestamp) != MarginStatus::Shutdown,
         MarginError::ProtocolStatusForbids
     );
-    let (liability_key, collateral_key) = a.pair.keys();
+    let (liability_key, collateral_key) = a.pair.banks.keys();
     let p = plan(
         &a.config,
         &mut a.account,
-        &a.pair.liability_bank,
-        &a.pair.collateral_bank,
+        &a.pair.banks.liability_bank,
+        &a.pair.banks.collateral_bank,
         remaining,
         &clock,
     )?;
-    // Any proposal passed must be for this account and pair, even when this
-    // liquidation is small: it is closed below, and must not be someone
-    // else's approved proposal.
-    if let Some(proposal) = a.proposal.as_ref() {
-        require!(
-            proposal.account == a.account.key()
-                && proposal.liability_bank == liability_key
-                && proposal.collateral_bank == collateral_key,
-            MarginError::ProposalMismatch
-        );
-    }
-    let mut size = p.size;
-    if p.is_large(&a.config) {
-        let proposal = a
-            .proposal
-            .as_ref()
-            .ok_or(MarginError::LargeLiquidationNeedsApproval)?;
-        require!(
-            clock.slot <= proposal.expiry_slot,
-            MarginError::ProposalExpired
-        );
-        require!(
-            proposal.approval_count() >= a.config.validators.threshold as u32,
-            MarginError::NotEnoughApprovals
-        );
-        if size.repay > proposal.max_repay {
-            let repay = proposal.max_repay;
-            size = LiquidationSize {
-                repay,
-                seize: seize_for(&p.pair, repay).map_err(MarginError::from)?,
-            };
-        }
-    }
+    let size = p.approved_size(
+        &a.config,
+        a.proposal.as_deref().map(|b| &**b),
+        (a.account.key(), liability_key, collateral_key),
+        &clock,
+    )?;
 
     // The fee is what is seized beyond the repaid value, in collateral tokens.
     let (lp, cp) = (p.pair.liability_price, p.pair.collateral_price);
@@ -105,10 +78,10 @@ pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'inf
     .map_err(MarginError::from)?;
     let to_liquidator = size.seize - to_insurance;
 
-    a.pair.book(&mut a.account, size.repay, size.seize)?;
+    a.pair.banks.book(&mut a.account, size.repay, size.seize)?;
     a.pair
         .transfer(&a.liquidator, &a.token_program, size.repay, to_liquidator)?;
-    a.pair.pay_collateral(
+    a.pair.banks.pay_collateral(
         &a.token_program,
         a.insurance_vault.to_account_info(),
         to_insurance,
@@ -116,7 +89,7 @@ pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'inf
 
     // Health reads banks from the remaining accounts: write the collateral
     // bank's new pool totals through first.
-    a.pair.collateral_bank.exit(&crate::ID)?;
+    a.pair.banks.collateral_bank.exit(&crate::ID)?;
     let after = account_health(&a.account, remaining, &clock, Requirement::Maintenance)?.health;
     require!(
         after.margin() > p.before.health.margin(),
@@ -141,7 +114,7 @@ pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'inf
         slots_liquidatable: p.slots_liquidatable,
         maint_margin_before: p.before.health.margin(),
         maint_margin_after: after.margin(),
-        maint_ratio: a.pair.liability_bank.effective_maint_ratio,
+        maint_ratio: a.pair.banks.liability_bank.effective_maint_ratio,
     });
     Ok(())
 }

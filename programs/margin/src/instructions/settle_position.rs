@@ -35,7 +35,7 @@ impl SettlePosition<'_> {
 pub fn handle_settle_position(ctx: Context<SettlePosition>) -> Result<()> {
     let a = ctx.accounts;
     let since = a.config.shutdown_since;
-    let pair = &mut a.pair;
+    let pair = &mut a.pair.banks;
     let liability_price = pair.liability_bank.current_settlement_price(since)?;
     let collateral_price = pair.collateral_bank.current_settlement_price(since)?;
     let (debt, held) = pair.balances(&mut a.account)?;
@@ -50,8 +50,9 @@ pub fn handle_settle_position(ctx: Context<SettlePosition>) -> Result<()> {
     )
     .map_err(MarginError::from)?;
     pair.book(&mut a.account, size.repay, size.seize)?;
-    pair.transfer(&a.settler, &a.token_program, size.repay, size.seize)?;
-    let (liability_bank, collateral_bank) = pair.keys();
+    a.pair
+        .transfer(&a.settler, &a.token_program, size.repay, size.seize)?;
+    let (liability_bank, collateral_bank) = a.pair.banks.keys();
     emit!(PositionSettled {
         account: a.account.key(),
         settler: a.settler.key(),

@@ -1,0 +1,19 @@
+pub mod absorb;
+pub mod create_pool;
+pub mod deposit;
+pub mod governance;
+pub mod lock_withdrawals;
+pub mod open_stake;
+pub mod register_consumer;
+pub mod stake_flow;
+pub mod withdraw;
+
+pub use absorb::*;
+pub use create_pool::*;
+pub use deposit::*;
+pub use governance::*;
+pub use lock_withdrawals::*;
+pub use open_stake::*;
+pub use register_consumer::*;
+pub use stake_flow::*;
+pub use withdraw::*;

@@ -1,0 +1,163 @@
+//! A crash drives liquidations through margin into the backstop: the
+//! liquidated accounts sell at the bands' discounts (better than the open
+//! liquidation fee), LPs end with BTC bought at exactly those discounts in
+//! proportion to their deposits, and no token is created or lost.
+
+use backstop::events::Absorbed;
+use margin::events::LiquidatedToBackstop;
+use rampart::backstop_market::BackstopMarket;
+use rampart::market::{User, BTC, USDC};
+use rampart_tests::*;
+use risk_math::backstop::{band_price, unit_price};
+use risk_math::fixed::{mul_div, Rounding};
+use risk_math::WAD;
+
+/// Every USDC and BTC token account the story touches.
+async fn totals(b: &mut BackstopMarket, users: &[&User]) -> (u128, u128) {
+    let (mut usdc, mut btc) = (0u128, 0u128);
+    for u in users {
+        usdc += b.m.tokens(u.usdc).await as u128;
+        btc += b.m.tokens(u.btc).await as u128;
+    }
+    let (q, c) = b.vaults().await;
+    usdc += q as u128 + b.m.vault(b.m.usdc_mint).await as u128;
+    btc += c as u128 + b.m.vault(b.m.btc_mint).await as u128;
+    usdc += b.m.insurance(b.m.usdc_mint).await as u128;
+    btc += b.m.insurance(b.m.btc_mint).await as u128;
+    (usdc, btc)
+}
+
+#[tokio::test]
+async fn a_crash_is_absorbed_by_the_bands_at_their_discounts() {
+    let mut b = BackstopMarket::new().await.unwrap();
+    let lender = b.m.lender(200_000 * USDC, 200_000 * USDC).await.unwrap();
+    let borrowers = [
+        b.m.leveraged_borrower(BTC, 21_000 * USDC).await.unwrap(),
+        b.m.leveraged_borrower(2 * BTC, 42_000 * USDC)
+            .await
+            .unwrap(),
+        b.m.leveraged_borrower(BTC / 2, 10_500 * USDC)
+            .await
+            .unwrap(),
+    ];
+    // Three LPs: two share the 0.5% band 3:1, one sits in the 1% band.
+    let (lp_a, lp_b, lp_c) = (
+        b.new_lp(6_000 * USDC).await.unwrap(),
+        b.new_lp(2_000 * USDC).await.unwrap(),
+        b.new_lp(50_000 * USDC).await.unwrap(),
+    );
+    b.deposit(&lp_a, 0, 6_000 * USDC).await.unwrap();
+    b.deposit(&lp_b, 0, 2_000 * USDC).await.unwrap();
+    b.deposit(&lp_c, 1, 50_000 * USDC).await.unwrap();
+    let keeper = b.m.chain.funded_keypair(1_000_000_000).await;
+    let mut everyone: Vec<&User> = vec![&lender, &lp_a, &lp_b, &lp_c];
+    everyone.extend(borrowers.iter());
+    let before = totals(&mut b, &everyone).await;
+
+    // BTC walks down from 30,000 to 24,000: every borrower falls below
+    // maintenance (1.05 x debt > 0.9 x collateral below 24,500).
+    b.m.hold(27_000.0, 25).await.unwrap();
+    b.m.hold(24_000.0, 25).await.unwrap();
+
+    let mut absorbed_quote = 0u64;
+    let mut absorbed_btc = 0u64;
+    let mut fills_at = [(0u64, 0u64); 2];
+    for victim in &borrowers {
+        let debt_before = b.m.debt(victim, b.m.usdc_mint).await;
+        let ok = b.liquidate_with_backstop(&keeper, victim).await.unwrap();
+        let liq = &events::decode::<LiquidatedToBackstop>(&ok.logs)[0];
+        let abs = &events::decode::<Absorbed>(&ok.logs)[0];
+        assert_eq!(abs.consumer_authority, pda::margin::backstop_authority());
+        assert_eq!(abs.quote_out, liq.repaid);
+        assert_eq!(abs.collateral_in, liq.collateral_sold);
+        assert_eq!(
+            b.m.debt(victim, b.m.usdc_mint).await,
+            debt_before - liq.repaid
+        );
+        assert!(liq.maint_margin_after > liq.maint_margin_before);
+        assert_eq!(liq.max_discount_bps, 200, "the 2% open-liquidation fee");
+
+        // Each band bought at its discount to the reference price, to the unit.
+        let unit = unit_price(abs.reference_price, 8, 6).unwrap();
+        for f in &abs.fills {
+            let p = band_price(unit, f.discount_bps).unwrap();
+            let worth = mul_div(f.collateral as u128, p, WAD, Rounding::Down).unwrap() as u64;
+            assert!(f.quote <= worth, "a band paid above its price");
+            let one_unit = (p / WAD) as u64 + 1;
+            assert!(worth - f.quote <= one_unit, "{} vs {worth}", f.quote);
+            fills_at[f.band as usize].0 += f.quote;
+            fills_at[f.band as usize].1 += f.collateral;
+        }
+        absorbed_quote += abs.quote_out;
+        absorbed_btc += abs.collateral_in;
+        // The account paid the band discount (0.5% or 1%) instead of 2%:
+        // it gave up less BTC than an open liquidation would have taken.
+        let at_fee = mul_div(liq.repaid as u128 * 100, WAD, unit * 98, Rounding::Down).unwrap();
+        assert!((liq.collateral_sold as u128) < at_fee);
+    }
+    assert!(fills_at[0].0 == 8_000 * USDC, "the 0.5% band emptied first");
+    assert!(fills_at[1].0 > 0, "then the 1% band");
+    assert_eq!(
+        totals(&mut b, &everyone).await,
+        before,
+        "no token created or lost"
+    );
+
+    // LPs collect: the 0.5% band's BTC splits 3:1; each LP's BTC is worth
+    // its spent USDC at its band's discount.
+    let pool = b.pool_state().await;
+    let (q, c) = b.vaults().await;
+    assert_eq!(q, pool.bands.iter().map(|x| x.quote).sum::<u64>());
+    assert_eq!(c, pool.bands.iter().map(|x| x.collateral).sum::<u64>());
+    assert_eq!(c, absorbed_btc);
+    assert_eq!(q, 58_000 * USDC - absorbed_quote);
+    for (lp, band, deposit) in [
+        (&lp_a, 0u8, 6_000 * USDC),
+        (&lp_b, 0, 2_000 * USDC),
+        (&lp_c, 1, 50_000 * USDC),
+    ] {
+        let claim = b.claim(lp, band).await;
+        let (spent, bought) = fills_at[band as usize];
+        let band_total = if band == 0 {
+            8_000 * USDC
+        } else {
+            50_000 * USDC
+        };
+        let expect_btc = (bought as u128 * deposit as u128 / band_total as u128) as u64;
+        assert!(claim.collateral <= expect_btc && expect_btc - claim.collateral <= 1);
+        let expect_quote =
+            deposit - (spent as u128 * deposit as u128).div_ceil(band_total as u128) as u64;
+        assert!(claim.quote <= expect_quote && expect_quote - claim.quote <= 1);
+        b.withdraw(lp, band, claim.quote).await.unwrap();
+        assert_eq!(b.m.tokens(lp.btc).await, claim.collateral);
+        assert_eq!(b.m.tokens(lp.usdc).await, claim.quote);
+    }
+    let (q, c) = b.vaults().await;
+    assert!(
+        q <= 2 && c <= 2,
+        "only rounding dust stays: {q} USDC units, {c} sats"
+    );
+    assert_eq!(totals(&mut b, &everyone).await, before);
+}
+
+#[tokio::test]
+async fn two_protocols_share_one_buffer_and_each_absorb_names_its_consumer() {
+    let mut b = BackstopMarket::new().await.unwrap();
+    let lp = b.new_lp(100_000 * USDC).await.unwrap();
+    b.deposit(&lp, 2, 100_000 * USDC).await.unwrap();
+    b.m.tick(30_000.0).await.unwrap();
+    let ok = b.other_absorbs(BTC, 300).await.unwrap();
+    let abs = &events::decode::<Absorbed>(&ok.logs)[0];
+    assert_eq!(abs.consumer_authority, b.other_protocol.key.pubkey());
+    assert_eq!(
+        abs.consumer,
+        b.pool.consumer(&b.other_protocol.key.pubkey())
+    );
+    assert_eq!(abs.fills.len(), 1);
+    assert_eq!(abs.fills[0].discount_bps, 200);
+    assert_eq!(abs.quote_out, 29_400 * USDC, "1 BTC at 30,000 less 2%");
+    assert_eq!(b.m.tokens(b.other_protocol.usdc).await, 29_400 * USDC);
+    let consumer: backstop::state::Consumer = b.m.chain.anchor_account(abs.consumer).await.unwrap();
+    assert_eq!(consumer.total_quote, 29_400 * USDC);
+    assert_eq!(consumer.total_collateral, BTC);
+}
