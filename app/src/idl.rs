@@ -8,7 +8,7 @@ use anchor_lang_idl::build::IdlBuilder;
 use anyhow::Context;
 
 /// Programs whose IDL is committed under `idl/`.
-pub const PROGRAMS: [&str; 3] = ["pricing", "margin", "vault"];
+pub const PROGRAMS: [&str; 4] = ["pricing", "margin", "vault", "backstop"];
 
 pub fn workspace_root() -> PathBuf {
     let app = Path::new(env!("CARGO_MANIFEST_DIR"));
