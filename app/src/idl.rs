@@ -30,7 +30,7 @@ pub fn generate(program: &str) -> anyhow::Result<String> {
     // anchor-lang-idl 0.1.4 passes RUSTUP_TOOLCHAIN on as a literal
     // "+{toolchain}" argument; the default toolchain is the right one.
     std::env::remove_var("RUSTUP_TOOLCHAIN");
-    let idl = IdlBuilder::new()
+    let mut idl = IdlBuilder::new()
         .program_path(root.join("programs").join(program))
         .cargo_args(vec![
             "--locked".into(),
@@ -39,7 +39,25 @@ pub fn generate(program: &str) -> anyhow::Result<String> {
         ])
         .build()
         .with_context(|| format!("building the {program} IDL"))?;
+    // anchor-lang-idl 0.1.4 numbers errors from 6000 whatever the
+    // `#[error_code(offset)]`; a frontend decoding a failure by the IDL
+    // must see the codes the program really returns.
+    let offset = error_offset(program)?;
+    for error in idl.errors.iter_mut() {
+        error.code = error.code - anchor_lang::error::ERROR_CODE_OFFSET + offset;
+    }
     Ok(serde_json::to_string_pretty(&idl)? + "\n")
+}
+
+/// The code of each program's first error (every program's first is `Unauthorized`).
+fn error_offset(program: &str) -> anyhow::Result<u32> {
+    Ok(match program {
+        "pricing" => pricing::errors::code(pricing::errors::PricingError::Unauthorized),
+        "margin" => margin::errors::code(margin::errors::MarginError::Unauthorized),
+        "vault" => vault::errors::code(vault::errors::VaultError::Unauthorized),
+        "backstop" => backstop::errors::code(backstop::errors::BackstopError::Unauthorized),
+        other => anyhow::bail!("no program named {other}"),
+    })
 }
 
 /// Programs whose committed IDL differs from a fresh build.
