@@ -4,6 +4,7 @@
 
 pub mod backstop_ix;
 pub mod backstop_market;
+pub mod backstop_report;
 pub mod bench;
 pub mod embedded;
 pub mod events;

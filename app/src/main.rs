@@ -30,10 +30,30 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Backstop studies.
+    Backstop {
+        #[command(subcommand)]
+        what: BackstopCommand,
+    },
     /// Measure throughput through the embedded bank.
     Bench {
         #[command(subcommand)]
         what: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BackstopCommand {
+    /// Capital a banded backstop needs vs a constant-product pool (5% max
+    /// discount) on the same liquidation flow, and liquidated accounts' prices.
+    Efficiency {
+        #[arg(long, default_value_t = 1_000)]
+        accounts: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -106,6 +126,21 @@ async fn run(command: Command) -> anyhow::Result<()> {
             );
             println!("idl/ is current");
         }
+        Command::Backstop {
+            what:
+                BackstopCommand::Efficiency {
+                    accounts,
+                    seed,
+                    json,
+                },
+        } => {
+            let studies = rampart::backstop_report::all(accounts, seed)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&studies)?);
+            } else {
+                print_efficiency(&studies);
+            }
+        }
         Command::Bench {
             what: BenchCommand::Liquidations { accounts },
         } => {
@@ -145,6 +180,36 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn print_efficiency(studies: &[rampart::backstop_report::Efficiency]) {
+    println!(
+        "{:<30} {:>6} {:>12} {:>14} {:>14} {:>6} {:>9} {:>7} {:>12}",
+        "scenario (max discount 5%)",
+        "liqs",
+        "largest 1h",
+        "banded quote",
+        "x*y=k quote",
+        "ratio",
+        "backstop",
+        "open",
+        "x*y=k same$"
+    );
+    for e in studies {
+        println!(
+            "{:<30} {:>6} {:>12.0} {:>14.0} {:>14.0} {:>5.1}x {:>6.0}bps {:>4.0}bps {:>9.0}bps",
+            e.scenario,
+            e.liquidations,
+            e.largest_burst_usd,
+            e.banded_capital_usd,
+            e.cpmm_quote_usd,
+            e.ratio,
+            e.discount_backstop_bps,
+            e.discount_open_bps,
+            e.discount_cpmm_same_capital_bps
+        );
+    }
+    println!("(USD; discounts are the liquidated accounts' average execution price below the oracle: into the bands, to open liquidators at the 2% base fee, into x*y=k holding the bands' capital)");
 }
 
 fn build_kind() -> &'static str {
