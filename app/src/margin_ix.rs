@@ -341,6 +341,26 @@ pub fn liquidate_with_backstop(l: &LiquidationAccounts) -> Instruction {
     ))
 }
 
+/// Lock withdrawals from the backstop pool ahead of `l`'s approved large liquidation.
+pub fn lock_backstop(l: &LiquidationAccounts) -> Instruction {
+    let (liability_bank, collateral_bank) = l.banks();
+    let pool = pda::backstop::pool(&l.collateral_mint, &l.liability_mint);
+    let authority = pda::margin::backstop_authority();
+    build(
+        acc::LockBackstop {
+            config: pda::margin::config(),
+            proposal: l.proposal_address(),
+            liability_bank,
+            collateral_bank,
+            pool,
+            consumer: pda::backstop::consumer(&pool, &authority),
+            backstop_authority: authority,
+            backstop_program: backstop::ID,
+        },
+        ix::LockBackstop {},
+    )
+}
+
 /// Propose the liquidation described by `l` (its liquidator proposes).
 pub fn propose_liquidation(l: &LiquidationAccounts) -> Instruction {
     let (liability_bank, collateral_bank) = l.banks();

@@ -161,3 +161,111 @@ async fn two_protocols_share_one_buffer_and_each_absorb_names_its_consumer() {
     assert_eq!(consumer.total_quote, 29_400 * USDC);
     assert_eq!(consumer.total_collateral, BTC);
 }
+
+/// A large liquidation (M-of-N) through the backstop: once approved,
+/// anyone locks the pool's withdrawals until the proposal expires; an LP
+/// cannot leave ahead of it; the liquidation then executes into the bands
+/// and closes the proposal.
+#[tokio::test]
+async fn an_approved_large_liquidation_locks_withdrawals_until_it_runs() {
+    use margin::errors::MarginError;
+    use margin::state::ValidatorSet;
+    use rampart::margin_ix;
+
+    let mut b = BackstopMarket::new().await.unwrap();
+    let validators: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+    let mut set = ValidatorSet {
+        count: 3,
+        threshold: 2,
+        large_value: 1_000 * WAD,
+        proposal_ttl_slots: 100,
+        ..Default::default()
+    };
+    for (slot, k) in set.keys.iter_mut().zip(&validators) {
+        *slot = k.pubkey();
+    }
+    let g = b.m.ops.governance.insecure_clone();
+    let ix = margin_ix::set_validators(g.pubkey(), set);
+    b.m.chain.send(&[ix], &[&g]).await.unwrap();
+    b.m.lender(100_000 * USDC, 100_000 * USDC).await.unwrap();
+    let victim = b.m.leveraged_borrower(BTC, 21_000 * USDC).await.unwrap();
+    let lp = b.new_lp(20_000 * USDC).await.unwrap();
+    b.deposit(&lp, 0, 20_000 * USDC).await.unwrap();
+    let keeper = b.m.chain.funded_keypair(1_000_000_000).await;
+    let keeper_user = User {
+        key: keeper.insecure_clone(),
+        btc: lp.btc,
+        usdc: lp.usdc,
+    };
+    b.m.hold(24_000.0, 25).await.unwrap();
+
+    let mut l = b.m.liquidation(&keeper_user, &victim);
+    b.m.chain
+        .send(&[margin_ix::propose_liquidation(&l)], &[&keeper])
+        .await
+        .unwrap();
+    let proposal = l.proposal_address();
+    l.proposal = Some(proposal);
+    // One approval of two: no lock yet, and the liquidation is refused.
+    let v0 = validators[0].insecure_clone();
+    b.m.chain
+        .send(
+            &[margin_ix::approve_liquidation(v0.pubkey(), proposal)],
+            &[&v0],
+        )
+        .await
+        .unwrap();
+    assert_margin_error(
+        b.m.chain.send(&[margin_ix::lock_backstop(&l)], &[]).await,
+        MarginError::NotEnoughApprovals,
+    );
+    let v1 = validators[1].insecure_clone();
+    b.m.chain
+        .send(
+            &[margin_ix::approve_liquidation(v1.pubkey(), proposal)],
+            &[&v1],
+        )
+        .await
+        .unwrap();
+    let ok =
+        b.m.chain
+            .send(&[margin_ix::lock_backstop(&l)], &[])
+            .await
+            .unwrap();
+    let locked = &events::decode::<backstop::events::WithdrawalsLocked>(&ok.logs)[0];
+    let expiry =
+        b.m.chain
+            .anchor_account::<margin::state::LiquidationProposal>(proposal)
+            .await
+            .unwrap()
+            .expiry_slot;
+    assert_eq!(
+        locked.until_slot, expiry,
+        "locked until the proposal expires"
+    );
+    assert_eq!(
+        locked.consumer,
+        b.pool.consumer(&pda::margin::backstop_authority())
+    );
+    assert_backstop_error(
+        b.withdraw(&lp, 0, USDC).await,
+        backstop::errors::BackstopError::WithdrawalsLocked,
+    );
+
+    let ix = margin_ix::liquidate_with_backstop(&l);
+    let ok = b.m.chain.send(&[ix], &[&keeper]).await.unwrap();
+    let liq = &events::decode::<LiquidatedToBackstop>(&ok.logs)[0];
+    assert!(liq.repaid > 1_000 * USDC, "a large one: {}", liq.repaid);
+    assert!(
+        b.m.chain.account(proposal).await.is_none(),
+        "proposal closed"
+    );
+    let claim = b.claim(&lp, 0).await;
+    assert_eq!(claim.quote, 20_000 * USDC - liq.repaid);
+    assert_eq!(claim.collateral, liq.collateral_sold);
+    // After the lock the LP leaves with the rest and the BTC bought.
+    b.m.chain.advance(61);
+    b.m.tick(24_000.0).await.unwrap();
+    b.withdraw(&lp, 0, claim.quote).await.unwrap();
+    assert_eq!(b.m.tokens(lp.btc).await, liq.collateral_sold);
+}

@@ -115,6 +115,10 @@ pub mod margin {
         handle_liquidate_with_backstop(ctx)
     }
 
+    pub fn lock_backstop(ctx: Context<LockBackstop>) -> Result<()> {
+        handle_lock_backstop(ctx)
+    }
+
     pub fn set_validators(ctx: Context<SetValidators>, validators: ValidatorSet) -> Result<()> {
         handle_set_validators(ctx, validators)
     }

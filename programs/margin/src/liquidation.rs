@@ -3,12 +3,14 @@
 
 use anchor_lang::prelude::*;
 use risk_math::margin::{
-    liquidation_fee, liquidation_size, seize_for, token_value, LiquidationPair, LiquidationSize,
+    liquidation_fee, liquidation_size, seize_for, token_value, Health, LiquidationPair,
+    LiquidationSize,
 };
 use risk_math::Rounding;
 
 use crate::errors::MarginError;
 use crate::health::{account_health, AccountHealth, Requirement};
+use crate::instructions::BankPair;
 use crate::state::{Bank, LiquidationProposal, MarginAccount, MarginConfig};
 
 pub struct Plan {
@@ -24,6 +26,35 @@ impl Plan {
     /// Large liquidations need M-of-N approval (none when no validators are registered).
     pub fn is_large(&self, config: &MarginConfig) -> bool {
         config.validators.count > 0 && self.repay_value >= config.validators.large_value
+    }
+
+    /// After the exchange is booked: health must have improved; a healthy
+    /// account stops being liquidatable; an approved proposal is closed,
+    /// its rent to `executor`. Returns the health after.
+    pub fn conclude<'info>(
+        &self,
+        account: &mut MarginAccount,
+        banks: &BankPair<'info>,
+        proposal: Option<&Account<'info, LiquidationProposal>>,
+        executor: AccountInfo<'info>,
+        remaining: &'info [AccountInfo<'info>],
+        clock: &Clock,
+    ) -> Result<Health> {
+        // Health reads banks from the remaining accounts: write the
+        // collateral bank's new pool totals through first.
+        banks.collateral_bank.exit(&crate::ID)?;
+        let after = account_health(account, remaining, clock, Requirement::Maintenance)?.health;
+        require!(
+            after.margin() > self.before.health.margin(),
+            MarginError::LiquidationWouldNotImprove
+        );
+        if after.is_healthy() {
+            account.liquidatable_since_slot = 0;
+        }
+        if let Some(proposal) = proposal {
+            proposal.close(executor)?;
+        }
+        Ok(after)
     }
 
     /// The size this liquidation may execute at. Any proposal passed must

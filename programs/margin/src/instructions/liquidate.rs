@@ -6,7 +6,6 @@ use risk_math::Rounding;
 use super::debt_for_collateral::*;
 use crate::errors::MarginError;
 use crate::events::Liquidated;
-use crate::health::{account_health, Requirement};
 use crate::liquidation::plan;
 use crate::state::{LiquidationProposal, MarginAccount, MarginConfig, MarginStatus};
 
@@ -87,20 +86,14 @@ pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'inf
         to_insurance,
     )?;
 
-    // Health reads banks from the remaining accounts: write the collateral
-    // bank's new pool totals through first.
-    a.pair.banks.collateral_bank.exit(&crate::ID)?;
-    let after = account_health(&a.account, remaining, &clock, Requirement::Maintenance)?.health;
-    require!(
-        after.margin() > p.before.health.margin(),
-        MarginError::LiquidationWouldNotImprove
-    );
-    if after.is_healthy() {
-        a.account.liquidatable_since_slot = 0;
-    }
-    if let Some(proposal) = a.proposal.as_ref() {
-        proposal.close(a.liquidator.to_account_info())?;
-    }
+    let after = p.conclude(
+        &mut a.account,
+        &a.pair.banks,
+        a.proposal.as_deref(),
+        a.liquidator.to_account_info(),
+        remaining,
+        &clock,
+    )?;
     emit!(Liquidated {
         account: a.account.key(),
         liquidator: a.liquidator.key(),

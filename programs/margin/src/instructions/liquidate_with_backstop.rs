@@ -8,7 +8,6 @@ use risk_math::WAD;
 use super::debt_for_collateral::*;
 use crate::errors::MarginError;
 use crate::events::LiquidatedToBackstop;
-use crate::health::{account_health, Requirement};
 use crate::liquidation::plan;
 use crate::state::{Bank, LiquidationProposal, MarginAccount, MarginConfig, MarginStatus};
 
@@ -107,20 +106,14 @@ pub fn handle_liquidate_with_backstop<'info>(
         .ok_or(MarginError::MathOverflow)?;
     a.banks.book(&mut a.account, repaid, sold)?;
 
-    // Health reads banks from the remaining accounts: write the collateral
-    // bank's new pool totals through first.
-    a.banks.collateral_bank.exit(&crate::ID)?;
-    let after = account_health(&a.account, remaining, &clock, Requirement::Maintenance)?.health;
-    require!(
-        after.margin() > p.before.health.margin(),
-        MarginError::LiquidationWouldNotImprove
-    );
-    if after.is_healthy() {
-        a.account.liquidatable_since_slot = 0;
-    }
-    if let Some(proposal) = a.proposal.as_ref() {
-        proposal.close(a.keeper.to_account_info())?;
-    }
+    let after = p.conclude(
+        &mut a.account,
+        &a.banks,
+        a.proposal.as_deref(),
+        a.keeper.to_account_info(),
+        remaining,
+        &clock,
+    )?;
     emit!(LiquidatedToBackstop {
         account: a.account.key(),
         keeper: a.keeper.key(),
