@@ -269,3 +269,50 @@ async fn an_approved_large_liquidation_locks_withdrawals_until_it_runs() {
     b.withdraw(&lp, 0, claim.quote).await.unwrap();
     assert_eq!(b.m.tokens(lp.btc).await, liq.collateral_sold);
 }
+
+/// Margin's backstop path refuses a healthy account and a consumer record
+/// that is not margin's own, and nothing moves.
+#[tokio::test]
+async fn margin_backstop_rejections() {
+    use margin::errors::MarginError;
+    use rampart::margin_ix;
+
+    let mut b = BackstopMarket::new().await.unwrap();
+    b.m.lender(100_000 * USDC, 100_000 * USDC).await.unwrap();
+    let victim = b.m.leveraged_borrower(BTC, 21_000 * USDC).await.unwrap();
+    let lp = b.new_lp(20_000 * USDC).await.unwrap();
+    b.deposit(&lp, 0, 20_000 * USDC).await.unwrap();
+    let keeper = b.m.chain.funded_keypair(1_000_000_000).await;
+    b.m.tick(30_000.0).await.unwrap();
+    assert_margin_error(
+        b.liquidate_with_backstop(&keeper, &victim).await,
+        MarginError::AccountHealthy,
+    );
+    b.m.hold(24_000.0, 25).await.unwrap();
+    let vaults = b.vaults().await;
+    let debt = b.m.debt(&victim, b.m.usdc_mint).await;
+
+    // The other protocol's consumer record: margin's PDA is not its authority.
+    let keeper_user = User {
+        key: keeper.insecure_clone(),
+        btc: lp.btc,
+        usdc: lp.usdc,
+    };
+    let mut ix = margin_ix::liquidate_with_backstop(&b.m.liquidation(&keeper_user, &victim));
+    let margin_consumer = b.pool.consumer(&pda::margin::backstop_authority());
+    let other_consumer = b.pool.consumer(&b.other_protocol.key.pubkey());
+    for meta in ix
+        .accounts
+        .iter_mut()
+        .filter(|m| m.pubkey == margin_consumer)
+    {
+        meta.pubkey = other_consumer;
+    }
+    assert_anchor_error(
+        b.m.chain.send(&[ix], &[&keeper]).await,
+        anchor_lang::error::ErrorCode::ConstraintSeeds,
+    );
+    assert_eq!(b.vaults().await, vaults);
+    assert_eq!(b.m.debt(&victim, b.m.usdc_mint).await, debt);
+    b.liquidate_with_backstop(&keeper, &victim).await.unwrap();
+}
