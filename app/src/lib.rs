@@ -19,5 +19,6 @@ pub mod pricing_ix;
 pub mod replay;
 pub mod setup;
 pub mod spl;
+pub mod stress;
 pub mod vault_ix;
 pub mod vault_market;

@@ -30,6 +30,24 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run scenarios through the programs under Rampart's policy and the
+    /// baselines, and write the resilience report (table, JSON, Markdown, HTML, SVG).
+    Stress {
+        /// Scenario files (default: every built-in scenario in scenarios/).
+        files: Vec<std::path::PathBuf>,
+        /// Override each scenario's number of accounts.
+        #[arg(long)]
+        accounts: Option<usize>,
+        /// Only these policies (repeatable; default all).
+        #[arg(long)]
+        policy: Vec<String>,
+        /// Where the report goes.
+        #[arg(long, default_value = "target/stress")]
+        out: std::path::PathBuf,
+        /// Print the JSON report instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Backstop studies.
     Backstop {
         #[command(subcommand)]
@@ -126,6 +144,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
             );
             println!("idl/ is current");
         }
+        Command::Stress {
+            files,
+            accounts,
+            policy,
+            out,
+            json,
+        } => stress(files, accounts, policy, out, json).await?,
         Command::Backstop {
             what:
                 BackstopCommand::Efficiency {
@@ -178,6 +203,72 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 build_kind()
             );
         }
+    }
+    Ok(())
+}
+
+async fn stress(
+    files: Vec<std::path::PathBuf>,
+    accounts: Option<usize>,
+    policy: Vec<String>,
+    out: std::path::PathBuf,
+    json: bool,
+) -> anyhow::Result<()> {
+    use rampart::stress;
+    let files = if files.is_empty() {
+        stress::BUILT_IN
+            .iter()
+            .map(|n| stress::scenarios_dir().join(format!("{n}.scn")))
+            .collect()
+    } else {
+        files
+    };
+    let mut scenarios = vec![];
+    for f in &files {
+        let mut s = stress::load(f)?;
+        if let Some(n) = accounts {
+            s.accounts = n;
+        }
+        scenarios.push(s);
+    }
+    let mut results = vec![];
+    for s in &scenarios {
+        let steps = stress::feeds::ticks(s)?.len();
+        let policies = if policy.is_empty() { 6 } else { policy.len() };
+        let bar = indicatif::ProgressBar::new((steps * policies) as u64).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg:28} {bar:40} {pos}/{len} steps {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message(s.name.clone());
+        let tick = bar.clone();
+        let r = stress::run_scenario(s, &policy, std::sync::Arc::new(move || tick.inc(1)))?;
+        bar.finish_and_clear();
+        eprintln!(
+            "{}: {} policies, {} transactions, {:.0} tx/s{}",
+            s.name,
+            r.runs.len(),
+            r.runs.iter().map(|x| x.transactions).sum::<usize>(),
+            r.tx_per_sec,
+            build_kind()
+        );
+        results.push(r);
+    }
+    let written = stress::report::write_all(&results, &out)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    } else {
+        print!("{}", stress::report::table(&results));
+        println!(
+            "\nreport: {}",
+            written
+                .iter()
+                .map(|p| p.display().to_string())
+                .filter(|p| !p.ends_with(".svg"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     Ok(())
 }

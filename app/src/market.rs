@@ -104,7 +104,7 @@ pub fn usdc_params() -> BankParams {
 
 /// One source refreshed every 15 s, and a wide breaker floor: margin
 /// scenarios crash prices on purpose, and halting is the pricing tests' subject.
-fn one_source_params() -> FeedParams {
+pub fn one_source_params() -> FeedParams {
     FeedParams {
         max_staleness_secs: 60,
         max_staleness_slots: 150,
@@ -120,6 +120,15 @@ fn one_source_params() -> FeedParams {
         min_quorum: 1,
         ..FeedParams::default_crypto()
     }
+}
+
+/// What `MarginMarket::configured` varies.
+#[derive(Debug, Clone, Copy)]
+pub struct MarketConfig {
+    pub btc_sources: u8,
+    pub btc_feed: FeedParams,
+    pub btc_maint: AdaptiveMaintenance,
+    pub start_price: f64,
 }
 
 pub struct User {
@@ -149,14 +158,27 @@ impl MarginMarket {
 
     /// A world whose BTC bank uses the given maintenance shape.
     pub async fn with_btc_maintenance(maint: AdaptiveMaintenance) -> anyhow::Result<MarginMarket> {
+        Self::configured(MarketConfig {
+            btc_sources: 1,
+            btc_feed: one_source_params(),
+            btc_maint: maint,
+            start_price: 30_000.0,
+        })
+        .await
+    }
+
+    /// A world with `config.btc_sources` manual BTC sources under the given
+    /// feed rules and maintenance shape, BTC at `config.start_price`.
+    pub async fn configured(config: MarketConfig) -> anyhow::Result<MarginMarket> {
+        let maint = config.btc_maint;
         let mut chain = Chain::builder().start().await;
         chain.set_clock(T0, SLOT0);
         let (ops, btc_feed) =
-            setup::protocol_and_feed(&mut chain, "BTC/USD", EXPO, one_source_params(), 6_000)
-                .await?;
+            setup::protocol_and_feed(&mut chain, "BTC/USD", EXPO, config.btc_feed, 6_000).await?;
         let usdc_feed =
             setup::feed(&mut chain, &ops, "USDC/USD", EXPO, one_source_params(), 500).await?;
-        let btc_source = setup::manual_sources(&mut chain, &ops, btc_feed, 1).await?;
+        let btc_source =
+            setup::manual_sources(&mut chain, &ops, btc_feed, config.btc_sources).await?;
         let usdc_source = setup::manual_sources(&mut chain, &ops, usdc_feed, 1).await?;
         let payer = chain.payer_pubkey();
         let risk_agent = Keypair::new();
@@ -179,9 +201,9 @@ impl MarginMarket {
             risk_agent,
             btc_mint,
             usdc_mint,
-            btc_price: 30_000 * 100_000_000,
+            btc_price: price(config.start_price),
         };
-        w.tick(30_000.0).await?;
+        w.tick(config.start_price).await?;
         let btc = BankParams {
             maint,
             ..btc_params()
@@ -212,27 +234,39 @@ impl MarginMarket {
         self.chain.send(&[ix], &[&gov]).await
     }
 
-    /// Advance 15 s, publish BTC at `btc_usd` and USDC at 1.0 (0.05% confidence), refresh both.
+    /// Advance 15 s, publish BTC at `btc_usd` on every source and USDC at
+    /// 1.0 (0.05% confidence), refresh both.
     pub async fn tick(&mut self, btc_usd: f64) -> anyhow::Result<()> {
         self.chain.advance(15);
-        self.btc_price = price(btc_usd);
-        let quote = |p: i64| [Some((p, (p / 2_000) as u64))];
+        let p = price(btc_usd);
+        let quotes = vec![Some((p, (p / 2_000) as u64)); self.btc_source.len()];
+        self.publish(&quotes).await?;
+        self.refresh_feeds().await?;
+        Ok(())
+    }
+
+    /// Publish one quote per BTC source (None: the source stays silent)
+    /// and USDC at 1.0; no refresh.
+    pub async fn publish(&mut self, btc_quotes: &[Option<(i64, u64)>]) -> anyhow::Result<()> {
+        if let Some(Some((p, _))) = btc_quotes.iter().find(|q| q.is_some()) {
+            self.btc_price = *p;
+        }
         setup::push(
             &mut self.chain,
             &self.ops,
             &self.btc_source,
-            &quote(self.btc_price),
+            btc_quotes,
             EXPO,
         )
         .await?;
-        setup::push(
-            &mut self.chain,
-            &self.ops,
-            &self.usdc_source,
-            &quote(price(1.0)),
-            EXPO,
-        )
-        .await?;
+        let one = price(1.0);
+        let usdc = [Some((one, (one / 2_000) as u64))];
+        setup::push(&mut self.chain, &self.ops, &self.usdc_source, &usdc, EXPO).await?;
+        Ok(())
+    }
+
+    /// Refresh the BTC and USDC feeds from their sources.
+    pub async fn refresh_feeds(&mut self) -> anyhow::Result<()> {
         setup::refresh(&mut self.chain, self.btc_feed, &self.btc_source).await?;
         setup::refresh(&mut self.chain, self.usdc_feed, &self.usdc_source).await?;
         Ok(())

@@ -1,0 +1,234 @@
+//! One scenario under one policy, through the real programs in the
+//! embedded bank: a funded population of BTC-collateralised USDC borrowers,
+//! sources publishing the scenario's quotes, and a keeper that refreshes,
+//! updates risk and liquidates as fast as the scenario's network allows.
+
+use margin::events::Liquidated;
+use pricing::events::FeedRefreshed;
+use pricing::state::PriceFeed;
+use risk_math::breaker::Status;
+
+use super::feeds::{Rng, Tick};
+use super::metrics::{Recorder, RunResult};
+use super::policy::Policy;
+use super::scenario::Scenario;
+use crate::market::{MarginMarket, MarketConfig, User, BTC, EXPO, USDC};
+use crate::{margin_ix, setup};
+use solana_sdk::signature::Signer;
+
+const W: f64 = 1e18;
+/// A liquidation is wrongful when the account was solvent at the
+/// reference price by more than this share of its collateral.
+const WRONGFUL_CUSHION: f64 = 0.0025;
+
+/// An account as the keeper tracks it (the chain decides; this only
+/// chooses whom to try).
+struct Tracked {
+    user: User,
+    sats: u64,
+    debt: u64,
+    /// When it first became liquidatable at the reference price.
+    due_since: Option<i64>,
+}
+
+fn mantissa(usd: f64) -> i64 {
+    (usd * 1e8).round() as i64
+}
+
+/// Maintenance margin (USD) of `sats` against `debt` at `price`.
+fn margin_at(sats: u64, debt: u64, price: f64, haircut: f64, ratio: f64) -> f64 {
+    sats as f64 / BTC as f64 * price * (1.0 - haircut) - debt as f64 / USDC as f64 * (1.0 + ratio)
+}
+
+pub async fn run(
+    scenario: &Scenario,
+    ticks: &[Tick],
+    policy: &Policy,
+    mut progress: impl FnMut(),
+) -> anyhow::Result<RunResult> {
+    let start = ticks.first().map_or(scenario.price, |t| t.reference);
+    let mut m = MarginMarket::configured(MarketConfig {
+        btc_sources: policy.sources,
+        btc_feed: policy.feed,
+        btc_maint: policy.maint,
+        start_price: start,
+    })
+    .await?;
+    let mut rec = Recorder::new(policy, scenario.onset);
+
+    // The population: 0.05-2 BTC each, borrowing 30%-71% of its value
+    // (the initial limit is about 72%).
+    let mut rng = Rng::new(scenario.seed ^ 0xACC0_0175);
+    let plans: Vec<(u64, u64)> = (0..scenario.accounts)
+        .map(|_| {
+            let sats = 5_000_000 + (rng.unit() * 195_000_000.0) as u64;
+            let ltv = 0.30 + rng.unit() * 0.41;
+            let debt = (sats as f64 / BTC as f64 * start * ltv * USDC as f64) as u64;
+            (sats, debt.max(USDC))
+        })
+        .collect();
+    let total_debt: u64 = plans.iter().map(|p| p.1).sum();
+    let lender = m.lender(total_debt * 2, total_debt * 2).await?;
+    let insurance = total_debt / 100;
+    m.fund_usdc_insurance(insurance).await?;
+    let liquidator = m.liquidator(total_debt * 2).await?;
+    let mut accounts = Vec::with_capacity(plans.len());
+    for (sats, debt) in plans {
+        let user = m.leveraged_borrower(sats, debt).await?;
+        accounts.push(Tracked {
+            user,
+            sats,
+            debt,
+            due_since: None,
+        });
+    }
+    rec.open_interest = total_debt;
+    rec.minted_btc = accounts.iter().map(|a| a.sats).sum();
+    rec.minted_usdc = total_debt * 4 + insurance;
+
+    let mut net = Rng::new(scenario.seed ^ 0x0E7);
+    let (mut now, mut slot) = (m.chain.clock().unix_timestamp, m.chain.clock().slot);
+    let mut prev_t = ticks.first().map_or(0, |t| t.t);
+    for tick in ticks {
+        let dt = (tick.t - prev_t).max(1);
+        prev_t = tick.t;
+        now += dt;
+        slot += (dt * 1_000 / tick.slot_ms.max(1)) as u64;
+        m.chain.set_clock(now, slot);
+        // The oracle side: every source publishes (one transaction); USDC,
+        // which is not under test, is refreshed every step (a refresh must
+        // lead its own transaction).
+        let quotes: Vec<Option<(i64, u64)>> = tick.quotes[..policy.sources as usize]
+            .iter()
+            .map(|q| q.map(|q| (mantissa(q.price), mantissa(q.conf).max(1) as u64)))
+            .collect();
+        let keeper = m.ops.keeper.insecure_clone();
+        let one = mantissa(1.0);
+        let mut ixs = setup::push_ixs(&m.btc_source, &keeper.pubkey(), &quotes, EXPO);
+        ixs.extend(setup::push_ixs(
+            &m.usdc_source,
+            &keeper.pubkey(),
+            &[Some((one, (one / 2_000) as u64))],
+            EXPO,
+        ));
+        m.chain.send(&ixs, &[&keeper]).await?;
+        setup::refresh(&mut m.chain, m.usdc_feed, &m.usdc_source).await?;
+        rec.transactions += 2;
+
+        // The keeper: refresh BTC and update the adaptive threshold, each
+        // transaction lost with the scenario's drop probability.
+        let dropped = |net: &mut Rng| net.unit() < tick.drop;
+        let mut refreshed = None;
+        if tick.keeper_online {
+            if !dropped(&mut net) {
+                let ix = crate::pricing_ix::refresh(m.btc_feed, &m.btc_source);
+                if let Ok(ok) = m.chain.send(&[ix], &[]).await {
+                    refreshed = events::decode_one::<FeedRefreshed>(&ok.logs);
+                }
+                rec.transactions += 1;
+            }
+            if !dropped(&mut net) {
+                let _ = m.update_btc_risk().await;
+                rec.transactions += 1;
+            }
+        }
+        let feed: PriceFeed = m
+            .chain
+            .zero_copy_account(m.btc_feed)
+            .await
+            .ok_or_else(|| anyhow::anyhow!("BTC feed missing"))?;
+        let status = feed.status();
+        let spot = feed.price as f64 * 10f64.powi(EXPO);
+        let fresh = now - feed.price_ts <= policy.feed.max_staleness_secs as i64;
+        let twap = refreshed
+            .filter(|e| e.twap_valid)
+            .map(|e| e.twap as f64 * 10f64.powi(EXPO));
+        let btc_bank = m.bank(m.btc_mint).await;
+        let usdc_bank = m.bank(m.usdc_mint).await;
+        let haircut = btc_bank.maint_asset_haircut() as f64 / W;
+        let ratio = usdc_bank.maint_liability_ratio() as f64 / W;
+
+        // Keeper: try every account the published price says is (nearly)
+        // liquidatable; the program decides.
+        let can_liquidate = tick.keeper_online && status != Status::Halted && fresh;
+        for a in accounts.iter_mut() {
+            let due_at_reference =
+                a.debt > 0 && margin_at(a.sats, a.debt, tick.reference, haircut, ratio) < 0.0;
+            if due_at_reference && a.due_since.is_none() {
+                a.due_since = Some(tick.t);
+            } else if !due_at_reference {
+                a.due_since = None;
+            }
+            let near = a.debt > 0
+                && margin_at(a.sats, a.debt, spot, haircut, ratio)
+                    < 0.001 * a.debt as f64 / USDC as f64;
+            if !(can_liquidate && near) || dropped(&mut net) {
+                continue;
+            }
+            let ix = margin_ix::liquidate(&m.liquidation(&liquidator, &a.user));
+            rec.transactions += 1;
+            let Ok(ok) = m.send_as(&liquidator, ix).await else {
+                continue;
+            };
+            if let Some(ev) = events::decode_one::<Liquidated>(&ok.logs) {
+                // Wrongful: solvent at the reference price by more than the
+                // honest sources' noise (25 bps of the collateral).
+                let cushion = a.sats as f64 / BTC as f64 * tick.reference * WRONGFUL_CUSHION;
+                let solvent = margin_at(a.sats, a.debt, tick.reference, haircut, ratio) > cushion;
+                rec.liquidation(ev.repaid, solvent, a.due_since.map(|since| tick.t - since));
+                a.debt -= ev.repaid;
+                a.sats -= ev.seized;
+                // Restored to the buffer: a later fall starts a new wait.
+                a.due_since = None;
+            }
+        }
+        let bad_debt: f64 = accounts
+            .iter()
+            .map(|a| {
+                let debt = a.debt as f64 / USDC as f64;
+                (debt - a.sats as f64 / BTC as f64 * tick.reference).max(0.0)
+            })
+            .sum();
+        rec.step(
+            tick,
+            status,
+            fresh.then_some(spot),
+            twap,
+            btc_bank.effective_maint_ratio as f64 / W,
+            bad_debt,
+        );
+        progress();
+    }
+
+    // Value conservation: every token minted is in exactly one account.
+    let mut holders = vec![lender.btc, lender.usdc, liquidator.btc, liquidator.usdc];
+    for a in &accounts {
+        holders.extend([a.user.btc, a.user.usdc]);
+    }
+    let (mut btc, mut usdc) = (0u64, 0u64);
+    for h in holders.iter().step_by(2) {
+        btc += m.tokens(*h).await;
+    }
+    for h in holders.iter().skip(1).step_by(2) {
+        usdc += m.tokens(*h).await;
+    }
+    for (mint, total) in [(m.btc_mint, &mut btc), (m.usdc_mint, &mut usdc)] {
+        *total += m.vault(mint).await;
+        *total += m.insurance(mint).await;
+    }
+    rec.insurance_left = m.insurance(m.usdc_mint).await;
+    rec.held_btc = btc;
+    rec.held_usdc = usdc;
+    Ok(rec.finish())
+}
+
+/// Event decoding shortcut: the first event of type `E`, if any.
+mod events {
+    pub fn decode_one<
+        E: anchor_lang::Event + anchor_lang::AnchorDeserialize + anchor_lang::Discriminator,
+    >(
+        logs: &[String],
+    ) -> Option<E> {
+        crate::events::decode::<E>(logs).into_iter().next()
+    }
+}

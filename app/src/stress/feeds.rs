@@ -1,0 +1,320 @@
+//! What the oracle sources publish at every step of a scenario: the
+//! reference path (the "true" price), each source's quote with the faults
+//! laid over it, and the network conditions the keeper meets.
+
+use anyhow::bail;
+
+use super::scenario::{Fault, Path, Scenario};
+use crate::fixtures::{btc_candles, CANDLE_EXPO, CANDLE_SECS};
+
+/// Sources every scenario publishes (policies use all or only the first).
+pub const SOURCES: usize = 3;
+const YEAR_SECS: f64 = 365.0 * 86_400.0;
+/// Honest sources differ from the reference by up to this (bps).
+const NOISE_BPS: f64 = 3.0;
+/// Honest confidence: 5 bps of the price.
+const CONF_BPS: f64 = 5.0;
+
+/// One source's published quote, USD.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Quote {
+    pub price: f64,
+    pub conf: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tick {
+    /// Seconds since the scenario started.
+    pub t: i64,
+    pub reference: f64,
+    /// None: the source publishes nothing this step (frozen or no data).
+    pub quotes: [Option<Quote>; SOURCES],
+    /// Slot time this step (400 = on target).
+    pub slot_ms: i64,
+    /// Probability that a keeper transaction is dropped this step.
+    pub drop: f64,
+    pub keeper_online: bool,
+}
+
+/// A small deterministic generator (xorshift64*), the same on every machine.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Standard normal (Box-Muller).
+    pub fn normal(&mut self) -> f64 {
+        let u = self.unit().max(1e-300);
+        let v = self.unit();
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    }
+}
+
+/// Every step of `s`, faults applied.
+pub fn ticks(s: &Scenario) -> anyhow::Result<Vec<Tick>> {
+    let mut ticks = match s.path {
+        Path::ReplayQ1_2023 => replay(s)?,
+        _ => synthetic(s)?,
+    };
+    let step = ticks.get(1).map_or(s.step, |t| t.t - ticks[0].t);
+    for tick in ticks.iter_mut() {
+        for fault in &s.faults {
+            apply(fault, tick, step);
+        }
+    }
+    Ok(ticks)
+}
+
+fn synthetic(s: &Scenario) -> anyhow::Result<Vec<Tick>> {
+    if s.duration == 0 {
+        bail!("scenario {}: a synthetic path needs a duration", s.name);
+    }
+    let mut rng = Rng::new(s.seed);
+    let steps = (s.duration / s.step) as usize;
+    let dt = s.step as f64 / YEAR_SECS;
+    let mut price = s.price;
+    let mut out = Vec::with_capacity(steps + 1);
+    for i in 0..=steps {
+        let t = i as i64 * s.step;
+        let reference = match s.path {
+            Path::Flat => s.price,
+            Path::Gbm {
+                vol,
+                drift,
+                jumps_per_day,
+                jump,
+            } => {
+                if i > 0 {
+                    let mut r = (drift - vol * vol / 2.0) * dt + vol * dt.sqrt() * rng.normal();
+                    if rng.unit() < jumps_per_day * s.step as f64 / 86_400.0 {
+                        r += if rng.unit() < 0.5 { -jump } else { jump };
+                    }
+                    price *= r.exp();
+                }
+                price
+            }
+            Path::Regime {
+                at,
+                vol_before,
+                vol_after,
+            } => {
+                let vol = if t < at { vol_before } else { vol_after };
+                if i > 0 {
+                    price *= ((-vol * vol / 2.0) * dt + vol * dt.sqrt() * rng.normal()).exp();
+                }
+                price
+            }
+            Path::FlashCrash {
+                at,
+                depth,
+                fall,
+                recover,
+                rebound,
+            } => {
+                let bottom = s.price * (1.0 - depth);
+                let rebound = bottom + (s.price - bottom) * rebound;
+                if t <= at {
+                    s.price
+                } else if t <= at + fall {
+                    s.price + (bottom - s.price) * (t - at) as f64 / fall as f64
+                } else if t <= at + fall + recover {
+                    bottom + (rebound - bottom) * (t - at - fall) as f64 / recover as f64
+                } else {
+                    rebound
+                }
+            }
+            Path::Bleed { depth } => s.price * (1.0 - depth * t as f64 / s.duration as f64),
+            Path::ReplayQ1_2023 => unreachable!("handled by replay()"),
+        };
+        let mut quotes = [None; SOURCES];
+        for q in quotes.iter_mut() {
+            let noise = (rng.unit() * 2.0 - 1.0) * NOISE_BPS / 10_000.0;
+            let p = reference * (1.0 + noise);
+            *q = Some(Quote {
+                price: p,
+                conf: p * CONF_BPS / 10_000.0,
+            });
+        }
+        out.push(Tick {
+            t,
+            reference,
+            quotes,
+            slot_ms: 400,
+            drop: 0.0,
+            keeper_online: true,
+        });
+    }
+    Ok(out)
+}
+
+/// The three Kraken BTC pairs (USD, USDT, USDC) as the three sources; the
+/// BTC/USD close is the reference. A missing candle is a silent source.
+fn replay(s: &Scenario) -> anyhow::Result<Vec<Tick>> {
+    let scale = 10f64.powi(CANDLE_EXPO);
+    let series: Vec<std::collections::HashMap<i64, f64>> = crate::replay::PAIRS
+        .iter()
+        .map(|p| {
+            btc_candles(p).map(|v| {
+                v.into_iter()
+                    .map(|c| (c.ts, c.close as f64 * scale))
+                    .collect()
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let first = series[0].keys().min().copied().unwrap_or(0);
+    let last = series[0].keys().max().copied().unwrap_or(0);
+    let span = if s.duration > 0 {
+        s.duration.min(last - first)
+    } else {
+        last - first
+    };
+    let mut reference = series[0].get(&first).copied().unwrap_or(s.price);
+    let mut out = vec![];
+    for i in 0..=(span / CANDLE_SECS) {
+        let ts = first + i * CANDLE_SECS;
+        if let Some(p) = series[0].get(&ts) {
+            reference = *p;
+        }
+        let mut quotes = [None; SOURCES];
+        for (q, source) in quotes.iter_mut().zip(&series) {
+            *q = source.get(&ts).map(|p| Quote {
+                price: *p,
+                conf: p * CONF_BPS / 10_000.0,
+            });
+        }
+        out.push(Tick {
+            t: i * CANDLE_SECS,
+            reference,
+            quotes,
+            slot_ms: 400,
+            drop: 0.0,
+            keeper_online: true,
+        });
+    }
+    Ok(out)
+}
+
+fn apply(fault: &Fault, tick: &mut Tick, step: i64) {
+    let within = |from: i64, to: i64| tick.t >= from && tick.t < to;
+    match fault {
+        Fault::Spike { source, at, bps } => {
+            if tick.t <= *at && *at < tick.t + step {
+                move_price(&mut tick.quotes[*source], *bps);
+            }
+        }
+        Fault::Freeze { source, from, to } => {
+            if within(*from, *to) {
+                tick.quotes[*source] = None;
+            }
+        }
+        Fault::Collude {
+            sources,
+            from,
+            to,
+            bps,
+        } => {
+            if within(*from, *to) {
+                for s in sources.iter().filter(|s| **s < SOURCES) {
+                    move_price(&mut tick.quotes[*s], *bps);
+                }
+            }
+        }
+        Fault::Conf {
+            source,
+            from,
+            to,
+            bps,
+        } => {
+            if within(*from, *to) {
+                if let Some(q) = tick.quotes[*source].as_mut() {
+                    q.conf = q.price * bps / 10_000.0;
+                }
+            }
+        }
+        Fault::Congestion {
+            from,
+            to,
+            slot_ms,
+            drop,
+        } => {
+            if within(*from, *to) {
+                tick.slot_ms = *slot_ms;
+                tick.drop = *drop;
+            }
+        }
+        Fault::KeeperOffline { from, to } => {
+            if within(*from, *to) {
+                tick.keeper_online = false;
+            }
+        }
+    }
+}
+
+fn move_price(q: &mut Option<Quote>, bps: f64) {
+    if let Some(q) = q.as_mut() {
+        q.price *= 1.0 + bps / 10_000.0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(text: &str) -> Scenario {
+        Scenario::parse(text).unwrap()
+    }
+
+    #[test]
+    fn same_seed_same_path() {
+        let s = scenario("duration 3600\npath gbm vol=0.8 drift=0 jumps_per_day=10 jump=0.05\n");
+        assert_eq!(ticks(&s).unwrap(), ticks(&s).unwrap());
+        let other = Scenario {
+            seed: 2,
+            ..s.clone()
+        };
+        assert_ne!(ticks(&s).unwrap(), ticks(&other).unwrap());
+    }
+
+    #[test]
+    fn faults_land_where_the_file_says() {
+        let s = scenario(
+            "duration 600\nstep 15\nfault spike source=0 at=120 bps=-5000\n\
+             fault freeze source=1 from=300 to=600\nfault keeper_offline from=0 to=30\n",
+        );
+        let t = ticks(&s).unwrap();
+        let spiked: Vec<i64> = t
+            .iter()
+            .filter(|x| x.quotes[0].unwrap().price < 20_000.0)
+            .map(|x| x.t)
+            .collect();
+        assert_eq!(spiked, vec![120], "one step only");
+        assert!(t
+            .iter()
+            .filter(|x| x.t >= 300)
+            .all(|x| x.quotes[1].is_none()));
+        assert_eq!(t.iter().filter(|x| !x.keeper_online).count(), 2);
+    }
+
+    #[test]
+    fn a_flash_crash_falls_and_rebounds() {
+        let s = scenario("duration 3600\npath flash_crash at=600 depth=0.3 fall=600 recover=600\n");
+        let t = ticks(&s).unwrap();
+        let low = t.iter().map(|x| x.reference).fold(f64::MAX, f64::min);
+        assert!((low - 21_000.0).abs() < 1e-6);
+        assert!((t.last().unwrap().reference - 29_100.0).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,183 @@
+//! What a run measures, step by step, and the figures it reports.
+
+use risk_math::breaker::Status;
+use serde::Serialize;
+
+use super::feeds::{Tick, SOURCES};
+use super::policy::Policy;
+use crate::market::USDC;
+
+/// The per-step series the charts draw.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Series {
+    pub t: Vec<i64>,
+    pub reference: Vec<f64>,
+    pub sources: Vec<Vec<Option<f64>>>,
+    /// The feed's published price while fresh.
+    pub consensus: Vec<Option<f64>>,
+    pub twap: Vec<Option<f64>>,
+    pub halted: Vec<bool>,
+    /// The BTC bank's effective maintenance ratio.
+    pub maint_ratio: Vec<f64>,
+    /// Debt not covered by collateral at the reference price, USD.
+    pub bad_debt: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunResult {
+    pub policy: String,
+    pub bad_debt_usd: f64,
+    pub bad_debt_pct_of_open_interest: f64,
+    /// The most debt uncovered at the reference price at any step.
+    pub peak_bad_debt_usd: f64,
+    pub insurance_drawdown_usd: f64,
+    pub liquidations: usize,
+    pub liquidated_usd: f64,
+    /// Liquidations of accounts that were solvent at the reference price.
+    pub wrongful_liquidations: usize,
+    pub max_price_error_bps: f64,
+    pub p99_price_error_bps: f64,
+    pub halted_secs: i64,
+    pub time_to_halt_secs: Option<i64>,
+    /// From liquidatable at the reference price to liquidated.
+    pub liquidation_delay_mean_secs: f64,
+    pub liquidation_delay_max_secs: i64,
+    /// Every token minted sits in exactly one account at the end.
+    pub value_conserved: bool,
+    pub transactions: usize,
+    pub series: Series,
+}
+
+pub struct Recorder {
+    policy: String,
+    onset: i64,
+    pub open_interest: u64,
+    pub minted_btc: u64,
+    pub minted_usdc: u64,
+    pub held_btc: u64,
+    pub held_usdc: u64,
+    pub insurance_left: u64,
+    insurance_start: Option<u64>,
+    pub transactions: usize,
+    liquidations: usize,
+    liquidated: u64,
+    wrongful: usize,
+    delays: Vec<i64>,
+    errors: Vec<f64>,
+    halted_secs: i64,
+    first_halt: Option<i64>,
+    last_t: Option<i64>,
+    series: Series,
+}
+
+impl Recorder {
+    pub fn new(policy: &Policy, onset: i64) -> Recorder {
+        Recorder {
+            policy: policy.name.into(),
+            onset,
+            open_interest: 0,
+            minted_btc: 0,
+            minted_usdc: 0,
+            held_btc: 0,
+            held_usdc: 0,
+            insurance_left: 0,
+            insurance_start: None,
+            transactions: 0,
+            liquidations: 0,
+            liquidated: 0,
+            wrongful: 0,
+            delays: vec![],
+            errors: vec![],
+            halted_secs: 0,
+            first_halt: None,
+            last_t: None,
+            series: Series {
+                sources: vec![vec![]; SOURCES],
+                ..Series::default()
+            },
+        }
+    }
+
+    pub fn liquidation(&mut self, repaid: u64, wrongful: bool, delay: Option<i64>) {
+        self.liquidations += 1;
+        self.liquidated += repaid;
+        self.wrongful += usize::from(wrongful);
+        if let Some(d) = delay {
+            self.delays.push(d);
+        }
+    }
+
+    pub fn step(
+        &mut self,
+        tick: &Tick,
+        status: Status,
+        published: Option<f64>,
+        twap: Option<f64>,
+        maint_ratio: f64,
+        bad_debt: f64,
+    ) {
+        let dt = self.last_t.map_or(0, |last| tick.t - last);
+        self.last_t = Some(tick.t);
+        let halted = status == Status::Halted;
+        if halted {
+            self.halted_secs += dt;
+            if self.first_halt.is_none() && tick.t >= self.onset {
+                self.first_halt = Some(tick.t);
+            }
+        }
+        if let (Some(p), false) = (published, halted) {
+            self.errors
+                .push((p - tick.reference).abs() / tick.reference * 10_000.0);
+        }
+        let s = &mut self.series;
+        s.t.push(tick.t);
+        s.reference.push(tick.reference);
+        for (i, q) in tick.quotes.iter().enumerate() {
+            s.sources[i].push(q.map(|q| q.price));
+        }
+        s.consensus.push(published.filter(|_| !halted));
+        s.twap.push(twap);
+        s.halted.push(halted);
+        s.maint_ratio.push(maint_ratio);
+        s.bad_debt.push(bad_debt);
+    }
+
+    pub fn finish(mut self) -> RunResult {
+        let start = *self.insurance_start.get_or_insert(self.open_interest / 100);
+        self.errors.sort_by(|a, b| a.total_cmp(b));
+        let p99 = self
+            .errors
+            .get(
+                ((self.errors.len() as f64 * 0.99) as usize)
+                    .min(self.errors.len().saturating_sub(1)),
+            )
+            .copied()
+            .unwrap_or(0.0);
+        let bad_debt = self.series.bad_debt.last().copied().unwrap_or(0.0);
+        let oi = self.open_interest as f64 / USDC as f64;
+        RunResult {
+            policy: self.policy,
+            bad_debt_usd: bad_debt,
+            bad_debt_pct_of_open_interest: if oi > 0.0 { bad_debt / oi * 100.0 } else { 0.0 },
+            peak_bad_debt_usd: self.series.bad_debt.iter().copied().fold(0.0, f64::max),
+            insurance_drawdown_usd: (bad_debt.min(start as f64 / USDC as f64))
+                .max((start.saturating_sub(self.insurance_left)) as f64 / USDC as f64),
+            liquidations: self.liquidations,
+            liquidated_usd: self.liquidated as f64 / USDC as f64,
+            wrongful_liquidations: self.wrongful,
+            max_price_error_bps: self.errors.last().copied().unwrap_or(0.0),
+            p99_price_error_bps: p99,
+            halted_secs: self.halted_secs,
+            time_to_halt_secs: self.first_halt.map(|t| t - self.onset),
+            liquidation_delay_mean_secs: if self.delays.is_empty() {
+                0.0
+            } else {
+                self.delays.iter().sum::<i64>() as f64 / self.delays.len() as f64
+            },
+            liquidation_delay_max_secs: self.delays.iter().copied().max().unwrap_or(0),
+            value_conserved: self.held_btc == self.minted_btc && self.held_usdc == self.minted_usdc,
+            transactions: self.transactions,
+            series: self.series,
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! The policies compared on identical inputs: Rampart, the baselines the
+//! seed argues against, and Rampart with one component removed at a time.
+
+use margin::state::AdaptiveMaintenance;
+use pricing::state::FeedParams;
+
+use crate::market::{adaptive_maintenance, fixed_maintenance};
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub name: &'static str,
+    pub what: &'static str,
+    /// How many of the scenario's sources the feed reads (the first n).
+    pub sources: u8,
+    pub feed: FeedParams,
+    pub maint: AdaptiveMaintenance,
+}
+
+/// Feed rules for keeper rounds `step` seconds apart: Rampart's defaults,
+/// with staleness and TWAP spacing fitted to the step.
+pub fn rampart_feed(step: i64) -> FeedParams {
+    if step >= 300 {
+        return crate::replay::replay_params();
+    }
+    FeedParams {
+        max_staleness_secs: (4 * step).max(60) as u32,
+        max_staleness_slots: (10 * step).max(150) as u32,
+        min_sample_spacing_secs: step as u32,
+        twap_max_gap_secs: (8 * step).max(120) as u32,
+        ..FeedParams::default_crypto()
+    }
+}
+
+/// A breaker that never trips in these scenarios: the widest the bounds allow.
+fn no_breaker(f: FeedParams) -> FeedParams {
+    FeedParams {
+        breaker_floor_bps: 5_000,
+        breaker_k_sigma_x100: 2_000,
+        max_disagreement_secs: 7 * 86_400,
+        ..f
+    }
+}
+
+/// The TWAP reduced to the last minute and unclamped: the breaker then
+/// compares a price with itself, near enough.
+fn no_twap(f: FeedParams) -> FeedParams {
+    FeedParams {
+        twap_window_secs: 60,
+        twap_clamp_bps: 5_000,
+        twap_min_samples: 1,
+        twap_max_gap_secs: f.twap_max_gap_secs.min(86_400),
+        ..f
+    }
+}
+
+fn single(f: FeedParams) -> FeedParams {
+    FeedParams { min_quorum: 1, ..f }
+}
+
+/// Every policy, Rampart first.
+pub fn all(step: i64) -> Vec<Policy> {
+    let base = rampart_feed(step);
+    vec![
+        Policy {
+            name: "rampart",
+            what: "3-source consensus, TWAP, breaker, adaptive maintenance",
+            sources: 3,
+            feed: base,
+            maint: adaptive_maintenance(),
+        },
+        Policy {
+            name: "single-fixed",
+            what: "one oracle, fixed 5% maintenance, no guards",
+            sources: 1,
+            feed: no_breaker(single(FeedParams {
+                max_conf_bps: 2_000,
+                ..base
+            })),
+            maint: fixed_maintenance(),
+        },
+        Policy {
+            name: "single-guarded",
+            what:
+                "one oracle with Drift-style guard rails (confidence 1%, TWAP divergence), fixed 5%",
+            sources: 1,
+            feed: single(FeedParams {
+                max_conf_bps: 100,
+                ..base
+            }),
+            maint: fixed_maintenance(),
+        },
+        Policy {
+            name: "rampart-no-breaker",
+            what: "Rampart without the circuit breaker",
+            sources: 3,
+            feed: no_breaker(base),
+            maint: adaptive_maintenance(),
+        },
+        Policy {
+            name: "rampart-fixed",
+            what: "Rampart with a fixed 5% maintenance ratio",
+            sources: 3,
+            feed: base,
+            maint: fixed_maintenance(),
+        },
+        Policy {
+            name: "rampart-no-twap",
+            what: "Rampart with a one-minute, unclamped TWAP",
+            sources: 3,
+            feed: no_twap(base),
+            maint: adaptive_maintenance(),
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_policy_is_within_the_feed_bounds() {
+        for step in [15, 300] {
+            for p in all(step) {
+                assert!(p.feed.validate().is_ok(), "{} at step {step}", p.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! Scenario files: a price path, the faults laid over it, and the account
+//! population, in a line format meant to be written by hand.
+//!
+//! ```text
+//! # comment
+//! name    flash-crash            # one word
+//! seed    7
+//! accounts 300                   # margin accounts in the population
+//! step    15                     # seconds between keeper rounds
+//! duration 7200                  # seconds (required; for `path replay`, 0 or absent = all)
+//! price   30000                  # starting price, USD
+//! onset   1800                   # when the trouble starts (time-to-halt is measured from here)
+//! path    flash_crash at=1800 depth=0.30 fall=600 recover=1800
+//! fault   spike source=0 at=3000 bps=-2500
+//! ```
+//!
+//! Paths: `flat`; `gbm vol= drift= jumps_per_day= jump=`; `flash_crash at=
+//! depth= fall= recover= [rebound=0.9]` (share of the drop recovered);
+//! `bleed depth=` (linear over the duration);
+//! `regime at= vol_before= vol_after=`; `replay q1-2023` (the three real
+//! Kraken BTC sources; `duration` is then the replayed span, default all).
+//!
+//! Faults (times in seconds from the start): `spike source= at= bps=` (one
+//! step), `freeze source= from= to=` (stale), `collude sources=a,b from= to=
+//! bps=`, `conf source= from= to= bps=` (confidence blow-out), `congestion
+//! from= to= slot_ms= drop=` (slots stretched; refresh and liquidation
+//! transactions dropped with that probability), `keeper_offline from= to=`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Path {
+    Flat,
+    Gbm {
+        vol: f64,
+        drift: f64,
+        jumps_per_day: f64,
+        jump: f64,
+    },
+    FlashCrash {
+        at: i64,
+        depth: f64,
+        fall: i64,
+        recover: i64,
+        rebound: f64,
+    },
+    Bleed {
+        depth: f64,
+    },
+    Regime {
+        at: i64,
+        vol_before: f64,
+        vol_after: f64,
+    },
+    ReplayQ1_2023,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    Spike {
+        source: usize,
+        at: i64,
+        bps: f64,
+    },
+    Freeze {
+        source: usize,
+        from: i64,
+        to: i64,
+    },
+    Collude {
+        sources: Vec<usize>,
+        from: i64,
+        to: i64,
+        bps: f64,
+    },
+    Conf {
+        source: usize,
+        from: i64,
+        to: i64,
+        bps: f64,
+    },
+    Congestion {
+        from: i64,
+        to: i64,
+        slot_ms: i64,
+        drop: f64,
+    },
+    KeeperOffline {
+        from: i64,
+        to: i64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    pub seed: u64,
+    pub accounts: usize,
+    pub step: i64,
+    pub duration: i64,
+    pub price: f64,
+    pub onset: i64,
+    pub path: Path,
+    pub faults: Vec<Fault>,
+}
+
+/// A malformed scenario: the line and what is wrong with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// `key=value` arguments of one line.
+struct Args {
+    line: usize,
+    values: BTreeMap<String, String>,
+}
+
+impl Args {
+    fn parse(line: usize, words: &[&str]) -> Result<Args, ParseError> {
+        let mut values = BTreeMap::new();
+        for w in words {
+            let (k, v) = w.split_once('=').ok_or_else(|| ParseError {
+                line,
+                message: format!("expected key=value, found '{w}'"),
+            })?;
+            values.insert(k.to_string(), v.to_string());
+        }
+        Ok(Args { line, values })
+    }
+
+    fn get<T: std::str::FromStr>(&self, key: &str) -> Result<T, ParseError> {
+        let raw = self.values.get(key).ok_or_else(|| ParseError {
+            line: self.line,
+            message: format!("missing {key}="),
+        })?;
+        raw.parse().map_err(|_| ParseError {
+            line: self.line,
+            message: format!("{key}={raw} is not a valid number"),
+        })
+    }
+
+    fn list(&self, key: &str) -> Result<Vec<usize>, ParseError> {
+        let raw: String = self.get(key)?;
+        raw.split(',')
+            .map(|s| {
+                s.parse().map_err(|_| ParseError {
+                    line: self.line,
+                    message: format!("{key}={raw} is not a list of source numbers"),
+                })
+            })
+            .collect()
+    }
+}
+
+fn number<T: std::str::FromStr>(line: usize, key: &str, words: &[&str]) -> Result<T, ParseError> {
+    match words {
+        [one] => one.parse().map_err(|_| ParseError {
+            line,
+            message: format!("{key} {one}: not a valid number"),
+        }),
+        _ => Err(ParseError {
+            line,
+            message: format!("{key} takes one value"),
+        }),
+    }
+}
+
+impl Scenario {
+    pub fn parse(text: &str) -> Result<Scenario, ParseError> {
+        let mut s = Scenario {
+            name: "unnamed".into(),
+            seed: 1,
+            accounts: 100,
+            step: 15,
+            duration: 0,
+            price: 30_000.0,
+            onset: 0,
+            path: Path::Flat,
+            faults: vec![],
+        };
+        for (i, raw) in text.lines().enumerate() {
+            let line = i + 1;
+            let content = raw.split('#').next().unwrap_or("").trim();
+            let words: Vec<&str> = content.split_whitespace().collect();
+            let Some((key, rest)) = words.split_first() else {
+                continue;
+            };
+            match *key {
+                "name" => s.name = rest.join(" "),
+                "seed" => s.seed = number(line, key, rest)?,
+                "accounts" => s.accounts = number(line, key, rest)?,
+                "step" => s.step = number(line, key, rest)?,
+                "duration" => s.duration = number(line, key, rest)?,
+                "price" => s.price = number(line, key, rest)?,
+                "onset" => s.onset = number(line, key, rest)?,
+                "path" => s.path = parse_path(line, rest)?,
+                "fault" => s.faults.push(parse_fault(line, rest)?),
+                other => {
+                    return Err(ParseError {
+                        line,
+                        message: format!("unknown key '{other}'"),
+                    })
+                }
+            }
+            let bad = |message: &str| ParseError {
+                line,
+                message: message.into(),
+            };
+            if s.step <= 0 || s.duration < 0 || s.price <= 0.0 {
+                return Err(bad(
+                    "step and price must be positive, duration not negative",
+                ));
+            }
+            if s.accounts == 0 || s.accounts > 100_000 {
+                return Err(bad("accounts must be 1..=100000"));
+            }
+        }
+        Ok(s)
+    }
+}
+
+fn parse_path(line: usize, words: &[&str]) -> Result<Path, ParseError> {
+    let Some((kind, rest)) = words.split_first() else {
+        return Err(ParseError {
+            line,
+            message: "path needs a kind".into(),
+        });
+    };
+    if *kind == "replay" {
+        return match rest {
+            ["q1-2023"] => Ok(Path::ReplayQ1_2023),
+            _ => Err(ParseError {
+                line,
+                message: "the only replay is 'replay q1-2023'".into(),
+            }),
+        };
+    }
+    let a = Args::parse(line, rest)?;
+    Ok(match *kind {
+        "flat" => Path::Flat,
+        "gbm" => Path::Gbm {
+            vol: a.get("vol")?,
+            drift: a.get("drift")?,
+            jumps_per_day: a.get("jumps_per_day")?,
+            jump: a.get("jump")?,
+        },
+        "flash_crash" => Path::FlashCrash {
+            at: a.get("at")?,
+            depth: a.get("depth")?,
+            fall: a.get("fall")?,
+            recover: a.get("recover")?,
+            rebound: if a.values.contains_key("rebound") {
+                a.get("rebound")?
+            } else {
+                0.9
+            },
+        },
+        "bleed" => Path::Bleed {
+            depth: a.get("depth")?,
+        },
+        "regime" => Path::Regime {
+            at: a.get("at")?,
+            vol_before: a.get("vol_before")?,
+            vol_after: a.get("vol_after")?,
+        },
+        other => {
+            return Err(ParseError {
+                line,
+                message: format!("unknown path '{other}'"),
+            })
+        }
+    })
+}
+
+fn parse_fault(line: usize, words: &[&str]) -> Result<Fault, ParseError> {
+    let Some((kind, rest)) = words.split_first() else {
+        return Err(ParseError {
+            line,
+            message: "fault needs a kind".into(),
+        });
+    };
+    let a = Args::parse(line, rest)?;
+    let source = |a: &Args| -> Result<usize, ParseError> {
+        let s: usize = a.get("source")?;
+        if s >= super::feeds::SOURCES {
+            return Err(ParseError {
+                line,
+                message: format!(
+                    "source={s}: there are {} sources (0..)",
+                    super::feeds::SOURCES
+                ),
+            });
+        }
+        Ok(s)
+    };
+    Ok(match *kind {
+        "spike" => Fault::Spike {
+            source: source(&a)?,
+            at: a.get("at")?,
+            bps: a.get("bps")?,
+        },
+        "freeze" => Fault::Freeze {
+            source: source(&a)?,
+            from: a.get("from")?,
+            to: a.get("to")?,
+        },
+        "collude" => Fault::Collude {
+            sources: a.list("sources")?,
+            from: a.get("from")?,
+            to: a.get("to")?,
+            bps: a.get("bps")?,
+        },
+        "conf" => Fault::Conf {
+            source: source(&a)?,
+            from: a.get("from")?,
+            to: a.get("to")?,
+            bps: a.get("bps")?,
+        },
+        "congestion" => Fault::Congestion {
+            from: a.get("from")?,
+            to: a.get("to")?,
+            slot_ms: a.get("slot_ms")?,
+            drop: a.get("drop")?,
+        },
+        "keeper_offline" => Fault::KeeperOffline {
+            from: a.get("from")?,
+            to: a.get("to")?,
+        },
+        other => {
+            return Err(ParseError {
+                line,
+                message: format!("unknown fault '{other}'"),
+            })
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_scenario_parses() {
+        let s = Scenario::parse(
+            "# demo\nname demo\nseed 3\naccounts 50\nstep 15\nduration 600\nprice 20000\nonset 60\n\
+             path gbm vol=0.8 drift=0 jumps_per_day=2 jump=0.05\n\
+             fault spike source=0 at=120 bps=-3000\nfault collude sources=0,1 from=1 to=2 bps=5\n",
+        )
+        .unwrap();
+        assert_eq!(s.name, "demo");
+        assert_eq!(s.duration / s.step, 40);
+        assert_eq!(s.faults.len(), 2);
+        assert_eq!(
+            s.faults[1],
+            Fault::Collude {
+                sources: vec![0, 1],
+                from: 1,
+                to: 2,
+                bps: 5.0
+            }
+        );
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let cases = [
+            (
+                "name x\nseed seven\n",
+                "line 2: seed seven: not a valid number",
+            ),
+            ("\n\npath warp speed=9\n", "line 3: unknown path 'warp'"),
+            ("fault spike source=0 at=10\n", "line 1: missing bps="),
+            (
+                "fault spike source=7 at=1 bps=1\n",
+                "line 1: source=7: there are 3 sources (0..)",
+            ),
+            (
+                "step 0\n",
+                "line 1: step and price must be positive, duration not negative",
+            ),
+            ("colour blue\n", "line 1: unknown key 'colour'"),
+            (
+                "fault freeze source=1 from=a to=3\n",
+                "line 1: from=a is not a valid number",
+            ),
+            (
+                "path flash_crash at=1 depth\n",
+                "line 1: expected key=value, found 'depth'",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(Scenario::parse(text).unwrap_err().to_string(), expected);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Every shipped scenario through the real programs at small scale, with
+//! the direction of the results asserted and value conserved exactly in
+//! every run. (The full-scale figures are in the README; `rampart stress`.)
+
+use std::sync::Arc;
+
+use rampart::stress::{self, RunResult, ScenarioResult};
+
+/// `name` with `accounts` accounts under the named policies.
+fn run(name: &str, accounts: usize, policies: &[&str]) -> ScenarioResult {
+    let mut s = stress::load(&stress::scenarios_dir().join(format!("{name}.scn"))).unwrap();
+    s.accounts = accounts;
+    let only: Vec<String> = policies.iter().map(|p| p.to_string()).collect();
+    let r = stress::run_scenario(&s, &only, Arc::new(|| {})).unwrap();
+    for run in &r.runs {
+        assert!(
+            run.value_conserved,
+            "{name} under {}: value not conserved",
+            run.policy
+        );
+    }
+    r
+}
+
+fn policy<'a>(r: &'a ScenarioResult, name: &str) -> &'a RunResult {
+    r.runs.iter().find(|x| x.policy == name).unwrap()
+}
+
+#[test]
+fn a_one_slot_spike_liquidates_no_one_under_rampart() {
+    let r = run("oracle-spike", 40, &["rampart", "single-fixed"]);
+    let (rampart, fixed) = (policy(&r, "rampart"), policy(&r, "single-fixed"));
+    assert_eq!(rampart.wrongful_liquidations, 0);
+    assert_eq!(rampart.liquidations, 0);
+    assert!(
+        fixed.wrongful_liquidations > 0,
+        "the single oracle follows the spike"
+    );
+    assert!(fixed.max_price_error_bps > 2_000.0);
+    assert!(
+        rampart.max_price_error_bps < 10.0,
+        "the outlier never reaches the price"
+    );
+}
+
+#[test]
+fn two_colluding_sources_halt_rampart_without_wrongful_liquidations() {
+    let r = run("two-colluding", 40, &["rampart", "rampart-no-breaker"]);
+    let (rampart, unguarded) = (policy(&r, "rampart"), policy(&r, "rampart-no-breaker"));
+    assert_eq!(rampart.time_to_halt_secs, Some(0), "halts at the onset");
+    assert_eq!(rampart.wrongful_liquidations, 0);
+    assert!(
+        unguarded.wrongful_liquidations > 0,
+        "without the breaker the majority wins"
+    );
+}
+
+#[test]
+fn a_flash_crash_halts_rampart_and_leaves_no_more_bad_debt_than_fixed() {
+    let r = run("flash-crash", 40, &["rampart", "single-fixed"]);
+    let (rampart, fixed) = (policy(&r, "rampart"), policy(&r, "single-fixed"));
+    assert!(rampart.bad_debt_usd <= fixed.bad_debt_usd);
+    assert!(rampart.time_to_halt_secs.is_some());
+    assert_eq!(rampart.wrongful_liquidations, 0);
+    assert!(fixed.liquidations > 0);
+}
+
+/// Where Rampart does not win: a genuine, lasting crash looks like an
+/// attack to the breaker; the feed stays halted while the clamped TWAP
+/// walks down, nobody can be liquidated, and bad debt builds up that the
+/// unguarded single oracle avoided by liquidating during the fall.
+#[test]
+fn a_lasting_crash_halts_rampart_and_costs_bad_debt() {
+    let r = run("crash-no-rebound", 40, &["rampart", "single-fixed"]);
+    let (rampart, fixed) = (policy(&r, "rampart"), policy(&r, "single-fixed"));
+    assert!(rampart.halted_secs > 3_600);
+    assert!(rampart.bad_debt_usd > fixed.bad_debt_usd);
+    assert!(fixed.liquidations > 0);
+}
+
+#[test]
+fn a_frozen_source_is_outvoted() {
+    let r = run("frozen-source", 40, &["rampart", "single-fixed"]);
+    let (rampart, fixed) = (policy(&r, "rampart"), policy(&r, "single-fixed"));
+    assert_eq!(rampart.wrongful_liquidations, 0);
+    assert!(rampart.max_price_error_bps < fixed.max_price_error_bps);
+}
+
+#[test]
+fn congestion_and_an_absent_keeper_delay_liquidations() {
+    let r = run("congestion-keeper-offline", 40, &["single-fixed"]);
+    let fixed = policy(&r, "single-fixed");
+    assert!(fixed.liquidations > 0);
+    assert!(
+        fixed.liquidation_delay_max_secs > 0,
+        "dropped transactions wait"
+    );
+}
+
+#[test]
+fn a_slow_bleed_is_liquidated_step_by_step_under_every_threshold() {
+    let r = run("slow-bleed", 20, &["rampart", "rampart-fixed"]);
+    for run in &r.runs {
+        assert!(run.liquidations > 0, "{}", run.policy);
+        assert_eq!(run.bad_debt_usd, 0.0, "{}", run.policy);
+    }
+}
+
+#[test]
+fn volatility_raises_the_adaptive_threshold_only() {
+    let r = run("regime-switch", 20, &["rampart", "rampart-fixed"]);
+    let max = |x: &RunResult| x.series.maint_ratio.iter().copied().fold(0.0, f64::max);
+    assert!(max(policy(&r, "rampart")) > 0.05, "adaptive ratio rose");
+    assert!((max(policy(&r, "rampart-fixed")) - 0.05).abs() < 1e-12);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_numbers() {
+    let a = run("gbm-jumps", 20, &["rampart"]);
+    let b = run("gbm-jumps", 20, &["rampart"]);
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
+}
+
+#[test]
+fn two_days_of_the_q1_2023_replay() {
+    let mut s = stress::load(&stress::scenarios_dir().join("q1-2023-replay.scn")).unwrap();
+    s.accounts = 20;
+    s.duration = 2 * 86_400;
+    let r = stress::run_scenario(&s, &["rampart".into()], Arc::new(|| {})).unwrap();
+    let rampart = &r.runs[0];
+    assert!(rampart.value_conserved);
+    assert_eq!(r.steps, 577);
+    assert!(
+        rampart.max_price_error_bps < 150.0,
+        "{}",
+        rampart.max_price_error_bps
+    );
+}
+
+#[test]
+fn a_malformed_scenario_file_names_its_line() {
+    let dir = std::env::temp_dir().join(format!("rampart-scn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.scn");
+    std::fs::write(
+        &file,
+        "name bad\nstep 15\nfault spike source=0 at=ten bps=5\n",
+    )
+    .unwrap();
+    let err = format!("{:#}", stress::load(&file).unwrap_err());
+    assert!(
+        err.ends_with("line 3: at=ten is not a valid number"),
+        "{err}"
+    );
+    assert!(err.contains("bad.scn"));
+}
