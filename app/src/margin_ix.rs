@@ -378,6 +378,14 @@ pub fn propose_liquidation(l: &LiquidationAccounts) -> Instruction {
     ))
 }
 
+/// Close an expired proposal (rent back to `proposer`).
+pub fn close_expired_proposal(proposal: Pubkey, proposer: Pubkey) -> Instruction {
+    build(
+        acc::CloseExpiredProposal { proposal, proposer },
+        ix::CloseExpiredProposal {},
+    )
+}
+
 pub fn approve_liquidation(validator: Pubkey, proposal: Pubkey) -> Instruction {
     build(
         acc::ApproveLiquidation {

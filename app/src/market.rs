@@ -127,7 +127,8 @@ pub fn one_source_params() -> FeedParams {
 pub struct MarketConfig {
     pub btc_sources: u8,
     pub btc_feed: FeedParams,
-    pub btc_maint: AdaptiveMaintenance,
+    pub btc_bank: BankParams,
+    pub usdc_bank: BankParams,
     pub start_price: f64,
 }
 
@@ -161,16 +162,19 @@ impl MarginMarket {
         Self::configured(MarketConfig {
             btc_sources: 1,
             btc_feed: one_source_params(),
-            btc_maint: maint,
+            btc_bank: BankParams {
+                maint,
+                ..btc_params()
+            },
+            usdc_bank: usdc_params(),
             start_price: 30_000.0,
         })
         .await
     }
 
     /// A world with `config.btc_sources` manual BTC sources under the given
-    /// feed rules and maintenance shape, BTC at `config.start_price`.
+    /// feed rules and bank parameters, BTC at `config.start_price`.
     pub async fn configured(config: MarketConfig) -> anyhow::Result<MarginMarket> {
-        let maint = config.btc_maint;
         let mut chain = Chain::builder().start().await;
         chain.set_clock(T0, SLOT0);
         let (ops, btc_feed) =
@@ -204,13 +208,9 @@ impl MarginMarket {
             btc_price: price(config.start_price),
         };
         w.tick(config.start_price).await?;
-        let btc = BankParams {
-            maint,
-            ..btc_params()
-        };
         for (mint, feed, params) in [
-            (btc_mint, btc_feed, btc),
-            (usdc_mint, usdc_feed, usdc_params()),
+            (btc_mint, btc_feed, config.btc_bank),
+            (usdc_mint, usdc_feed, config.usdc_bank),
         ] {
             w.create_bank(mint, feed, params).await?;
         }

@@ -185,6 +185,49 @@ async fn expired_proposals_are_refused() {
     assert_eq!(s.state().await, before);
 }
 
+/// An expired proposal blocks a new one for the same liquidation (its
+/// address is taken) until anyone closes it; closing refunds the proposer
+/// and is refused before expiry. Then the liquidation can be proposed again.
+#[tokio::test]
+async fn an_expired_proposal_is_closed_and_the_liquidation_proposed_again() {
+    let mut s = scene(1_000).await;
+    s.propose().await.unwrap();
+    s.approve(0).await.unwrap();
+    let proposal = s.accounts(true).proposal_address();
+    let proposer = s.liquidator.key.pubkey();
+    let close = margin_ix::close_expired_proposal(proposal, proposer);
+    assert_margin_error(
+        s.w.chain.send(&[close.clone()], &[]).await,
+        MarginError::ProposalNotExpired,
+    );
+    s.w.chain.advance(30);
+    s.w.tick(24_000.0).await.unwrap();
+    s.w.chain.advance(30);
+    s.w.tick(24_000.0).await.unwrap();
+    assert!(
+        s.propose().await.is_err(),
+        "the expired proposal holds the address"
+    );
+    // Rent goes only to the proposer.
+    let mut stolen = close.clone();
+    stolen.accounts[1].pubkey = s.validators[0].pubkey();
+    assert_anchor_error(
+        s.w.chain.send(&[stolen], &[]).await,
+        anchor_lang::error::ErrorCode::ConstraintAddress,
+    );
+    let rent = s.w.chain.balance(proposal).await;
+    let before = s.w.chain.balance(proposer).await;
+    let ok = s.w.chain.send(&[close], &[]).await.unwrap();
+    let ev = &events::decode::<margin::events::ProposalClosed>(&ok.logs)[0];
+    assert_eq!((ev.proposal, ev.approvals), (proposal, 1));
+    assert!(s.w.chain.account(proposal).await.is_none());
+    assert_eq!(s.w.chain.balance(proposer).await, before + rent);
+    s.propose().await.unwrap();
+    s.approve(0).await.unwrap();
+    s.approve(2).await.unwrap();
+    s.execute(true).await.unwrap();
+}
+
 #[tokio::test]
 async fn price_must_still_justify_it_at_execution() {
     let mut s = scene(1_000).await;

@@ -12,8 +12,9 @@ use super::feeds::{Rng, Tick};
 use super::metrics::{Recorder, RunResult};
 use super::policy::Policy;
 use super::scenario::Scenario;
-use crate::market::{MarginMarket, MarketConfig, User, BTC, EXPO, USDC};
+use crate::market::{btc_params, usdc_params, MarginMarket, MarketConfig, User, BTC, EXPO, USDC};
 use crate::{margin_ix, setup};
+use margin::state::BankParams;
 use solana_sdk::signature::Signer;
 
 const W: f64 = 1e18;
@@ -47,49 +48,56 @@ pub async fn run(
     mut progress: impl FnMut(),
 ) -> anyhow::Result<RunResult> {
     let start = ticks.first().map_or(scenario.price, |t| t.reference);
+    let peak = ticks.iter().map(|t| t.reference).fold(start, f64::max);
+    // The population: 0.05-2 BTC each, borrowing 30%-71% of its value
+    // (the initial limit is about 72%), opening at the start or, with
+    // `openings spread`, at a random step.
+    let mut rng = Rng::new(scenario.seed ^ 0xACC0_0175);
+    let mut openings: Vec<Vec<(u64, f64)>> = vec![vec![]; ticks.len().max(1)];
+    for _ in 0..scenario.accounts {
+        let sats = 5_000_000 + (rng.unit() * 195_000_000.0) as u64;
+        let ltv = 0.30 + rng.unit() * 0.41;
+        let at = if scenario.spread_openings {
+            (rng.unit() * ticks.len() as f64) as usize
+        } else {
+            0
+        };
+        openings[at.min(ticks.len().saturating_sub(1))].push((sats, ltv));
+    }
+    let total_sats: u64 = openings.iter().flatten().map(|p| p.0).sum();
+    // Debt can reach this at most (every account opening at the peak).
+    let max_debt = (total_sats as f64 / BTC as f64 * peak * 0.71 * USDC as f64) as u64 + USDC;
+    // Caps sized to the population: the scenario tests prices, not caps.
     let mut m = MarginMarket::configured(MarketConfig {
         btc_sources: policy.sources,
         btc_feed: policy.feed,
-        btc_maint: policy.maint,
+        btc_bank: BankParams {
+            maint: policy.maint,
+            deposit_cap: total_sats * 2,
+            borrow_cap: total_sats,
+            ..btc_params()
+        },
+        usdc_bank: BankParams {
+            deposit_cap: max_debt * 4,
+            borrow_cap: max_debt * 2,
+            ..usdc_params()
+        },
         start_price: start,
     })
     .await?;
     let mut rec = Recorder::new(policy, scenario.onset);
-
-    // The population: 0.05-2 BTC each, borrowing 30%-71% of its value
-    // (the initial limit is about 72%).
-    let mut rng = Rng::new(scenario.seed ^ 0xACC0_0175);
-    let plans: Vec<(u64, u64)> = (0..scenario.accounts)
-        .map(|_| {
-            let sats = 5_000_000 + (rng.unit() * 195_000_000.0) as u64;
-            let ltv = 0.30 + rng.unit() * 0.41;
-            let debt = (sats as f64 / BTC as f64 * start * ltv * USDC as f64) as u64;
-            (sats, debt.max(USDC))
-        })
-        .collect();
-    let total_debt: u64 = plans.iter().map(|p| p.1).sum();
-    let lender = m.lender(total_debt * 2, total_debt * 2).await?;
-    let insurance = total_debt / 100;
+    let lender = m.lender(max_debt * 2, max_debt * 2).await?;
+    let insurance = max_debt / 100;
     m.fund_usdc_insurance(insurance).await?;
-    let liquidator = m.liquidator(total_debt * 2).await?;
-    let mut accounts = Vec::with_capacity(plans.len());
-    for (sats, debt) in plans {
-        let user = m.leveraged_borrower(sats, debt).await?;
-        accounts.push(Tracked {
-            user,
-            sats,
-            debt,
-            due_since: None,
-        });
-    }
-    rec.open_interest = total_debt;
-    rec.minted_btc = accounts.iter().map(|a| a.sats).sum();
-    rec.minted_usdc = total_debt * 4 + insurance;
+    let liquidator = m.liquidator(max_debt * 2).await?;
+    rec.minted_usdc = max_debt * 4 + insurance;
+    let mut accounts: Vec<Tracked> = Vec::with_capacity(scenario.accounts);
+    let mut refused: Vec<User> = vec![];
 
     let mut net = Rng::new(scenario.seed ^ 0x0E7);
     let (mut now, mut slot) = (m.chain.clock().unix_timestamp, m.chain.clock().slot);
     let mut prev_t = ticks.first().map_or(0, |t| t.t);
-    for tick in ticks {
+    for (i, tick) in ticks.iter().enumerate() {
         let dt = (tick.t - prev_t).max(1);
         prev_t = tick.t;
         now += dt;
@@ -148,6 +156,29 @@ pub async fn run(
         let haircut = btc_bank.maint_asset_haircut() as f64 / W;
         let ratio = usdc_bank.maint_liability_ratio() as f64 / W;
 
+        // Borrowers opening now (refused while the feed cannot price them:
+        // such a user keeps its BTC, deposited or not).
+        for (sats, ltv) in openings[i].iter().copied() {
+            let debt = ((sats as f64 / BTC as f64 * spot * ltv * USDC as f64) as u64).max(USDC);
+            let user = m.user(sats, 0).await?;
+            rec.minted_btc += sats;
+            let deposit = m.flow(&user, m.btc_mint, true, false).deposit(sats);
+            let borrow = m.flow(&user, m.usdc_mint, true, true).borrow(debt);
+            rec.transactions += 6;
+            if m.chain.send(&[deposit, borrow], &[&user.key]).await.is_ok() {
+                rec.open_interest += debt;
+                accounts.push(Tracked {
+                    user,
+                    sats,
+                    debt,
+                    due_since: None,
+                });
+            } else {
+                rec.openings_refused += 1;
+                refused.push(user);
+            }
+        }
+
         // Keeper: try every account the published price says is (nearly)
         // liquidatable; the program decides.
         let can_liquidate = tick.keeper_online && status != Status::Halted && fresh;
@@ -202,8 +233,8 @@ pub async fn run(
 
     // Value conservation: every token minted is in exactly one account.
     let mut holders = vec![lender.btc, lender.usdc, liquidator.btc, liquidator.usdc];
-    for a in &accounts {
-        holders.extend([a.user.btc, a.user.usdc]);
+    for u in accounts.iter().map(|a| &a.user).chain(&refused) {
+        holders.extend([u.btc, u.usdc]);
     }
     let (mut btc, mut usdc) = (0u64, 0u64);
     for h in holders.iter().step_by(2) {

@@ -42,6 +42,10 @@ pub struct RunResult {
     /// From liquidatable at the reference price to liquidated.
     pub liquidation_delay_mean_secs: f64,
     pub liquidation_delay_max_secs: i64,
+    /// Debt borrowed by the population, USD, and borrowers the chain refused
+    /// (halted or stale feed when they came).
+    pub open_interest_usd: f64,
+    pub openings_refused: usize,
     /// Every token minted sits in exactly one account at the end.
     pub value_conserved: bool,
     pub transactions: usize,
@@ -52,6 +56,7 @@ pub struct Recorder {
     policy: String,
     onset: i64,
     pub open_interest: u64,
+    pub openings_refused: usize,
     pub minted_btc: u64,
     pub minted_usdc: u64,
     pub held_btc: u64,
@@ -76,6 +81,7 @@ impl Recorder {
             policy: policy.name.into(),
             onset,
             open_interest: 0,
+            openings_refused: 0,
             minted_btc: 0,
             minted_usdc: 0,
             held_btc: 0,
@@ -175,6 +181,8 @@ impl Recorder {
                 self.delays.iter().sum::<i64>() as f64 / self.delays.len() as f64
             },
             liquidation_delay_max_secs: self.delays.iter().copied().max().unwrap_or(0),
+            open_interest_usd: oi,
+            openings_refused: self.openings_refused,
             value_conserved: self.held_btc == self.minted_btc && self.held_usdc == self.minted_usdc,
             transactions: self.transactions,
             series: self.series,

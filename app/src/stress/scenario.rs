@@ -10,6 +10,7 @@
 //! duration 7200                  # seconds (required; for `path replay`, 0 or absent = all)
 //! price   30000                  # starting price, USD
 //! onset   1800                   # when the trouble starts (time-to-halt is measured from here)
+//! openings start                 # accounts open at the start, or 'spread' over the path
 //! path    flash_crash at=1800 depth=0.30 fall=600 recover=1800
 //! fault   spike source=0 at=3000 bps=-2500
 //! ```
@@ -101,6 +102,8 @@ pub struct Scenario {
     pub duration: i64,
     pub price: f64,
     pub onset: i64,
+    /// Accounts open at random steps instead of all at the start.
+    pub spread_openings: bool,
     pub path: Path,
     pub faults: Vec<Fault>,
 }
@@ -186,6 +189,7 @@ impl Scenario {
             duration: 0,
             price: 30_000.0,
             onset: 0,
+            spread_openings: false,
             path: Path::Flat,
             faults: vec![],
         };
@@ -204,6 +208,18 @@ impl Scenario {
                 "duration" => s.duration = number(line, key, rest)?,
                 "price" => s.price = number(line, key, rest)?,
                 "onset" => s.onset = number(line, key, rest)?,
+                "openings" => {
+                    s.spread_openings = match rest {
+                        ["start"] => false,
+                        ["spread"] => true,
+                        _ => {
+                            return Err(ParseError {
+                                line,
+                                message: "openings is 'start' or 'spread'".into(),
+                            })
+                        }
+                    }
+                }
                 "path" => s.path = parse_path(line, rest)?,
                 "fault" => s.faults.push(parse_fault(line, rest)?),
                 other => {

@@ -82,6 +82,8 @@ pub enum MarginError {
     SettlementPending,
     #[msg("Vault shares are collateral only: they cannot be borrowed")]
     SharesNotBorrowable,
+    #[msg("The proposal has not expired yet")]
+    ProposalNotExpired,
 }
 
 impl From<risk_math::MathError> for MarginError {

@@ -160,3 +160,12 @@ pub struct LiquidatedToBackstop {
     pub maint_margin_before: i128,
     pub maint_margin_after: i128,
 }
+
+/// An expired, unexecuted liquidation proposal was closed.
+#[event]
+pub struct ProposalClosed {
+    pub proposal: Pubkey,
+    pub account: Pubkey,
+    /// Approvals it had gathered.
+    pub approvals: u8,
+}

@@ -133,6 +133,10 @@ pub mod margin {
         handle_approve_liquidation(ctx)
     }
 
+    pub fn close_expired_proposal(ctx: Context<CloseExpiredProposal>) -> Result<()> {
+        handle_close_expired_proposal(ctx)
+    }
+
     pub fn write_off_bad_debt(ctx: Context<WriteOffBadDebt>) -> Result<()> {
         handle_write_off_bad_debt(ctx)
     }
