@@ -197,7 +197,7 @@ async fn an_expired_proposal_is_closed_and_the_liquidation_proposed_again() {
     let proposer = s.liquidator.key.pubkey();
     let close = margin_ix::close_expired_proposal(proposal, proposer);
     assert_margin_error(
-        s.w.chain.send(&[close.clone()], &[]).await,
+        s.w.chain.send(std::slice::from_ref(&close), &[]).await,
         MarginError::ProposalNotExpired,
     );
     s.w.chain.advance(30);
