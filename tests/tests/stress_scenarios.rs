@@ -157,3 +157,24 @@ fn a_malformed_scenario_file_names_its_line() {
     );
     assert!(err.contains("bad.scn"));
 }
+
+#[test]
+fn a_colluding_minority_of_validators_cannot_block_large_liquidations() {
+    let minority = run("validators-collude", 20, &["rampart"]);
+    let r = policy(&minority, "rampart");
+    assert!(r.large_attempts > 0);
+    assert_eq!(
+        r.large_liquidations, r.large_attempts,
+        "two honest approvals suffice"
+    );
+
+    // The same slide with a colluding majority: every large one is blocked.
+    let mut s = stress::load(&stress::scenarios_dir().join("validators-collude.scn")).unwrap();
+    s.accounts = 20;
+    s.faults = vec![stress::scenario::Fault::ValidatorsCollude { count: 2 }];
+    let majority = stress::run_scenario(&s, &["rampart".into()], Arc::new(|| {})).unwrap();
+    let m = &majority.runs[0];
+    assert!(m.large_attempts > 0);
+    assert_eq!(m.large_liquidations, 0);
+    assert!(m.value_conserved);
+}

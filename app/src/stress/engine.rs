@@ -3,7 +3,9 @@
 //! sources publishing the scenario's quotes, and a keeper that refreshes,
 //! updates risk and liquidates as fast as the scenario's network allows.
 
+use margin::errors::MarginError;
 use margin::events::Liquidated;
+use margin::state::ValidatorSet;
 use pricing::events::FeedRefreshed;
 use pricing::state::PriceFeed;
 use risk_math::breaker::Status;
@@ -11,13 +13,16 @@ use risk_math::breaker::Status;
 use super::feeds::{Rng, Tick};
 use super::metrics::{Recorder, RunResult};
 use super::policy::Policy;
-use super::scenario::Scenario;
+use super::scenario::{Fault, Scenario};
+use crate::embedded::TxSuccess;
 use crate::market::{btc_params, usdc_params, MarginMarket, MarketConfig, User, BTC, EXPO, USDC};
 use crate::{margin_ix, setup};
 use margin::state::BankParams;
+use solana_sdk::signature::Keypair;
 use solana_sdk::signature::Signer;
 
 const W: f64 = 1e18;
+const WAD: u128 = 1_000_000_000_000_000_000;
 /// A liquidation is wrongful when the account was solvent at the
 /// reference price by more than this share of its collateral.
 const WRONGFUL_CUSHION: f64 = 0.0025;
@@ -91,6 +96,11 @@ pub async fn run(
     m.fund_usdc_insurance(insurance).await?;
     let liquidator = m.liquidator(max_debt * 2).await?;
     rec.minted_usdc = max_debt * 4 + insurance;
+    let validators = if policy.m_of_n {
+        m_of_n(&mut m, scenario).await?
+    } else {
+        Validators::default()
+    };
     let mut accounts: Vec<Tracked> = Vec::with_capacity(scenario.accounts);
     let mut refused: Vec<User> = vec![];
 
@@ -196,9 +206,8 @@ pub async fn run(
             if !(can_liquidate && near) || dropped(&mut net) {
                 continue;
             }
-            let ix = margin_ix::liquidate(&m.liquidation(&liquidator, &a.user));
-            rec.transactions += 1;
-            let Ok(ok) = m.send_as(&liquidator, ix).await else {
+            let Some(ok) = liquidate(&mut m, &liquidator, &a.user, &validators, &mut rec).await
+            else {
                 continue;
             };
             if let Some(ev) = events::decode_one::<Liquidated>(&ok.logs) {
@@ -251,6 +260,86 @@ pub async fn run(
     rec.held_btc = btc;
     rec.held_usdc = usdc;
     Ok(rec.finish())
+}
+
+/// The liquidation validators: the honest ones sign approvals; the
+/// colluding ones (the scenario's `validators_collude`) never do.
+#[derive(Default)]
+struct Validators {
+    honest: Vec<Keypair>,
+}
+
+/// Three validators, two approvals for liquidations repaying $100 or more
+/// (deliberately low: nearly every liquidation here goes through the flow).
+async fn m_of_n(m: &mut MarginMarket, scenario: &Scenario) -> anyhow::Result<Validators> {
+    let keys: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+    let mut set = ValidatorSet {
+        count: 3,
+        threshold: 2,
+        large_value: 100 * WAD,
+        proposal_ttl_slots: 150,
+        ..Default::default()
+    };
+    for (slot, k) in set.keys.iter_mut().zip(&keys) {
+        *slot = k.pubkey();
+    }
+    let gov = m.ops.governance.insecure_clone();
+    m.chain
+        .send(&[margin_ix::set_validators(gov.pubkey(), set)], &[&gov])
+        .await?;
+    let colluding = scenario
+        .faults
+        .iter()
+        .map(|f| match f {
+            Fault::ValidatorsCollude { count } => *count,
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0);
+    Ok(Validators {
+        honest: keys.into_iter().skip(colluding).collect(),
+    })
+}
+
+/// Liquidate `victim`; a large liquidation goes through the M-of-N flow
+/// (an expired proposal is closed first, then propose, honest approvals,
+/// execute). None when the chain refused.
+async fn liquidate(
+    m: &mut MarginMarket,
+    liquidator: &User,
+    victim: &User,
+    validators: &Validators,
+    rec: &mut Recorder,
+) -> Option<TxSuccess> {
+    let mut l = m.liquidation(liquidator, victim);
+    rec.transactions += 1;
+    let err = match m.send_as(liquidator, margin_ix::liquidate(&l)).await {
+        Ok(ok) => return Some(ok),
+        Err(e) => e,
+    };
+    let needs_approval = margin::errors::code(MarginError::LargeLiquidationNeedsApproval);
+    if err.custom_code() != Some(needs_approval) {
+        return None;
+    }
+    rec.large_attempts += 1;
+    let proposal = l.proposal_address();
+    let proposer = liquidator.key.pubkey();
+    let close = margin_ix::close_expired_proposal(proposal, proposer);
+    let _ = m.chain.send(&[close], &[]).await;
+    let _ = m
+        .send_as(liquidator, margin_ix::propose_liquidation(&l))
+        .await;
+    rec.transactions += 2;
+    for v in &validators.honest {
+        let ix = margin_ix::approve_liquidation(v.pubkey(), proposal);
+        let _ = m.chain.send(&[ix], &[v]).await;
+        rec.transactions += 1;
+    }
+    l.proposal = Some(proposal);
+    rec.transactions += 1;
+    let ok = m.send_as(liquidator, margin_ix::liquidate(&l)).await.ok()?;
+    rec.large_liquidations += 1;
+    Some(ok)
 }
 
 /// Event decoding shortcut: the first event of type `E`, if any.

@@ -32,6 +32,9 @@ pub struct RunResult {
     pub peak_bad_debt_usd: f64,
     pub insurance_drawdown_usd: f64,
     pub liquidations: usize,
+    /// Liquidations that needed M-of-N approval: tried, and executed.
+    pub large_attempts: usize,
+    pub large_liquidations: usize,
     pub liquidated_usd: f64,
     /// Liquidations of accounts that were solvent at the reference price.
     pub wrongful_liquidations: usize,
@@ -65,6 +68,8 @@ pub struct Recorder {
     insurance_start: Option<u64>,
     pub transactions: usize,
     liquidations: usize,
+    pub large_attempts: usize,
+    pub large_liquidations: usize,
     liquidated: u64,
     wrongful: usize,
     delays: Vec<i64>,
@@ -90,6 +95,8 @@ impl Recorder {
             insurance_start: None,
             transactions: 0,
             liquidations: 0,
+            large_attempts: 0,
+            large_liquidations: 0,
             liquidated: 0,
             wrongful: 0,
             delays: vec![],
@@ -169,6 +176,8 @@ impl Recorder {
             insurance_drawdown_usd: (bad_debt.min(start as f64 / USDC as f64))
                 .max((start.saturating_sub(self.insurance_left)) as f64 / USDC as f64),
             liquidations: self.liquidations,
+            large_attempts: self.large_attempts,
+            large_liquidations: self.large_liquidations,
             liquidated_usd: self.liquidated as f64 / USDC as f64,
             wrongful_liquidations: self.wrongful,
             max_price_error_bps: self.errors.last().copied().unwrap_or(0.0),

@@ -18,7 +18,7 @@ pub use metrics::RunResult;
 pub use scenario::Scenario;
 
 /// The scenarios shipped in `scenarios/` (the default run).
-pub const BUILT_IN: [&str; 10] = [
+pub const BUILT_IN: [&str; 11] = [
     "q1-2023-replay",
     "gbm-jumps",
     "flash-crash",
@@ -29,6 +29,7 @@ pub const BUILT_IN: [&str; 10] = [
     "frozen-source",
     "two-colluding",
     "congestion-keeper-offline",
+    "validators-collude",
 ];
 
 pub fn scenarios_dir() -> std::path::PathBuf {

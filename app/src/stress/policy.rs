@@ -14,6 +14,8 @@ pub struct Policy {
     pub sources: u8,
     pub feed: FeedParams,
     pub maint: AdaptiveMaintenance,
+    /// Large liquidations need 2 of 3 validators (M-of-N).
+    pub m_of_n: bool,
 }
 
 /// Feed rules for keeper rounds `step` seconds apart: Rampart's defaults,
@@ -66,6 +68,7 @@ pub fn all(step: i64) -> Vec<Policy> {
             what: "3-source consensus, TWAP, breaker, adaptive maintenance",
             sources: 3,
             feed: base,
+            m_of_n: true,
             maint: adaptive_maintenance(),
         },
         Policy {
@@ -76,6 +79,7 @@ pub fn all(step: i64) -> Vec<Policy> {
                 max_conf_bps: 2_000,
                 ..base
             })),
+            m_of_n: false,
             maint: fixed_maintenance(),
         },
         Policy {
@@ -87,6 +91,7 @@ pub fn all(step: i64) -> Vec<Policy> {
                 max_conf_bps: 100,
                 ..base
             }),
+            m_of_n: false,
             maint: fixed_maintenance(),
         },
         Policy {
@@ -94,6 +99,7 @@ pub fn all(step: i64) -> Vec<Policy> {
             what: "Rampart without the circuit breaker",
             sources: 3,
             feed: no_breaker(base),
+            m_of_n: true,
             maint: adaptive_maintenance(),
         },
         Policy {
@@ -101,6 +107,7 @@ pub fn all(step: i64) -> Vec<Policy> {
             what: "Rampart with a fixed 5% maintenance ratio",
             sources: 3,
             feed: base,
+            m_of_n: true,
             maint: fixed_maintenance(),
         },
         Policy {
@@ -108,6 +115,7 @@ pub fn all(step: i64) -> Vec<Policy> {
             what: "Rampart with a one-minute, unclamped TWAP",
             sources: 3,
             feed: no_twap(base),
+            m_of_n: true,
             maint: adaptive_maintenance(),
         },
     ]

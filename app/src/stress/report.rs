@@ -24,13 +24,14 @@ fn halt(r: &RunResult) -> String {
     r.time_to_halt_secs.map_or("-".into(), |t| t.to_string())
 }
 
-const HEADER: [&str; 13] = [
+const HEADER: [&str; 14] = [
     "policy",
     "bad debt $",
     "% OI",
     "peak bad debt $",
     "fund drawdown $",
     "liqs",
+    "large ok/tried",
     "liquidated $",
     "wrongful",
     "err max/p99 bps",
@@ -40,7 +41,7 @@ const HEADER: [&str; 13] = [
     "conserved",
 ];
 
-fn cells(r: &RunResult) -> [String; 13] {
+fn cells(r: &RunResult) -> [String; 14] {
     [
         r.policy.clone(),
         format!("{:.0}", r.bad_debt_usd),
@@ -48,6 +49,7 @@ fn cells(r: &RunResult) -> [String; 13] {
         format!("{:.0}", r.peak_bad_debt_usd),
         format!("{:.0}", r.insurance_drawdown_usd),
         r.liquidations.to_string(),
+        format!("{}/{}", r.large_liquidations, r.large_attempts),
         format!("{:.0}", r.liquidated_usd),
         r.wrongful_liquidations.to_string(),
         format!("{:.0}/{:.0}", r.max_price_error_bps, r.p99_price_error_bps),
@@ -67,8 +69,8 @@ pub fn table(results: &[ScenarioResult]) -> String {
             "\n{} ({} accounts, {} steps, {:.0} tx/s)",
             s.scenario, s.accounts, s.steps, s.tx_per_sec
         );
-        let rows: Vec<[String; 13]> = s.runs.iter().map(cells).collect();
-        let widths: Vec<usize> = (0..13)
+        let rows: Vec<[String; 14]> = s.runs.iter().map(cells).collect();
+        let widths: Vec<usize> = (0..14)
             .map(|i| {
                 rows.iter()
                     .map(|r| r[i].len())
@@ -100,7 +102,7 @@ pub fn table(results: &[ScenarioResult]) -> String {
 }
 
 fn markdown_table(s: &ScenarioResult) -> String {
-    let mut out = format!("| {} |\n|{}\n", HEADER.join(" | "), "---|".repeat(13));
+    let mut out = format!("| {} |\n|{}\n", HEADER.join(" | "), "---|".repeat(14));
     for r in &s.runs {
         let _ = writeln!(out, "| {} |", cells(r).join(" | "));
     }

@@ -25,7 +25,9 @@
 //! step), `freeze source= from= to=` (stale), `collude sources=a,b from= to=
 //! bps=`, `conf source= from= to= bps=` (confidence blow-out), `congestion
 //! from= to= slot_ms= drop=` (slots stretched; refresh and liquidation
-//! transactions dropped with that probability), `keeper_offline from= to=`.
+//! transactions dropped with that probability), `keeper_offline from= to=`,
+//! `validators_collude count=` (that many of the three liquidation
+//! validators never approve a large liquidation).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -90,6 +92,10 @@ pub enum Fault {
     KeeperOffline {
         from: i64,
         to: i64,
+    },
+    /// This many of the three liquidation validators never approve.
+    ValidatorsCollude {
+        count: usize,
     },
 }
 
@@ -352,6 +358,9 @@ fn parse_fault(line: usize, words: &[&str]) -> Result<Fault, ParseError> {
         "keeper_offline" => Fault::KeeperOffline {
             from: a.get("from")?,
             to: a.get("to")?,
+        },
+        "validators_collude" => Fault::ValidatorsCollude {
+            count: a.get("count")?,
         },
         other => {
             return Err(ParseError {
