@@ -269,14 +269,14 @@ struct Validators {
     honest: Vec<Keypair>,
 }
 
-/// Three validators, two approvals for liquidations repaying $100 or more
-/// (deliberately low: nearly every liquidation here goes through the flow).
+/// Three validators, two approvals for liquidations repaying the
+/// scenario's `large_usd` or more.
 async fn m_of_n(m: &mut MarginMarket, scenario: &Scenario) -> anyhow::Result<Validators> {
     let keys: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
     let mut set = ValidatorSet {
         count: 3,
         threshold: 2,
-        large_value: 100 * WAD,
+        large_value: scenario.large_usd as u128 * WAD,
         proposal_ttl_slots: 150,
         ..Default::default()
     };

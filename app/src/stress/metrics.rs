@@ -23,6 +23,50 @@ pub struct Series {
     pub bad_debt: Vec<f64>,
 }
 
+/// Most points a run keeps per series (for the JSON and the charts).
+const MAX_POINTS: usize = 2_000;
+
+impl Series {
+    /// At most `max` points: each bucket of consecutive steps keeps its
+    /// last prices, whether it was halted at any step, and its highest
+    /// threshold and bad debt, so no halt or peak is lost.
+    fn downsample(self, max: usize) -> Series {
+        let n = self.t.len();
+        if n <= max {
+            return self;
+        }
+        let per = n.div_ceil(max);
+        let ends: Vec<usize> = (0..n)
+            .step_by(per)
+            .map(|start| (start + per).min(n) - 1)
+            .collect();
+        let last = |v: &Vec<Option<f64>>| ends.iter().map(|e| v[*e]).collect();
+        let peak = |v: &Vec<f64>| {
+            ends.iter()
+                .map(|e| {
+                    v[e + 1 - per.min(e + 1)..=*e]
+                        .iter()
+                        .copied()
+                        .fold(f64::MIN, f64::max)
+                })
+                .collect()
+        };
+        Series {
+            t: ends.iter().map(|e| self.t[*e]).collect(),
+            reference: ends.iter().map(|e| self.reference[*e]).collect(),
+            sources: self.sources.iter().map(last).collect(),
+            consensus: last(&self.consensus),
+            twap: last(&self.twap),
+            halted: ends
+                .iter()
+                .map(|e| self.halted[e + 1 - per.min(e + 1)..=*e].iter().any(|h| *h))
+                .collect(),
+            maint_ratio: peak(&self.maint_ratio),
+            bad_debt: peak(&self.bad_debt),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RunResult {
     pub policy: String,
@@ -194,7 +238,7 @@ impl Recorder {
             openings_refused: self.openings_refused,
             value_conserved: self.held_btc == self.minted_btc && self.held_usdc == self.minted_usdc,
             transactions: self.transactions,
-            series: self.series,
+            series: self.series.downsample(MAX_POINTS),
         }
     }
 }

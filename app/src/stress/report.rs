@@ -217,33 +217,23 @@ pub fn charts(s: &ScenarioResult) -> anyhow::Result<Vec<(String, String)>> {
             }
         }
         for (k, source) in series.sources.iter().enumerate() {
-            chart
-                .draw_series(LineSeries::new(
-                    hours
-                        .iter()
-                        .zip(source)
-                        .filter_map(|(h, p)| p.map(|p| (*h, p))),
-                    COLOURS[3 + k % 3].mix(0.5),
-                ))?
-                .label(format!("source {k}"))
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 15, y)], COLOURS[3 + k % 3]));
+            let style = COLOURS[3 + k % 3].mix(0.5).into();
+            draw_runs(&mut chart, &hours, source, style, &format!("source {k}"))?;
         }
-        let lines: [(&str, &Vec<Option<f64>>, RGBColor); 2] = [
-            ("consensus", &series.consensus, COLOURS[0]),
-            ("TWAP", &series.twap, COLOURS[2]),
-        ];
-        for (label, values, colour) in lines {
-            chart
-                .draw_series(LineSeries::new(
-                    hours
-                        .iter()
-                        .zip(values)
-                        .filter_map(|(h, p)| p.map(|p| (*h, p))),
-                    colour.stroke_width(2),
-                ))?
-                .label(label)
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 15, y)], colour));
-        }
+        draw_runs(
+            &mut chart,
+            &hours,
+            &series.consensus,
+            COLOURS[0].stroke_width(2),
+            "consensus",
+        )?;
+        draw_runs(
+            &mut chart,
+            &hours,
+            &series.twap,
+            COLOURS[2].stroke_width(2),
+            "TWAP",
+        )?;
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.8))
@@ -309,6 +299,42 @@ pub fn charts(s: &ScenarioResult) -> anyhow::Result<Vec<(String, String)>> {
         })?,
     ));
     Ok(out)
+}
+
+type Axes =
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>;
+
+/// Draw `values` as separate lines over each stretch without gaps (a
+/// silent source or a halted feed breaks the line), labelled once.
+fn draw_runs(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Axes>,
+    hours: &[f64],
+    values: &[Option<f64>],
+    style: ShapeStyle,
+    label: &str,
+) -> anyhow::Result<()> {
+    let mut runs: Vec<Vec<(f64, f64)>> = vec![];
+    let mut current = vec![];
+    for (h, v) in hours.iter().zip(values) {
+        match v {
+            Some(p) => current.push((*h, *p)),
+            None if !current.is_empty() => runs.push(std::mem::take(&mut current)),
+            None => {}
+        }
+    }
+    if !current.is_empty() {
+        runs.push(current);
+    }
+    for (i, run) in runs.into_iter().enumerate() {
+        let drawn = chart.draw_series(LineSeries::new(run, style))?;
+        if i == 0 {
+            let colour = style.color;
+            drawn
+                .label(label)
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 15, y)], colour));
+        }
+    }
+    Ok(())
 }
 
 /// Write report.json, report.md, report.html and charts/*.svg into `dir`.

@@ -11,6 +11,7 @@
 //! price   30000                  # starting price, USD
 //! onset   1800                   # when the trouble starts (time-to-halt is measured from here)
 //! openings start                 # accounts open at the start, or 'spread' over the path
+//! large_usd 25000                # liquidations from this size need 2 of 3 validators (Rampart)
 //! path    flash_crash at=1800 depth=0.30 fall=600 recover=1800
 //! fault   spike source=0 at=3000 bps=-2500
 //! ```
@@ -110,6 +111,9 @@ pub struct Scenario {
     pub onset: i64,
     /// Accounts open at random steps instead of all at the start.
     pub spread_openings: bool,
+    /// Liquidations repaying at least this (USD) need 2 of 3 validators
+    /// under Rampart's policies.
+    pub large_usd: u64,
     pub path: Path,
     pub faults: Vec<Fault>,
 }
@@ -196,6 +200,7 @@ impl Scenario {
             price: 30_000.0,
             onset: 0,
             spread_openings: false,
+            large_usd: 25_000,
             path: Path::Flat,
             faults: vec![],
         };
@@ -214,6 +219,7 @@ impl Scenario {
                 "duration" => s.duration = number(line, key, rest)?,
                 "price" => s.price = number(line, key, rest)?,
                 "onset" => s.onset = number(line, key, rest)?,
+                "large_usd" => s.large_usd = number(line, key, rest)?,
                 "openings" => {
                     s.spread_openings = match rest {
                         ["start"] => false,
