@@ -76,6 +76,12 @@ fn a_lasting_crash_halts_rampart_and_costs_bad_debt() {
     assert!(rampart.halted_secs > 3_600);
     assert!(rampart.bad_debt_usd > fixed.bad_debt_usd);
     assert!(fixed.liquidations > 0);
+    // The option vault cannot settle on a halted feed; its depositors
+    // still carry the crash (covered calls keep the BTC).
+    assert!(rampart.vault_settlements_refused > 0);
+    assert_eq!(rampart.vault_settlements, 0);
+    assert!(fixed.vault_settlements > 0);
+    assert!(rampart.depositor_pnl_pct.unwrap() < -35.0);
 }
 
 #[test]

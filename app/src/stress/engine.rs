@@ -11,9 +11,10 @@ use pricing::state::PriceFeed;
 use risk_math::breaker::Status;
 
 use super::feeds::{Rng, Tick};
-use super::metrics::{Recorder, RunResult};
+use super::metrics::{Observed, Recorder, RunResult};
 use super::policy::Policy;
 use super::scenario::{Fault, Scenario};
+use super::vault_sim::VaultSim;
 use crate::embedded::TxSuccess;
 use crate::market::{btc_params, usdc_params, MarginMarket, MarketConfig, User, BTC, EXPO, USDC};
 use crate::{margin_ix, setup};
@@ -101,6 +102,13 @@ pub async fn run(
     } else {
         Validators::default()
     };
+    let mut vault = match scenario.depositors {
+        0 => None,
+        n => Some(VaultSim::open(&mut m, n).await?),
+    };
+    if let Some(v) = &vault {
+        rec.minted_btc += v.minted_btc();
+    }
     let mut accounts: Vec<Tracked> = Vec::with_capacity(scenario.accounts);
     let mut refused: Vec<User> = vec![];
 
@@ -222,6 +230,10 @@ pub async fn run(
                 a.due_since = None;
             }
         }
+        let nav = match vault.as_mut() {
+            Some(v) => v.step(&mut m, now, tick.reference).await,
+            None => None,
+        };
         let bad_debt: f64 = accounts
             .iter()
             .map(|a| {
@@ -231,25 +243,33 @@ pub async fn run(
             .sum();
         rec.step(
             tick,
-            status,
-            fresh.then_some(spot),
-            twap,
-            btc_bank.effective_maint_ratio as f64 / W,
-            bad_debt,
+            Observed {
+                status,
+                published: fresh.then_some(spot),
+                twap,
+                maint_ratio: btc_bank.effective_maint_ratio as f64 / W,
+                bad_debt,
+                vault_nav: nav,
+            },
         );
         progress();
     }
 
     // Value conservation: every token minted is in exactly one account.
-    let mut holders = vec![lender.btc, lender.usdc, liquidator.btc, liquidator.usdc];
-    for u in accounts.iter().map(|a| &a.user).chain(&refused) {
-        holders.extend([u.btc, u.usdc]);
+    let users = [&lender, &liquidator]
+        .into_iter()
+        .chain(accounts.iter().map(|a| &a.user))
+        .chain(&refused);
+    let (mut btc_holders, usdc_holders): (Vec<_>, Vec<_>) = users.map(|u| (u.btc, u.usdc)).unzip();
+    if let Some(v) = &vault {
+        btc_holders.extend(v.btc_holders());
+        rec.vault(v);
     }
     let (mut btc, mut usdc) = (0u64, 0u64);
-    for h in holders.iter().step_by(2) {
+    for h in &btc_holders {
         btc += m.tokens(*h).await;
     }
-    for h in holders.iter().skip(1).step_by(2) {
+    for h in &usdc_holders {
         usdc += m.tokens(*h).await;
     }
     for (mint, total) in [(m.btc_mint, &mut btc), (m.usdc_mint, &mut usdc)] {

@@ -36,6 +36,20 @@ pub struct Tick {
     pub keeper_online: bool,
 }
 
+impl Tick {
+    /// A step on a healthy network with the keeper online (faults come after).
+    fn calm(t: i64, reference: f64, quotes: [Option<Quote>; SOURCES]) -> Tick {
+        Tick {
+            t,
+            reference,
+            quotes,
+            slot_ms: 400,
+            drop: 0.0,
+            keeper_online: true,
+        }
+    }
+}
+
 /// A small deterministic generator (xorshift64*), the same on every machine.
 pub struct Rng(u64);
 
@@ -149,14 +163,7 @@ fn synthetic(s: &Scenario) -> anyhow::Result<Vec<Tick>> {
                 conf: p * CONF_BPS / 10_000.0,
             });
         }
-        out.push(Tick {
-            t,
-            reference,
-            quotes,
-            slot_ms: 400,
-            drop: 0.0,
-            keeper_online: true,
-        });
+        out.push(Tick::calm(t, reference, quotes));
     }
     Ok(out)
 }
@@ -196,14 +203,7 @@ fn replay(s: &Scenario) -> anyhow::Result<Vec<Tick>> {
                 conf: p * CONF_BPS / 10_000.0,
             });
         }
-        out.push(Tick {
-            t: i * CANDLE_SECS,
-            reference,
-            quotes,
-            slot_ms: 400,
-            drop: 0.0,
-            keeper_online: true,
-        });
+        out.push(Tick::calm(i * CANDLE_SECS, reference, quotes));
     }
     Ok(out)
 }

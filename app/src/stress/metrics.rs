@@ -21,6 +21,8 @@ pub struct Series {
     pub maint_ratio: Vec<f64>,
     /// Debt not covered by collateral at the reference price, USD.
     pub bad_debt: Vec<f64>,
+    /// The option vault's NAV per share at the reference price, USD.
+    pub vault_nav: Vec<Option<f64>>,
 }
 
 /// Most points a run keeps per series (for the JSON and the charts).
@@ -63,6 +65,7 @@ impl Series {
                 .collect(),
             maint_ratio: peak(&self.maint_ratio),
             bad_debt: peak(&self.bad_debt),
+            vault_nav: last(&self.vault_nav),
         }
     }
 }
@@ -93,10 +96,30 @@ pub struct RunResult {
     /// (halted or stale feed when they came).
     pub open_interest_usd: f64,
     pub openings_refused: usize,
+    /// Vault depositors: NAV per share change (USD) over the run, epochs
+    /// started, settlements, and settlement attempts refused (halted feed
+    /// or uncovered TWAP window). None without a vault.
+    pub depositor_pnl_pct: Option<f64>,
+    pub vault_epochs: usize,
+    pub vault_settlements: usize,
+    pub vault_settlements_refused: usize,
     /// Every token minted sits in exactly one account at the end.
     pub value_conserved: bool,
     pub transactions: usize,
     pub series: Series,
+}
+
+/// What the chain showed after one step.
+pub struct Observed {
+    pub status: Status,
+    /// The feed's price while fresh.
+    pub published: Option<f64>,
+    pub twap: Option<f64>,
+    pub maint_ratio: f64,
+    /// Debt uncovered at the reference price, USD.
+    pub bad_debt: f64,
+    /// The vault's NAV per share, USD.
+    pub vault_nav: Option<f64>,
 }
 
 pub struct Recorder {
@@ -110,6 +133,7 @@ pub struct Recorder {
     pub held_usdc: u64,
     pub insurance_left: u64,
     insurance_start: Option<u64>,
+    vault: Option<(f64, usize, usize, usize)>,
     pub transactions: usize,
     liquidations: usize,
     pub large_attempts: usize,
@@ -137,6 +161,7 @@ impl Recorder {
             held_usdc: 0,
             insurance_left: 0,
             insurance_start: None,
+            vault: None,
             transactions: 0,
             liquidations: 0,
             large_attempts: 0,
@@ -155,6 +180,16 @@ impl Recorder {
         }
     }
 
+    /// The vault's totals at the end (its NAV path is in the series).
+    pub fn vault(&mut self, v: &super::vault_sim::VaultSim) {
+        self.vault = Some((
+            v.nav_start.unwrap_or(0.0),
+            v.epochs_started,
+            v.settlements,
+            v.settlement_retries,
+        ));
+    }
+
     pub fn liquidation(&mut self, repaid: u64, wrongful: bool, delay: Option<i64>) {
         self.liquidations += 1;
         self.liquidated += repaid;
@@ -164,15 +199,15 @@ impl Recorder {
         }
     }
 
-    pub fn step(
-        &mut self,
-        tick: &Tick,
-        status: Status,
-        published: Option<f64>,
-        twap: Option<f64>,
-        maint_ratio: f64,
-        bad_debt: f64,
-    ) {
+    pub fn step(&mut self, tick: &Tick, seen: Observed) {
+        let Observed {
+            status,
+            published,
+            twap,
+            maint_ratio,
+            bad_debt,
+            vault_nav,
+        } = seen;
         let dt = self.last_t.map_or(0, |last| tick.t - last);
         self.last_t = Some(tick.t);
         let halted = status == Status::Halted;
@@ -197,6 +232,7 @@ impl Recorder {
         s.halted.push(halted);
         s.maint_ratio.push(maint_ratio);
         s.bad_debt.push(bad_debt);
+        s.vault_nav.push(vault_nav);
     }
 
     pub fn finish(mut self) -> RunResult {
@@ -234,6 +270,13 @@ impl Recorder {
                 self.delays.iter().sum::<i64>() as f64 / self.delays.len() as f64
             },
             liquidation_delay_max_secs: self.delays.iter().copied().max().unwrap_or(0),
+            depositor_pnl_pct: self.vault.and_then(|(start, ..)| {
+                let end = self.series.vault_nav.iter().rev().find_map(|n| *n)?;
+                (start > 0.0).then(|| (end / start - 1.0) * 100.0)
+            }),
+            vault_epochs: self.vault.map_or(0, |v| v.1),
+            vault_settlements: self.vault.map_or(0, |v| v.2),
+            vault_settlements_refused: self.vault.map_or(0, |v| v.3),
             open_interest_usd: oi,
             openings_refused: self.openings_refused,
             value_conserved: self.held_btc == self.minted_btc && self.held_usdc == self.minted_usdc,

@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod policy;
 pub mod report;
 pub mod scenario;
+pub mod vault_sim;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -24,7 +24,7 @@ fn halt(r: &RunResult) -> String {
     r.time_to_halt_secs.map_or("-".into(), |t| t.to_string())
 }
 
-const HEADER: [&str; 14] = [
+const HEADER: [&str; 15] = [
     "policy",
     "bad debt $",
     "% OI",
@@ -38,10 +38,11 @@ const HEADER: [&str; 14] = [
     "halted s",
     "to halt s",
     "delay mean/max s",
+    "vault PnL %",
     "conserved",
 ];
 
-fn cells(r: &RunResult) -> [String; 14] {
+fn cells(r: &RunResult) -> [String; 15] {
     [
         r.policy.clone(),
         format!("{:.0}", r.bad_debt_usd),
@@ -56,6 +57,8 @@ fn cells(r: &RunResult) -> [String; 14] {
         r.halted_secs.to_string(),
         halt(r),
         delay(r),
+        r.depositor_pnl_pct
+            .map_or("-".into(), |p| format!("{p:+.2}")),
         if r.value_conserved { "exact" } else { "NO" }.into(),
     ]
 }
@@ -69,8 +72,8 @@ pub fn table(results: &[ScenarioResult]) -> String {
             "\n{} ({} accounts, {} steps, {:.0} tx/s)",
             s.scenario, s.accounts, s.steps, s.tx_per_sec
         );
-        let rows: Vec<[String; 14]> = s.runs.iter().map(cells).collect();
-        let widths: Vec<usize> = (0..14)
+        let rows: Vec<[String; 15]> = s.runs.iter().map(cells).collect();
+        let widths: Vec<usize> = (0..15)
             .map(|i| {
                 rows.iter()
                     .map(|r| r[i].len())
@@ -102,7 +105,7 @@ pub fn table(results: &[ScenarioResult]) -> String {
 }
 
 fn markdown_table(s: &ScenarioResult) -> String {
-    let mut out = format!("| {} |\n|{}\n", HEADER.join(" | "), "---|".repeat(14));
+    let mut out = format!("| {} |\n|{}\n", HEADER.join(" | "), "---|".repeat(15));
     for r in &s.runs {
         let _ = writeln!(out, "| {} |", cells(r).join(" | "));
     }
@@ -124,6 +127,9 @@ pub fn markdown(results: &[ScenarioResult]) -> String {
             s.scenario,
             s.scenario
         );
+        if has_vault(s) {
+            let _ = writeln!(out, "![vault NAV](charts/{}-vault-nav.svg)", s.scenario);
+        }
     }
     out
 }
@@ -243,62 +249,81 @@ pub fn charts(s: &ScenarioResult) -> anyhow::Result<Vec<(String, String)>> {
     }
     out.push((format!("{}-prices", s.scenario), svg));
 
-    // One line per policy, of a per-step series.
-    let per_policy =
-        |title: &str, y_desc: &str, pick: fn(&RunResult) -> &Vec<f64>| -> anyhow::Result<String> {
-            let mut svg = String::new();
-            {
-                let root = SVGBackend::with_string(&mut svg, (900, 300)).into_drawing_area();
-                root.fill(&WHITE)?;
-                let hi = s
-                    .runs
-                    .iter()
-                    .flat_map(|r| pick(r).iter().copied())
-                    .fold(0f64, f64::max)
-                    .max(1e-9);
-                let mut chart = ChartBuilder::on(&root)
-                    .caption(format!("{}: {title}", s.scenario), ("sans-serif", 16))
-                    .margin(8)
-                    .x_label_area_size(30)
-                    .y_label_area_size(70)
-                    .build_cartesian_2d(0f64..x_max, 0f64..hi * 1.1)?;
-                chart
-                    .configure_mesh()
-                    .x_desc("hours")
-                    .y_desc(y_desc)
-                    .draw()?;
-                for (k, r) in s.runs.iter().enumerate() {
-                    let colour = COLOURS[k % COLOURS.len()];
-                    chart
-                        .draw_series(LineSeries::new(
-                            hours.iter().copied().zip(pick(r).iter().copied()),
-                            colour.stroke_width(2),
-                        ))?
-                        .label(r.policy.clone())
-                        .legend(move |(x, y)| PathElement::new([(x, y), (x + 15, y)], colour));
-                }
-                chart
-                    .configure_series_labels()
-                    .background_style(WHITE.mix(0.8))
-                    .border_style(BLACK)
-                    .draw()?;
-                root.present()?;
-            }
-            Ok(svg)
+    let all = |v: &Vec<f64>| v.iter().map(|x| Some(*x)).collect::<Vec<_>>();
+    let charts = [
+        ("maintenance", "effective maintenance ratio", "ratio", true),
+        ("bad-debt", "bad debt at the reference price", "USD", true),
+        ("vault-nav", "vault NAV per share", "USD", false),
+    ];
+    for (stem, title, y_desc, from_zero) in charts {
+        let pick = |r: &RunResult| match stem {
+            "maintenance" => all(&r.series.maint_ratio),
+            "bad-debt" => all(&r.series.bad_debt),
+            _ => r.series.vault_nav.clone(),
         };
-    out.push((
-        format!("{}-maintenance", s.scenario),
-        per_policy("effective maintenance ratio", "ratio", |r| {
-            &r.series.maint_ratio
-        })?,
-    ));
-    out.push((
-        format!("{}-bad-debt", s.scenario),
-        per_policy("bad debt at the reference price", "USD", |r| {
-            &r.series.bad_debt
-        })?,
-    ));
+        if stem == "vault-nav" && !has_vault(s) {
+            continue;
+        }
+        let svg = policy_chart(s, &hours, x_max, (title, y_desc, from_zero), pick)?;
+        out.push((format!("{}-{stem}", s.scenario), svg));
+    }
     Ok(out)
+}
+
+fn has_vault(s: &ScenarioResult) -> bool {
+    s.runs
+        .iter()
+        .any(|r| r.series.vault_nav.iter().any(Option::is_some))
+}
+
+/// One line per policy of a per-step series (`from_zero`: the y axis
+/// starts at 0, else it fits the data).
+fn policy_chart(
+    s: &ScenarioResult,
+    hours: &[f64],
+    x_max: f64,
+    (title, y_desc, from_zero): (&str, &str, bool),
+    pick: impl Fn(&RunResult) -> Vec<Option<f64>>,
+) -> anyhow::Result<String> {
+    let lines: Vec<Vec<Option<f64>>> = s.runs.iter().map(&pick).collect();
+    let (lo, hi) = lines
+        .iter()
+        .flatten()
+        .flatten()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    let (lo, hi) = if from_zero {
+        (0.0, hi.max(1e-9) * 1.1)
+    } else {
+        let pad = (hi - lo).max(1.0) * 0.05;
+        (lo - pad, hi + pad)
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (900, 300)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(format!("{}: {title}", s.scenario), ("sans-serif", 16))
+            .margin(8)
+            .x_label_area_size(30)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0f64..x_max, lo..hi)?;
+        chart
+            .configure_mesh()
+            .x_desc("hours")
+            .y_desc(y_desc)
+            .draw()?;
+        for (k, (r, line)) in s.runs.iter().zip(&lines).enumerate() {
+            let style = COLOURS[k % COLOURS.len()].stroke_width(2);
+            draw_runs(&mut chart, hours, line, style, &r.policy)?;
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?;
+        root.present()?;
+    }
+    Ok(svg)
 }
 
 type Axes =

@@ -12,6 +12,7 @@
 //! onset   1800                   # when the trouble starts (time-to-halt is measured from here)
 //! openings start                 # accounts open at the start, or 'spread' over the path
 //! large_usd 25000                # liquidations from this size need 2 of 3 validators (Rampart)
+//! depositors 20                  # 1-BTC depositors of an hourly covered-call vault (0: none)
 //! path    flash_crash at=1800 depth=0.30 fall=600 recover=1800
 //! fault   spike source=0 at=3000 bps=-2500
 //! ```
@@ -114,6 +115,8 @@ pub struct Scenario {
     /// Liquidations repaying at least this (USD) need 2 of 3 validators
     /// under Rampart's policies.
     pub large_usd: u64,
+    /// Depositors (1 BTC each) of an hourly covered-call vault; 0 for none.
+    pub depositors: usize,
     pub path: Path,
     pub faults: Vec<Fault>,
 }
@@ -201,6 +204,7 @@ impl Scenario {
             onset: 0,
             spread_openings: false,
             large_usd: 25_000,
+            depositors: 0,
             path: Path::Flat,
             faults: vec![],
         };
@@ -220,6 +224,7 @@ impl Scenario {
                 "price" => s.price = number(line, key, rest)?,
                 "onset" => s.onset = number(line, key, rest)?,
                 "large_usd" => s.large_usd = number(line, key, rest)?,
+                "depositors" => s.depositors = number(line, key, rest)?,
                 "openings" => {
                     s.spread_openings = match rest {
                         ["start"] => false,
