@@ -104,12 +104,25 @@ fn congestion_and_an_absent_keeper_delay_liquidations() {
 }
 
 #[test]
-fn a_slow_bleed_is_liquidated_step_by_step_under_every_threshold() {
-    let r = run("slow-bleed", 20, &["rampart", "rampart-fixed"]);
+fn a_slow_bleed_is_liquidated_step_by_step_and_the_backstop_pays_better() {
+    let r = run(
+        "slow-bleed",
+        20,
+        &["rampart", "rampart-fixed", "rampart-backstop"],
+    );
     for run in &r.runs {
         assert!(run.liquidations > 0, "{}", run.policy);
         assert_eq!(run.bad_debt_usd, 0.0, "{}", run.policy);
     }
+    let (open, banded) = (policy(&r, "rampart"), policy(&r, "rampart-backstop"));
+    assert_eq!(open.backstop_absorbs, 0);
+    assert!(banded.backstop_absorbs > 0);
+    assert!(
+        banded.liquidation_discount_bps < open.liquidation_discount_bps,
+        "{} vs {}",
+        banded.liquidation_discount_bps,
+        open.liquidation_discount_bps
+    );
 }
 
 #[test]

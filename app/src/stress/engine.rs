@@ -3,8 +3,9 @@
 //! sources publishing the scenario's quotes, and a keeper that refreshes,
 //! updates risk and liquidates as fast as the scenario's network allows.
 
+use backstop::state::{ConsumerLimits, PoolParams};
 use margin::errors::MarginError;
-use margin::events::Liquidated;
+use margin::events::{Liquidated, LiquidatedToBackstop};
 use margin::state::ValidatorSet;
 use pricing::events::FeedRefreshed;
 use pricing::state::PriceFeed;
@@ -15,6 +16,8 @@ use super::metrics::{Observed, Recorder, RunResult};
 use super::policy::Policy;
 use super::scenario::{Fault, Scenario};
 use super::vault_sim::VaultSim;
+use crate::backstop_ix::PoolRef;
+use crate::backstop_market::{BackstopMarket, DISCOUNTS_BPS};
 use crate::embedded::TxSuccess;
 use crate::market::{btc_params, usdc_params, MarginMarket, MarketConfig, User, BTC, EXPO, USDC};
 use crate::{margin_ix, setup};
@@ -102,6 +105,14 @@ pub async fn run(
     } else {
         Validators::default()
     };
+    // The backstop LP puts up a fifth of the largest possible open interest.
+    let pool = match policy.backstop {
+        true => Some(backstop_pool(&mut m, policy, max_debt / 5).await?),
+        false => None,
+    };
+    if pool.is_some() {
+        rec.minted_usdc += max_debt / 5;
+    }
     let mut vault = match scenario.depositors {
         0 => None,
         n => Some(VaultSim::open(&mut m, n).await?),
@@ -214,21 +225,30 @@ pub async fn run(
             if !(can_liquidate && near) || dropped(&mut net) {
                 continue;
             }
-            let Some(ok) = liquidate(&mut m, &liquidator, &a.user, &validators, &mut rec).await
-            else {
+            let keeper = Keeper {
+                liquidator: &liquidator,
+                validators: &validators,
+                backstop: pool.is_some(),
+            };
+            let Some(done) = keeper.liquidate(&mut m, &a.user, &mut rec).await else {
                 continue;
             };
-            if let Some(ev) = events::decode_one::<Liquidated>(&ok.logs) {
-                // Wrongful: solvent at the reference price by more than the
-                // honest sources' noise (25 bps of the collateral).
-                let cushion = a.sats as f64 / BTC as f64 * tick.reference * WRONGFUL_CUSHION;
-                let solvent = margin_at(a.sats, a.debt, tick.reference, haircut, ratio) > cushion;
-                rec.liquidation(ev.repaid, solvent, a.due_since.map(|since| tick.t - since));
-                a.debt -= ev.repaid;
-                a.sats -= ev.seized;
-                // Restored to the buffer: a later fall starts a new wait.
-                a.due_since = None;
-            }
+            // Wrongful: solvent at the reference price by more than the
+            // honest sources' noise (25 bps of the collateral).
+            let cushion = a.sats as f64 / BTC as f64 * tick.reference * WRONGFUL_CUSHION;
+            let solvent = margin_at(a.sats, a.debt, tick.reference, haircut, ratio) > cushion;
+            let seized_usd = done.seized as f64 / BTC as f64 * tick.reference;
+            rec.liquidation(
+                done.repaid,
+                solvent,
+                a.due_since.map(|since| tick.t - since),
+                seized_usd - done.repaid as f64 / USDC as f64,
+                seized_usd,
+            );
+            a.debt -= done.repaid;
+            a.sats -= done.seized;
+            // Restored to the buffer: a later fall starts a new wait.
+            a.due_since = None;
         }
         let nav = match vault.as_mut() {
             Some(v) => v.step(&mut m, now, tick.reference).await,
@@ -260,10 +280,15 @@ pub async fn run(
         .into_iter()
         .chain(accounts.iter().map(|a| &a.user))
         .chain(&refused);
-    let (mut btc_holders, usdc_holders): (Vec<_>, Vec<_>) = users.map(|u| (u.btc, u.usdc)).unzip();
+    let (mut btc_holders, mut usdc_holders): (Vec<_>, Vec<_>) =
+        users.map(|u| (u.btc, u.usdc)).unzip();
     if let Some(v) = &vault {
         btc_holders.extend(v.btc_holders());
         rec.vault(v);
+    }
+    if let Some((pool, lp)) = &pool {
+        btc_holders.extend([lp.btc, pool.collateral_vault()]);
+        usdc_holders.extend([lp.usdc, pool.quote_vault()]);
     }
     let (mut btc, mut usdc) = (0u64, 0u64);
     for h in &btc_holders {
@@ -321,45 +346,120 @@ async fn m_of_n(m: &mut MarginMarket, scenario: &Scenario) -> anyhow::Result<Val
     })
 }
 
-/// Liquidate `victim`; a large liquidation goes through the M-of-N flow
-/// (an expired proposal is closed first, then propose, honest approvals,
-/// execute). None when the chain refused.
-async fn liquidate(
-    m: &mut MarginMarket,
-    liquidator: &User,
-    victim: &User,
-    validators: &Validators,
-    rec: &mut Recorder,
-) -> Option<TxSuccess> {
-    let mut l = m.liquidation(liquidator, victim);
-    rec.transactions += 1;
-    let err = match m.send_as(liquidator, margin_ix::liquidate(&l)).await {
-        Ok(ok) => return Some(ok),
-        Err(e) => e,
-    };
-    let needs_approval = margin::errors::code(MarginError::LargeLiquidationNeedsApproval);
-    if err.custom_code() != Some(needs_approval) {
-        return None;
-    }
-    rec.large_attempts += 1;
-    let proposal = l.proposal_address();
-    let proposer = liquidator.key.pubkey();
-    let close = margin_ix::close_expired_proposal(proposal, proposer);
-    let _ = m.chain.send(&[close], &[]).await;
-    let _ = m
-        .send_as(liquidator, margin_ix::propose_liquidation(&l))
-        .await;
-    rec.transactions += 2;
-    for v in &validators.honest {
-        let ix = margin_ix::approve_liquidation(v.pubkey(), proposal);
-        let _ = m.chain.send(&[ix], &[v]).await;
+/// What one liquidation took from the account.
+struct Done {
+    repaid: u64,
+    seized: u64,
+}
+
+/// The keeper's liquidation path under the policy.
+struct Keeper<'a> {
+    liquidator: &'a User,
+    validators: &'a Validators,
+    /// Try the backstop pool first.
+    backstop: bool,
+}
+
+impl Keeper<'_> {
+    /// Liquidate `victim`: through the backstop first when the policy has
+    /// one, else (or for what it cannot take) by the open liquidator; a
+    /// large liquidation goes through the M-of-N flow (an expired proposal
+    /// is closed first, then propose, honest approvals, execute). None when
+    /// the chain refused.
+    async fn liquidate(
+        &self,
+        m: &mut MarginMarket,
+        victim: &User,
+        rec: &mut Recorder,
+    ) -> Option<Done> {
+        let liquidator = self.liquidator;
+        let mut l = m.liquidation(liquidator, victim);
+        if self.backstop {
+            rec.transactions += 1;
+            let ix = margin_ix::liquidate_with_backstop(&l);
+            if let Ok(ok) = m.send_as(liquidator, ix).await {
+                let ev = events::decode_one::<LiquidatedToBackstop>(&ok.logs)?;
+                rec.backstop_absorbs += 1;
+                return Some(Done {
+                    repaid: ev.repaid,
+                    seized: ev.collateral_sold,
+                });
+            }
+        }
         rec.transactions += 1;
+        let err = match m.send_as(liquidator, margin_ix::liquidate(&l)).await {
+            Ok(ok) => return liquidated(&ok),
+            Err(e) => e,
+        };
+        let needs_approval = margin::errors::code(MarginError::LargeLiquidationNeedsApproval);
+        if err.custom_code() != Some(needs_approval) {
+            return None;
+        }
+        rec.large_attempts += 1;
+        let proposal = l.proposal_address();
+        let close = margin_ix::close_expired_proposal(proposal, liquidator.key.pubkey());
+        let _ = m.chain.send(&[close], &[]).await;
+        let _ = m
+            .send_as(liquidator, margin_ix::propose_liquidation(&l))
+            .await;
+        rec.transactions += 2;
+        for v in &self.validators.honest {
+            let ix = margin_ix::approve_liquidation(v.pubkey(), proposal);
+            let _ = m.chain.send(&[ix], &[v]).await;
+            rec.transactions += 1;
+        }
+        l.proposal = Some(proposal);
+        rec.transactions += 1;
+        let ok = m.send_as(liquidator, margin_ix::liquidate(&l)).await.ok()?;
+        rec.large_liquidations += 1;
+        liquidated(&ok)
     }
-    l.proposal = Some(proposal);
-    rec.transactions += 1;
-    let ok = m.send_as(liquidator, margin_ix::liquidate(&l)).await.ok()?;
-    rec.large_liquidations += 1;
-    Some(ok)
+}
+
+fn liquidated(ok: &TxSuccess) -> Option<Done> {
+    let ev = events::decode_one::<Liquidated>(&ok.logs)?;
+    Some(Done {
+        repaid: ev.repaid,
+        seized: ev.seized,
+    })
+}
+
+/// A backstop pool for BTC/USDC on the policy's feed, margin registered as
+/// its consumer, and one LP spreading `capital` over the six bands.
+async fn backstop_pool(
+    m: &mut MarginMarket,
+    policy: &Policy,
+    capital: u64,
+) -> anyhow::Result<(PoolRef, User)> {
+    let pool = PoolRef::new(m.btc_mint, m.usdc_mint, m.btc_feed);
+    let gov = m.ops.governance.insecure_clone();
+    let payer = m.chain.payer_pubkey();
+    let params = PoolParams {
+        max_price_age_secs: policy.feed.max_staleness_secs.max(5),
+        max_quote_per_slot: capital,
+        max_lock_slots: 150,
+    };
+    let limits = ConsumerLimits {
+        max_quote_per_absorb: capital,
+        max_quote_per_window: capital,
+        window_slots: 1,
+    };
+    let authority = crate::pda::margin::backstop_authority();
+    let ixs = [
+        pool.create(gov.pubkey(), payer, DISCOUNTS_BPS.to_vec(), params),
+        pool.register_consumer(gov.pubkey(), payer, authority, limits),
+    ];
+    m.chain.send(&ixs, &[&gov]).await?;
+    let lp = m.user(0, capital).await?;
+    let per_band = capital / DISCOUNTS_BPS.len() as u64;
+    for band in 0..DISCOUNTS_BPS.len() as u8 {
+        let ixs = [
+            pool.open_stake(lp.key.pubkey(), band),
+            pool.deposit(&BackstopMarket::lp(&lp), band, per_band),
+        ];
+        m.chain.send(&ixs, &[&lp.key]).await?;
+    }
+    Ok((pool, lp))
 }
 
 /// Event decoding shortcut: the first event of type `E`, if any.

@@ -82,6 +82,11 @@ pub struct RunResult {
     /// Liquidations that needed M-of-N approval: tried, and executed.
     pub large_attempts: usize,
     pub large_liquidations: usize,
+    /// Liquidations the backstop pool absorbed.
+    pub backstop_absorbs: usize,
+    /// What liquidated accounts gave up beyond their repaid debt, as a
+    /// share of the collateral taken, at the reference price (bps).
+    pub liquidation_discount_bps: f64,
     pub liquidated_usd: f64,
     /// Liquidations of accounts that were solvent at the reference price.
     pub wrongful_liquidations: usize,
@@ -138,6 +143,9 @@ pub struct Recorder {
     liquidations: usize,
     pub large_attempts: usize,
     pub large_liquidations: usize,
+    pub backstop_absorbs: usize,
+    discount_usd: f64,
+    seized_usd: f64,
     liquidated: u64,
     wrongful: usize,
     delays: Vec<i64>,
@@ -166,6 +174,9 @@ impl Recorder {
             liquidations: 0,
             large_attempts: 0,
             large_liquidations: 0,
+            backstop_absorbs: 0,
+            discount_usd: 0.0,
+            seized_usd: 0.0,
             liquidated: 0,
             wrongful: 0,
             delays: vec![],
@@ -190,7 +201,18 @@ impl Recorder {
         ));
     }
 
-    pub fn liquidation(&mut self, repaid: u64, wrongful: bool, delay: Option<i64>) {
+    /// One liquidation: `discount_usd` is what the account gave up beyond
+    /// the debt repaid, valued at the reference price, of `seized_usd`.
+    pub fn liquidation(
+        &mut self,
+        repaid: u64,
+        wrongful: bool,
+        delay: Option<i64>,
+        discount_usd: f64,
+        seized_usd: f64,
+    ) {
+        self.discount_usd += discount_usd;
+        self.seized_usd += seized_usd;
         self.liquidations += 1;
         self.liquidated += repaid;
         self.wrongful += usize::from(wrongful);
@@ -258,6 +280,12 @@ impl Recorder {
             liquidations: self.liquidations,
             large_attempts: self.large_attempts,
             large_liquidations: self.large_liquidations,
+            backstop_absorbs: self.backstop_absorbs,
+            liquidation_discount_bps: if self.seized_usd > 0.0 {
+                self.discount_usd / self.seized_usd * 10_000.0
+            } else {
+                0.0
+            },
             liquidated_usd: self.liquidated as f64 / USDC as f64,
             wrongful_liquidations: self.wrongful,
             max_price_error_bps: self.errors.last().copied().unwrap_or(0.0),

@@ -16,6 +16,8 @@ pub struct Policy {
     pub maint: AdaptiveMaintenance,
     /// Large liquidations need 2 of 3 validators (M-of-N).
     pub m_of_n: bool,
+    /// Liquidations sell into a backstop pool first.
+    pub backstop: bool,
 }
 
 /// Feed rules for keeper rounds `step` seconds apart: Rampart's defaults,
@@ -69,6 +71,16 @@ pub fn all(step: i64) -> Vec<Policy> {
             sources: 3,
             feed: base,
             m_of_n: true,
+            backstop: false,
+            maint: adaptive_maintenance(),
+        },
+        Policy {
+            name: "rampart-backstop",
+            what: "Rampart, liquidations sold into a banded backstop pool first",
+            sources: 3,
+            feed: base,
+            m_of_n: true,
+            backstop: true,
             maint: adaptive_maintenance(),
         },
         Policy {
@@ -80,6 +92,7 @@ pub fn all(step: i64) -> Vec<Policy> {
                 ..base
             })),
             m_of_n: false,
+            backstop: false,
             maint: fixed_maintenance(),
         },
         Policy {
@@ -92,6 +105,7 @@ pub fn all(step: i64) -> Vec<Policy> {
                 ..base
             }),
             m_of_n: false,
+            backstop: false,
             maint: fixed_maintenance(),
         },
         Policy {
@@ -100,6 +114,7 @@ pub fn all(step: i64) -> Vec<Policy> {
             sources: 3,
             feed: no_breaker(base),
             m_of_n: true,
+            backstop: false,
             maint: adaptive_maintenance(),
         },
         Policy {
@@ -108,6 +123,7 @@ pub fn all(step: i64) -> Vec<Policy> {
             sources: 3,
             feed: base,
             m_of_n: true,
+            backstop: false,
             maint: fixed_maintenance(),
         },
         Policy {
@@ -116,6 +132,7 @@ pub fn all(step: i64) -> Vec<Policy> {
             sources: 3,
             feed: no_twap(base),
             m_of_n: true,
+            backstop: false,
             maint: adaptive_maintenance(),
         },
     ]

@@ -24,7 +24,7 @@ fn halt(r: &RunResult) -> String {
     r.time_to_halt_secs.map_or("-".into(), |t| t.to_string())
 }
 
-const HEADER: [&str; 15] = [
+const HEADER: [&str; 16] = [
     "policy",
     "bad debt $",
     "% OI",
@@ -32,6 +32,7 @@ const HEADER: [&str; 15] = [
     "fund drawdown $",
     "liqs",
     "large ok/tried",
+    "discount bps",
     "liquidated $",
     "wrongful",
     "err max/p99 bps",
@@ -42,7 +43,7 @@ const HEADER: [&str; 15] = [
     "conserved",
 ];
 
-fn cells(r: &RunResult) -> [String; 15] {
+fn cells(r: &RunResult) -> [String; 16] {
     [
         r.policy.clone(),
         format!("{:.0}", r.bad_debt_usd),
@@ -51,6 +52,11 @@ fn cells(r: &RunResult) -> [String; 15] {
         format!("{:.0}", r.insurance_drawdown_usd),
         r.liquidations.to_string(),
         format!("{}/{}", r.large_liquidations, r.large_attempts),
+        if r.liquidations == 0 {
+            "-".into()
+        } else {
+            format!("{:.0}", r.liquidation_discount_bps)
+        },
         format!("{:.0}", r.liquidated_usd),
         r.wrongful_liquidations.to_string(),
         format!("{:.0}/{:.0}", r.max_price_error_bps, r.p99_price_error_bps),
@@ -72,8 +78,8 @@ pub fn table(results: &[ScenarioResult]) -> String {
             "\n{} ({} accounts, {} steps, {:.0} tx/s)",
             s.scenario, s.accounts, s.steps, s.tx_per_sec
         );
-        let rows: Vec<[String; 15]> = s.runs.iter().map(cells).collect();
-        let widths: Vec<usize> = (0..15)
+        let rows: Vec<[String; 16]> = s.runs.iter().map(cells).collect();
+        let widths: Vec<usize> = (0..16)
             .map(|i| {
                 rows.iter()
                     .map(|r| r[i].len())
@@ -105,7 +111,7 @@ pub fn table(results: &[ScenarioResult]) -> String {
 }
 
 fn markdown_table(s: &ScenarioResult) -> String {
-    let mut out = format!("| {} |\n|{}\n", HEADER.join(" | "), "---|".repeat(15));
+    let mut out = format!("| {} |\n|{}\n", HEADER.join(" | "), "---|".repeat(16));
     for r in &s.runs {
         let _ = writeln!(out, "| {} |", cells(r).join(" | "));
     }
