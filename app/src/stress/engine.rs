@@ -19,7 +19,9 @@ use super::vault_sim::VaultSim;
 use crate::backstop_ix::PoolRef;
 use crate::backstop_market::{BackstopMarket, DISCOUNTS_BPS};
 use crate::embedded::TxSuccess;
-use crate::market::{btc_params, usdc_params, MarginMarket, MarketConfig, User, BTC, EXPO, USDC};
+use crate::market::{
+    btc_params, price, usdc_params, MarginMarket, MarketConfig, User, BTC, EXPO, USDC,
+};
 use crate::{margin_ix, setup};
 use margin::state::BankParams;
 use solana_sdk::signature::Keypair;
@@ -39,10 +41,6 @@ struct Tracked {
     debt: u64,
     /// When it first became liquidatable at the reference price.
     due_since: Option<i64>,
-}
-
-fn mantissa(usd: f64) -> i64 {
-    (usd * 1e8).round() as i64
 }
 
 /// Maintenance margin (USD) of `sats` against `debt` at `price`.
@@ -137,10 +135,10 @@ pub async fn run(
         // lead its own transaction).
         let quotes: Vec<Option<(i64, u64)>> = tick.quotes[..policy.sources as usize]
             .iter()
-            .map(|q| q.map(|q| (mantissa(q.price), mantissa(q.conf).max(1) as u64)))
+            .map(|q| q.map(|q| (price(q.price), price(q.conf).max(1) as u64)))
             .collect();
         let keeper = m.ops.keeper.insecure_clone();
-        let one = mantissa(1.0);
+        let one = price(1.0);
         let mut ixs = setup::push_ixs(&m.btc_source, &keeper.pubkey(), &quotes, EXPO);
         ixs.extend(setup::push_ixs(
             &m.usdc_source,
