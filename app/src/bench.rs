@@ -1,4 +1,5 @@
-//! Throughput of `refresh` through the embedded bank.
+//! Throughput through the embedded bank (simple transfers, refreshes,
+//! liquidations, epochs) and the CLI's start-up time.
 
 use std::time::Instant;
 
@@ -146,5 +147,117 @@ pub async fn epoch_throughput(epochs: usize) -> anyhow::Result<EpochBench> {
         epochs,
         transactions: epochs * 4,
         secs: timed,
+    })
+}
+
+/// Simple transactions through the embedded transport.
+#[derive(Debug, Clone, Copy)]
+pub struct TxBench {
+    pub transactions: usize,
+    pub secs: f64,
+    /// Transactions submitted concurrently (one lane per payer).
+    pub in_flight: usize,
+}
+
+impl TxBench {
+    pub fn per_sec(&self) -> f64 {
+        self.transactions as f64 / self.secs
+    }
+}
+
+/// `n` signed SOL transfers, built, signed and executed with their results
+/// checked, from several payers at once as a busy client would (one
+/// payer's transactions lock the same account, so each lane is one payer).
+pub async fn simple_tx_throughput(n: usize) -> anyhow::Result<TxBench> {
+    use solana_sdk::signature::{Keypair, Signer};
+    use solana_sdk::system_instruction;
+    use solana_sdk::transaction::Transaction;
+
+    const LANES: usize = 8;
+    let mut chain = Chain::builder().start().await;
+    let mut payers = vec![];
+    for _ in 0..LANES {
+        payers.push(std::sync::Arc::new(
+            chain.funded_keypair(1_000_000_000_000).await,
+        ));
+    }
+    let (client, blockhash) = chain.banks_client().await;
+    let start = Instant::now();
+    let mut lanes = vec![];
+    for (lane, payer) in payers.into_iter().enumerate() {
+        let mut client = client.clone();
+        let count = n / LANES + usize::from(lane < n % LANES);
+        lanes.push(tokio::spawn(async move {
+            let to = Keypair::new().pubkey();
+            for i in 0..count {
+                // Distinct amounts keep every transaction (and signature) unique.
+                let ix = system_instruction::transfer(&payer.pubkey(), &to, 1_000_000 + i as u64);
+                let tx = Transaction::new_signed_with_payer(
+                    &[ix],
+                    Some(&payer.pubkey()),
+                    &[payer.as_ref()],
+                    blockhash,
+                );
+                let out = client.process_transaction_with_metadata(tx).await?;
+                out.result?;
+            }
+            anyhow::Ok(count)
+        }));
+    }
+    let mut done = 0;
+    for l in lanes {
+        done += l.await??;
+    }
+    Ok(TxBench {
+        transactions: done,
+        secs: start.elapsed().as_secs_f64(),
+        in_flight: LANES,
+    })
+}
+
+/// Median start-up times of this binary.
+#[derive(Debug, Clone, Copy)]
+pub struct Startup {
+    pub version_ms: f64,
+    pub embedded_ms: f64,
+}
+
+/// Run `rampart --version`, and `rampart pricing status` on an embedded
+/// ledger set up once by `init`, `runs` times each, as separate processes.
+pub fn startup(runs: usize) -> anyhow::Result<Startup> {
+    use anyhow::Context;
+    let exe = std::env::current_exe().context("locate the rampart binary")?;
+    let ledger = std::env::temp_dir().join(format!("rampart-startup-{}", std::process::id()));
+    let run = |args: &[&str]| -> anyhow::Result<f64> {
+        let t = Instant::now();
+        let out = std::process::Command::new(&exe)
+            .args(args)
+            .arg("--ledger")
+            .arg(&ledger)
+            .output()
+            .context("spawn rampart")?;
+        anyhow::ensure!(
+            out.status.success(),
+            "rampart {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(t.elapsed().as_secs_f64() * 1e3)
+    };
+    let config = crate::idl::workspace_root().join("migrations/localnet.toml");
+    run(&["init", "--config", &config.to_string_lossy()])?;
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let version = (0..runs.max(1))
+        .map(|_| run(&["--version"]))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let status = (0..runs.max(1))
+        .map(|_| run(&["pricing", "status"]))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let _ = std::fs::remove_dir_all(&ledger);
+    Ok(Startup {
+        version_ms: median(version),
+        embedded_ms: median(status),
     })
 }

@@ -3,6 +3,8 @@
 //! clock. The CLI's default transport, the simulator's engine and the one
 //! harness every test uses.
 
+use std::collections::BTreeSet;
+
 use anchor_lang::prelude::{AccountInfo, Clock, Pubkey};
 use anchor_lang::solana_program::entrypoint::ProgramResult;
 use anchor_lang::solana_program::instruction::Instruction;
@@ -61,6 +63,7 @@ pub const MS_PER_SLOT: i64 = 400;
 /// Accounts and programs to preload, then [`ChainBuilder::start`].
 pub struct ChainBuilder {
     program_test: ProgramTest,
+    preloaded: Vec<Pubkey>,
 }
 
 impl Default for ChainBuilder {
@@ -79,7 +82,10 @@ impl Default for ChainBuilder {
         program_test.add_program("margin", margin::ID, processor!(margin_processor));
         program_test.add_program("vault", vault::ID, processor!(vault_processor));
         program_test.add_program("backstop", backstop::ID, processor!(backstop_processor));
-        ChainBuilder { program_test }
+        ChainBuilder {
+            program_test,
+            preloaded: vec![],
+        }
     }
 }
 
@@ -102,6 +108,13 @@ impl ChainBuilder {
 
     /// The underlying `ProgramTest`, to register more native programs with
     /// `processor!` (tests use it for CPI attackers).
+    /// Load an account exactly as given (a saved ledger, a cloned account).
+    pub fn with_raw_account(mut self, address: Pubkey, account: Account) -> Self {
+        self.program_test.add_account(address, account);
+        self.preloaded.push(address);
+        self
+    }
+
     pub fn program_test_mut(&mut self) -> &mut ProgramTest {
         &mut self.program_test
     }
@@ -119,6 +132,9 @@ impl ChainBuilder {
             ctx,
             clock,
             nonce: 0,
+            known: self.preloaded.into_iter().collect(),
+            recorded: None,
+            owners: Default::default(),
         }
     }
 }
@@ -168,15 +184,85 @@ pub struct Chain {
     ctx: ProgramTestContext,
     clock: Clock,
     nonce: u32,
+    /// Every address a transaction touched or that was loaded: the bank
+    /// cannot list accounts by owner, so this stands in for an index.
+    known: BTreeSet<Pubkey>,
+    /// Owners seen of known accounts, other than the system program's (an
+    /// account leaves a program only by being closed): lets a scan for one
+    /// program's accounts skip token accounts and others without fetching.
+    owners: std::collections::BTreeMap<Pubkey, Pubkey>,
+    /// Logs of successful transactions since the last take, when recording.
+    recorded: Option<Vec<Vec<String>>>,
 }
 
 impl Chain {
+    /// Keep every successful transaction's logs until [`Chain::take_logs`]
+    /// (the demo narrates events from them).
+    pub fn record_logs(&mut self) {
+        self.recorded.get_or_insert_with(Vec::new);
+    }
+
+    pub fn take_logs(&mut self) -> Vec<Vec<String>> {
+        self.recorded
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
     pub fn builder() -> ChainBuilder {
         ChainBuilder::default()
     }
 
     pub fn payer(&self) -> &Keypair {
         &self.ctx.payer
+    }
+
+    /// Pay fees from `wallet` from now on (the CLI's `--keypair`).
+    pub fn set_payer(&mut self, wallet: Keypair) {
+        self.known.insert(wallet.pubkey());
+        self.ctx.payer = wallet;
+    }
+
+    /// The bank's client, for callers that pipeline transactions themselves
+    /// (the throughput benchmark), and a current blockhash.
+    pub async fn banks_client(
+        &mut self,
+    ) -> (solana_program_test::BanksClient, solana_sdk::hash::Hash) {
+        let mut client = self.ctx.banks_client.clone();
+        let hash = client
+            .get_latest_blockhash()
+            .await
+            .unwrap_or(self.ctx.last_blockhash);
+        (client, hash)
+    }
+
+    /// Every known account `program` owns (see [`Chain::known_accounts`]).
+    pub async fn accounts_owned_by(&mut self, program: Pubkey) -> Vec<(Pubkey, Account)> {
+        let mut found = vec![];
+        for address in self.known_accounts() {
+            if self.owners.get(&address).is_some_and(|o| *o != program) {
+                continue;
+            }
+            match self.account(address).await {
+                Some(acc) => {
+                    if acc.owner != anchor_lang::system_program::ID {
+                        self.owners.insert(address, acc.owner);
+                    }
+                    if acc.owner == program {
+                        found.push((address, acc));
+                    }
+                }
+                None => {
+                    self.owners.remove(&address);
+                }
+            }
+        }
+        found
+    }
+
+    /// Addresses any transaction touched or the builder loaded, in order.
+    pub fn known_accounts(&self) -> Vec<Pubkey> {
+        self.known.iter().copied().collect()
     }
 
     pub fn payer_pubkey(&self) -> Pubkey {
@@ -189,6 +275,18 @@ impl Chain {
 
     /// Sign with the payer plus `signers` and execute at once (no confirmation polling).
     pub async fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> TxResult {
+        let payer = self.ctx.payer.insecure_clone();
+        self.send_paid_by(&payer, ixs, signers).await
+    }
+
+    /// Like [`Chain::send`], with `payer` paying instead of the chain's payer
+    /// (several actors sharing one chain, e.g. racing keepers).
+    pub async fn send_paid_by(
+        &mut self,
+        payer: &Keypair,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> TxResult {
         // A varying compute-unit limit keeps otherwise identical transactions
         // (e.g. repeated refreshes) distinct under one blockhash.
         self.nonce = self.nonce.wrapping_add(1);
@@ -196,13 +294,22 @@ impl Chain {
         let mut all = Vec::with_capacity(ixs.len() + 1);
         all.push(ComputeBudgetInstruction::set_compute_unit_limit(limit));
         all.extend_from_slice(ixs);
-        self.send_exact(&all, signers).await
+        self.execute(payer, &all, signers).await
     }
 
     /// Execute exactly these instructions (no compute-budget prefix).
     pub async fn send_exact(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> TxResult {
         let payer = self.ctx.payer.insecure_clone();
-        let mut all_signers: Vec<&Keypair> = vec![&payer];
+        self.execute(&payer, ixs, signers).await
+    }
+
+    async fn execute(
+        &mut self,
+        payer: &Keypair,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> TxResult {
+        let mut all_signers: Vec<&Keypair> = vec![payer];
         all_signers.extend(
             signers
                 .iter()
@@ -218,6 +325,7 @@ impl Chain {
                 &all_signers,
                 self.ctx.last_blockhash,
             );
+            self.known.extend(tx.message.account_keys.iter().copied());
             let out = self
                 .ctx
                 .banks_client
@@ -233,10 +341,13 @@ impl Chain {
                 .unwrap_or_default();
             match out.result {
                 Ok(()) => {
+                    if let Some(r) = self.recorded.as_mut() {
+                        r.push(logs.clone());
+                    }
                     return Ok(TxSuccess {
                         logs,
                         compute_units,
-                    })
+                    });
                 }
                 Err(TransactionError::BlockhashNotFound) if attempt == 0 => {
                     self.ctx.last_blockhash = self
@@ -296,6 +407,7 @@ impl Chain {
     /// Overwrite an account (tests use it to model an oracle account that
     /// was closed and recreated, or rewritten by its own program).
     pub fn set_account(&mut self, address: Pubkey, account: Account) {
+        self.known.insert(address);
         self.ctx.set_account(&address, &account.into());
     }
 

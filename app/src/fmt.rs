@@ -21,8 +21,81 @@ pub fn utc(ts: i64) -> String {
     )
 }
 
+/// A plain text table: columns padded to their widest cell, numbers
+/// (cells starting with a digit, sign or `$`) right-aligned.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let numeric = |c: &str| c.starts_with(|ch: char| ch.is_ascii_digit() || "-+$".contains(ch));
+    let line = |cells: Vec<&str>| {
+        let mut out = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| {
+                if numeric(c) {
+                    format!("{c:>w$}")
+                } else {
+                    format!("{c:<w$}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ");
+        out.truncate(out.trim_end().len());
+        out.push('\n');
+        out
+    };
+    let mut out = line(headers.to_vec());
+    out.push_str(&line(
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect(),
+    ));
+    for row in rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+    }
+    out
+}
+
+/// A WAD fixed-point value as a decimal with `places` digits.
+pub fn wad(v: i128, places: usize) -> String {
+    format!("{:.places$}", v as f64 / 1e18)
+}
+
+/// A mantissa at `expo` as a decimal.
+pub fn price(mantissa: u64, expo: i32) -> String {
+    let v = mantissa as f64 * 10f64.powi(expo);
+    if v >= 100.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn tables_align() {
+        let t = super::table(
+            &["feed", "price"],
+            &[
+                vec!["BTC/USD".into(), "30000.00".into()],
+                vec!["X".into(), "1.0".into()],
+            ],
+        );
+        assert_eq!(
+            t,
+            "feed     price\n-------  --------\nBTC/USD  30000.00\nX             1.0\n"
+        );
+    }
+
     #[test]
     fn known_dates() {
         assert_eq!(super::utc(0), "1970-01-01 00:00");

@@ -1,24 +1,138 @@
-//! `rampart`: the Rampart command line. Runs against the embedded chain.
+//! `rampart`: the Rampart command line. Runs against the embedded chain
+//! (a ledger directory, no validator needed) unless `--url` names a cluster.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use rampart::client::{self, Output};
 use rampart::replay;
+use rampart::transport::ledger::{LedgerChain, LedgerOptions};
+use rampart::transport::rpc::{RpcTransport, SendOptions};
+use rampart::transport::{wallet, Transport};
+use solana_sdk::commitment_config::CommitmentConfig;
+use solana_sdk::pubkey::Pubkey;
+
+mod commands;
+
+use commands::{GovCommand, MarginCommand, PricingCommand, VaultCommand};
 
 #[derive(Parser)]
 #[command(
     name = "rampart",
     version,
-    about = "Rampart derivatives protocol: client and tools"
+    about = "Rampart derivatives protocol: client and tools",
+    after_help = "Without --url every command runs on the embedded chain, whose state persists in --ledger between commands."
 )]
 struct Cli {
+    #[command(flatten)]
+    net: Net,
     #[command(subcommand)]
     command: Command,
 }
 
+/// Where commands run, who signs, and how transactions are sent.
+#[derive(Args, Clone)]
+struct Net {
+    /// Cluster: localhost, devnet, testnet, mainnet-beta (or l/d/t/m) or an RPC URL. Default: the embedded chain.
+    #[arg(short = 'u', long, global = true, env = "RAMPART_URL")]
+    url: Option<String>,
+    /// Signer keypair file. Default: the Solana CLI's configured keypair; on the embedded chain without one, a wallet kept in the ledger.
+    #[arg(short = 'k', long, global = true, env = "RAMPART_KEYPAIR")]
+    keypair: Option<PathBuf>,
+    /// Embedded chain state directory.
+    #[arg(
+        long,
+        global = true,
+        env = "RAMPART_LEDGER",
+        default_value = ".rampart/ledger"
+    )]
+    ledger: PathBuf,
+    /// Embedded: load accounts from `solana account --output json` files (repeatable).
+    #[arg(long = "clone", global = true)]
+    clones: Vec<PathBuf>,
+    /// Embedded: move the clock this many seconds forward first.
+    #[arg(long, global = true, default_value_t = 0)]
+    warp: i64,
+    /// Priority fee, micro-lamports per compute unit.
+    #[arg(long, global = true, default_value_t = 0)]
+    priority_fee: u64,
+    /// Compute-unit limit per transaction.
+    #[arg(long, global = true)]
+    compute_units: Option<u32>,
+    /// processed, confirmed or finalized.
+    #[arg(long, global = true, default_value = "confirmed")]
+    commitment: String,
+    /// Re-sign and resend this many times after an expired blockhash or a network error.
+    #[arg(long, global = true, default_value_t = 3)]
+    retries: usize,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Create (or complete) a deployment from a TOML file; idempotent.
+    Init {
+        #[arg(long, default_value = "migrations/localnet.toml")]
+        config: PathBuf,
+    },
+    /// Print this wallet's address (as `solana address` does).
+    Address,
+    /// Mint test tokens (where this wallet created the mints) to a wallet.
+    Faucet {
+        #[arg(long)]
+        token: String,
+        #[arg(long)]
+        amount: String,
+        /// Recipient (default: this wallet).
+        #[arg(long)]
+        to: Option<Pubkey>,
+    },
+    /// Price feeds.
+    Pricing {
+        #[command(subcommand)]
+        what: PricingCommand,
+    },
+    /// Margin accounts.
+    Margin {
+        #[command(subcommand)]
+        what: MarginCommand,
+    },
+    /// Option vaults.
+    Vault {
+        #[command(subcommand)]
+        what: VaultCommand,
+    },
+    /// Governance: timelocked bank changes, approvals, halts, shutdown.
+    Gov {
+        #[command(subcommand)]
+        what: GovCommand,
+    },
+    /// A full story on a fresh embedded chain: deploy, deposit, an option
+    /// epoch, a crash and the breaker, liquidations, settlement.
+    Demo,
+    /// Run the keeper: refresh feeds, update risk, liquidate, settle and roll epochs.
+    Keeper {
+        /// Seconds between passes.
+        #[arg(long, default_value_t = 2.0)]
+        interval: f64,
+        /// Stop after this many passes (default: until Ctrl-C).
+        #[arg(long)]
+        ticks: Option<u64>,
+    },
+    /// Print Rampart's events live; a summary on exit (Ctrl-C or --seconds).
+    Monitor {
+        /// Stop after this many seconds.
+        #[arg(long)]
+        seconds: Option<f64>,
+        /// Embedded: replay the ledger's log from its start first.
+        #[arg(long)]
+        from_start: bool,
+    },
     /// Replay Q1-2023 BTC/USD, BTC/USDT and BTC/USDC through the pricing program in the embedded bank.
     Replay {
         /// Stop after this many 5-minute steps (default: the whole quarter).
@@ -44,9 +158,6 @@ enum Command {
         /// Where the report goes.
         #[arg(long, default_value = "target/stress")]
         out: std::path::PathBuf,
-        /// Print the JSON report instead of the table.
-        #[arg(long)]
-        json: bool,
     },
     /// Backstop studies.
     Backstop {
@@ -69,14 +180,21 @@ enum BackstopCommand {
         accounts: usize,
         #[arg(long, default_value_t = 7)]
         seed: u64,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
     },
 }
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Simple transactions (SOL transfers) per second through the embedded transport.
+    Tx {
+        #[arg(long, default_value_t = 20_000)]
+        transactions: usize,
+    },
+    /// Time to start the CLI and open the embedded chain.
+    Startup {
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+    },
     /// Refresh transactions per second on a three-source feed.
     Refresh {
         #[arg(long, default_value_t = 5_000)]
@@ -95,7 +213,13 @@ enum BenchCommand {
 }
 
 fn main() -> ExitCode {
+    // A bug must still end in one line, not a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("error: internal error: {info}");
+    }));
     let cli = Cli::parse();
+    // The demo narrates itself; the keeper's own log lines would interleave.
+    init_tracing(if matches!(cli.command, Command::Demo) { "rampart=warn" } else { "rampart=info" });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -103,20 +227,204 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(&e.into()),
     };
-    match runtime.block_on(run(cli.command)) {
+    match runtime.block_on(run(cli.net, cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }
 }
 
-/// Every failure is one readable line.
+/// Logs (the keeper's, the transport's) go to stderr; RAMPART_LOG filters them.
+fn init_tracing(default: &str) {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RAMPART_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Every failure is one readable line, with the program's error by name.
 fn fail(e: &anyhow::Error) -> ExitCode {
-    eprintln!("error: {e:#}");
+    eprintln!("error: {}", rampart::errors::describe(e));
     ExitCode::FAILURE
 }
 
-async fn run(command: Command) -> anyhow::Result<()> {
+/// The transport `net` names: an RPC cluster, or the embedded ledger.
+enum Conn {
+    Embedded(Box<LedgerChain>),
+    Rpc(Box<RpcTransport>),
+}
+
+impl Conn {
+    async fn open(net: &Net) -> anyhow::Result<Conn> {
+        match &net.url {
+            Some(url) => {
+                let payer = wallet::resolve(net.keypair.as_deref(), None)?;
+                let commitment = match net.commitment.as_str() {
+                    "processed" => CommitmentConfig::processed(),
+                    "confirmed" => CommitmentConfig::confirmed(),
+                    "finalized" => CommitmentConfig::finalized(),
+                    other => {
+                        anyhow::bail!("--commitment {other}: use processed, confirmed or finalized")
+                    }
+                };
+                let options = SendOptions {
+                    priority_fee: net.priority_fee,
+                    compute_unit_limit: net.compute_units,
+                    commitment,
+                    retries: net.retries,
+                    ..SendOptions::default()
+                };
+                Ok(Conn::Rpc(Box::new(RpcTransport::new(
+                    &wallet::cluster_url(url),
+                    payer,
+                    options,
+                ))))
+            }
+            None => {
+                let wallet = wallet::resolve(net.keypair.as_deref(), Some(&net.ledger))?;
+                let chain = LedgerChain::open(LedgerOptions {
+                    dir: net.ledger.clone(),
+                    wallet,
+                    clones: net.clones.clone(),
+                    warp_secs: net.warp,
+                })
+                .await?;
+                Ok(Conn::Embedded(Box::new(chain)))
+            }
+        }
+    }
+
+    fn t(&mut self) -> &mut dyn Transport {
+        match self {
+            Conn::Embedded(c) => c.as_mut(),
+            Conn::Rpc(c) => c.as_mut(),
+        }
+    }
+
+    /// The embedded ledger keeps whatever landed, even when the command failed later.
+    async fn close(self) -> anyhow::Result<()> {
+        if let Conn::Embedded(mut c) = self {
+            c.save().await?;
+        }
+        Ok(())
+    }
+}
+
+/// Open the transport, run `f` on it, save the ledger, print the output.
+async fn on_chain<F>(net: &Net, f: F) -> anyhow::Result<()>
+where
+    F: for<'a> FnOnce(
+        &'a mut dyn Transport,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = anyhow::Result<Output>> + Send + 'a>,
+    >,
+{
+    let mut conn = Conn::open(net).await?;
+    let out = f(conn.t()).await;
+    conn.close().await?;
+    print_output(net, &out?)
+}
+
+fn print_output(net: &Net, out: &Output) -> anyhow::Result<()> {
+    if net.json {
+        println!("{}", serde_json::to_string_pretty(&out.json)?);
+    } else {
+        print!("{}", out.text);
+    }
+    Ok(())
+}
+
+async fn ctrl_c() {
+    // If the signal cannot be hooked, run until killed.
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+async fn run(net: Net, command: Command) -> anyhow::Result<()> {
     match command {
+        Command::Init { config } => {
+            let config = rampart::deploy::load(&config)?;
+            let json = net.json;
+            on_chain(&net, move |t| {
+                Box::pin(async move {
+                    let print = move |s: &rampart::deploy::Step| {
+                        if !json {
+                            let mark = if s.created { "created" } else { "exists " };
+                            println!("{mark}  {:<44} {}", s.what, s.address);
+                        }
+                    };
+                    let steps = rampart::deploy::init(t, &config, &print).await?;
+                    let created = steps.iter().filter(|s| s.created).count();
+                    Ok(Output::new(
+                        format!(
+                            "{created} created, {} already there\n",
+                            steps.len() - created
+                        ),
+                        serde_json::to_value(&steps)?,
+                    ))
+                })
+            })
+            .await?;
+        }
+        Command::Address => {
+            let ledger = net.url.is_none().then_some(net.ledger.as_path());
+            let kp = wallet::resolve(net.keypair.as_deref(), ledger)?;
+            println!("{}", solana_sdk::signer::Signer::pubkey(&kp));
+        }
+        Command::Faucet { token, amount, to } => {
+            on_chain(&net, move |t| {
+                Box::pin(async move { client::faucet::faucet(t, &token, &amount, to).await })
+            })
+            .await?
+        }
+        Command::Pricing { what } => {
+            on_chain(&net, move |t| Box::pin(commands::pricing(t, what))).await?
+        }
+        Command::Margin { what } => {
+            on_chain(&net, move |t| Box::pin(commands::margin(t, what))).await?
+        }
+        Command::Vault { what } => {
+            on_chain(&net, move |t| Box::pin(commands::vault(t, what))).await?
+        }
+        Command::Gov { what } => on_chain(&net, move |t| Box::pin(commands::gov(t, what))).await?,
+        Command::Demo => {
+            let json = net.json;
+            let report = rampart::demo::run(move |line| {
+                if !json {
+                    println!("{line}");
+                }
+            })
+            .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            }
+        }
+        Command::Keeper { interval, ticks } => {
+            let mut conn = Conn::open(&net).await?;
+            tracing::info!(on = %conn.t().describe(), "keeper started");
+            let stats = rampart::keeper::run(
+                conn.t(),
+                Duration::from_secs_f64(interval.max(0.0)),
+                ticks,
+                ctrl_c(),
+            )
+            .await;
+            conn.close().await?;
+            let stats = stats?;
+            print_output(
+                &net,
+                &Output::new(format!("{stats:?}\n"), serde_json::to_value(&stats)?),
+            )?;
+        }
+        Command::Monitor {
+            seconds,
+            from_start,
+        } => monitor(&net, seconds, from_start).await?,
         Command::Replay { steps } => {
             let mut last_decile = 0;
             let report = replay::run(steps, |done, total| {
@@ -149,22 +457,40 @@ async fn run(command: Command) -> anyhow::Result<()> {
             accounts,
             policy,
             out,
-            json,
-        } => stress(files, accounts, policy, out, json).await?,
+        } => stress(files, accounts, policy, out, net.json).await?,
         Command::Backstop {
-            what:
-                BackstopCommand::Efficiency {
-                    accounts,
-                    seed,
-                    json,
-                },
+            what: BackstopCommand::Efficiency { accounts, seed },
         } => {
             let studies = rampart::backstop_report::all(accounts, seed)?;
-            if json {
+            if net.json {
                 println!("{}", serde_json::to_string_pretty(&studies)?);
             } else {
                 print_efficiency(&studies);
             }
+        }
+        Command::Bench {
+            what: BenchCommand::Tx { transactions },
+        } => {
+            let b = rampart::bench::simple_tx_throughput(transactions).await?;
+            println!(
+                "embedded transport: {:.0} simple tx/s ({} signed SOL transfers in {:.2} s, {} in flight{})",
+                b.per_sec(),
+                b.transactions,
+                b.secs,
+                b.in_flight,
+                build_kind()
+            );
+        }
+        Command::Bench {
+            what: BenchCommand::Startup { runs },
+        } => {
+            let s = rampart::bench::startup(runs)?;
+            println!(
+                "CLI start-up: `rampart --version` {:.1} ms, `rampart pricing status` on a fresh embedded ledger {:.1} ms (median of {runs}{})",
+                s.version_ms,
+                s.embedded_ms,
+                build_kind()
+            );
         }
         Command::Bench {
             what: BenchCommand::Liquidations { accounts },
@@ -203,6 +529,58 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 build_kind()
             );
         }
+    }
+    Ok(())
+}
+
+async fn monitor(net: &Net, seconds: Option<f64>, from_start: bool) -> anyhow::Result<()> {
+    let json = net.json;
+    let stop = async move {
+        match seconds {
+            Some(s) => tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs_f64(s.max(0.0))) => {}
+                _ = ctrl_c() => {}
+            },
+            None => ctrl_c().await,
+        }
+    };
+    let print = move |slot: u64, e: &rampart::idl_events::Event| {
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({"slot": slot, "event": e.name, "fields": e.fields})
+            );
+        } else {
+            let mark = if rampart::monitor::is_alert(&e.name) {
+                "!"
+            } else {
+                " "
+            };
+            println!(
+                "{mark} slot {slot:>10}  {}",
+                rampart::idl_events::one_line(e)
+            );
+        }
+        let _ = std::io::stdout().flush();
+    };
+    let summary = match &net.url {
+        Some(url) => {
+            let ws = wallet::websocket_url(&wallet::cluster_url(url));
+            eprintln!("monitoring {ws} (Ctrl-C to stop)");
+            rampart::monitor::follow_rpc(&ws, stop, print).await?
+        }
+        None => {
+            eprintln!(
+                "monitoring the embedded ledger {} (Ctrl-C to stop)",
+                net.ledger.display()
+            );
+            rampart::monitor::follow_ledger(&net.ledger, from_start, stop, print).await?
+        }
+    };
+    if json {
+        eprintln!("{}", serde_json::to_string(&summary)?);
+    } else {
+        eprint!("{}", summary.table());
     }
     Ok(())
 }

@@ -1,0 +1,242 @@
+//! The keeper: a loop that does the protocol's permissionless chores —
+//! refresh feeds, update banks' risk, liquidate (proposing large ones and
+//! executing them once approved), settle expired option rounds, roll
+//! epochs, refresh stale Greeks. Every job is an idempotent instruction the
+//! programs guard (a round settles once, an account is liquidatable only
+//! while unhealthy), so several keepers may run at once: whoever lands
+//! second gets the program's refusal, which counts as "already done".
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anchor_lang::prelude::{Clock, Pubkey};
+use anchor_lang::solana_program::instruction::Instruction;
+use async_trait::async_trait;
+use margin::state::MarginAccount;
+use serde::Serialize;
+use solana_sdk::account::Account;
+use solana_sdk::signature::{Keypair, Signer};
+use tokio::sync::Mutex;
+use vault::state::{OptionSeries, Phase};
+
+use crate::client::margin::{liquidate_account, maintenance_margin, Liquidated};
+use crate::client::{vault_ref, Deployment};
+use crate::embedded::{Chain, TxSuccess};
+use crate::transport::{self, Transport};
+use crate::{margin_ix, pricing_ix};
+
+/// What the keeper did, by job.
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct KeeperStats {
+    pub ticks: u64,
+    pub refreshes: u64,
+    pub risk_updates: u64,
+    pub liquidations: u64,
+    pub proposals: u64,
+    pub settlements: u64,
+    pub rolls: u64,
+    pub greeks_updates: u64,
+    /// Jobs another keeper (or the chain's state) made unnecessary.
+    pub already_done: u64,
+    /// Jobs that failed for another reason (network, funds).
+    pub failures: u64,
+}
+
+/// A job's outcome: landed, refused by the program (done by someone else,
+/// or not due), or failed.
+fn record(stats: &mut KeeperStats, job: &str, result: anyhow::Result<TxSuccess>) -> bool {
+    match result {
+        Ok(_) => true,
+        Err(e) if e.downcast_ref::<crate::embedded::TxFailure>().is_some() => {
+            tracing::debug!(job, reason = %crate::errors::describe(&e), "not needed");
+            stats.already_done += 1;
+            false
+        }
+        Err(e) => {
+            tracing::warn!(job, error = %format!("{e:#}"), "failed");
+            stats.failures += 1;
+            false
+        }
+    }
+}
+
+/// One pass over every job.
+pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Result<()> {
+    stats.ticks += 1;
+    let d = Deployment::load(t).await?;
+    for (key, f) in &d.feeds {
+        let sources: Vec<Pubkey> = f.active_sources().iter().map(|s| s.account).collect();
+        if record(
+            stats,
+            "refresh",
+            t.send(&[pricing_ix::refresh(*key, &sources)], &[]).await,
+        ) {
+            stats.refreshes += 1;
+        }
+    }
+    for (_, b) in &d.banks {
+        let ix = margin_ix::update_risk(b.mint, b.feed);
+        if record(stats, "update_risk", t.send(&[ix], &[]).await) {
+            stats.risk_updates += 1;
+        }
+    }
+    // Reload: prices just moved.
+    let d = Deployment::load(t).await?;
+    for (address, account) in transport::all::<MarginAccount>(t, margin::ID).await? {
+        if !account.has_debt() || maintenance_margin(&d, &account)? >= 0.0 {
+            continue;
+        }
+        match liquidate_account(t, &d, address).await {
+            Ok(Liquidated::Done) => {
+                tracing::info!(%address, "liquidated");
+                stats.liquidations += 1;
+            }
+            Ok(Liquidated::Proposed(p)) => {
+                tracing::info!(%address, proposal = %p, "large liquidation proposed");
+                stats.proposals += 1;
+            }
+            Ok(Liquidated::AwaitingApproval(_)) => {}
+            Err(e) => {
+                record(stats, "liquidate", Err(e));
+            }
+        }
+    }
+    let now = t.clock().await?.unix_timestamp;
+    for (_, v) in &d.vaults {
+        let r = vault_ref(v);
+        let keeper = t.payer().pubkey();
+        match v.phase {
+            Phase::Trading => {
+                let Some(s) = transport::fetch::<OptionSeries>(t, r.series(v.round)).await? else {
+                    continue;
+                };
+                if now >= s.expiry_ts {
+                    if record(
+                        stats,
+                        "settle",
+                        t.send(&[r.settle_epoch(v.round)], &[]).await,
+                    ) {
+                        tracing::info!(vault = %d.vault_name(v), round = v.round, "settled");
+                        stats.settlements += 1;
+                    }
+                } else if greeks_stale(v, now)
+                    && record(
+                        stats,
+                        "greeks",
+                        t.send(&[r.update_greeks(v.round)], &[]).await,
+                    )
+                {
+                    stats.greeks_updates += 1;
+                }
+            }
+            Phase::Settled | Phase::Processed => {
+                let next = if v.phase == Phase::Settled {
+                    v.round + 1
+                } else {
+                    v.round
+                };
+                let mut ixs: Vec<Instruction> = vec![];
+                if v.phase == Phase::Settled {
+                    ixs.push(r.process_epoch(keeper, v.round));
+                }
+                ixs.push(r.start_epoch(keeper, next));
+                if record(stats, "roll", t.send(&ixs, &[]).await) {
+                    tracing::info!(vault = %d.vault_name(v), round = next, "epoch started");
+                    stats.rolls += 1;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn greeks_stale(v: &vault::state::Vault, now: i64) -> bool {
+    v.greeks.ts == 0 || now - v.greeks.ts >= i64::from(v.params.greeks_max_age_secs)
+}
+
+/// Run ticks every `interval` until `stop` resolves (Ctrl-C in the CLI);
+/// a tick in progress finishes first, so no job is left half-done.
+pub async fn run(
+    t: &mut dyn Transport,
+    interval: Duration,
+    max_ticks: Option<u64>,
+    stop: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<KeeperStats> {
+    let mut stats = KeeperStats::default();
+    tokio::pin!(stop);
+    loop {
+        if let Err(e) = tick(t, &mut stats).await {
+            tracing::warn!(error = %format!("{e:#}"), "tick failed");
+            stats.failures += 1;
+        }
+        if max_ticks.is_some_and(|m| stats.ticks >= m) {
+            break;
+        }
+        tokio::select! {
+            _ = &mut stop => {
+                tracing::info!("stopping");
+                break;
+            }
+            _ = tokio::time::sleep(interval) => {}
+        }
+    }
+    Ok(stats)
+}
+
+/// One embedded chain shared by several actors (keepers racing in tests,
+/// the demo's users), each paying and signing with its own keypair.
+#[derive(Clone)]
+pub struct SharedChain {
+    chain: Arc<Mutex<Chain>>,
+    payer: Arc<Keypair>,
+}
+
+impl SharedChain {
+    pub fn new(chain: Arc<Mutex<Chain>>, payer: Keypair) -> SharedChain {
+        SharedChain {
+            chain,
+            payer: Arc::new(payer),
+        }
+    }
+}
+
+#[async_trait]
+impl Transport for SharedChain {
+    fn payer(&self) -> &Keypair {
+        &self.payer
+    }
+
+    fn describe(&self) -> String {
+        "shared embedded chain".into()
+    }
+
+    async fn send(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> anyhow::Result<TxSuccess> {
+        let mut chain = self.chain.lock().await;
+        Ok(chain.send_paid_by(&self.payer, ixs, signers).await?)
+    }
+
+    async fn account(&mut self, address: Pubkey) -> anyhow::Result<Option<Account>> {
+        Ok(self.chain.lock().await.account(address).await)
+    }
+
+    async fn program_accounts(
+        &mut self,
+        program: Pubkey,
+        discriminator: [u8; 8],
+    ) -> anyhow::Result<Vec<(Pubkey, Account)>> {
+        let mut chain = self.chain.lock().await;
+        Transport::program_accounts(&mut *chain, program, discriminator).await
+    }
+
+    async fn clock(&mut self) -> anyhow::Result<Clock> {
+        Ok(self.chain.lock().await.clock().clone())
+    }
+
+    async fn minimum_balance(&mut self, len: usize) -> anyhow::Result<u64> {
+        Ok(self.chain.lock().await.rent_exempt(len).await)
+    }
+}
