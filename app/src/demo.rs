@@ -168,7 +168,8 @@ pub async fn run(say: impl FnMut(&str) + Send + 'static) -> anyhow::Result<DemoR
         .for_each(|l| (s.say)(&format!("   {l}")));
     s.report.borrower_debt_before = debt(&mut s.operator, &borrower.pubkey()).await?;
 
-    s.step(&format!("A buyer buys 1 option of {VAULT}'s epoch")).await;
+    s.step(&format!("A buyer buys 1 option of {VAULT}'s epoch"))
+        .await;
     let (r, v) = vault_now(&mut s.operator).await?;
     let mut buyer_t = s.as_actor(buyer);
     let options = tokens::ata(&buyer.pubkey(), &r.option_mint(v.round));

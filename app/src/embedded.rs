@@ -325,31 +325,8 @@ impl Chain {
                 &all_signers,
                 self.ctx.last_blockhash,
             );
-            self.known.extend(tx.message.account_keys.iter().copied());
-            let out = self
-                .ctx
-                .banks_client
-                .process_transaction_with_metadata(tx)
-                .await
-                .map_err(|e| TxFailure {
-                    error: TransactionError::AccountNotFound,
-                    logs: vec![format!("banks client: {e}")],
-                })?;
-            let (logs, compute_units) = out
-                .metadata
-                .map(|m| (m.log_messages, m.compute_units_consumed))
-                .unwrap_or_default();
-            match out.result {
-                Ok(()) => {
-                    if let Some(r) = self.recorded.as_mut() {
-                        r.push(logs.clone());
-                    }
-                    return Ok(TxSuccess {
-                        logs,
-                        compute_units,
-                    });
-                }
-                Err(TransactionError::BlockhashNotFound) if attempt == 0 => {
+            match self.execute_signed(tx).await {
+                Err(f) if attempt == 0 && f.error == TransactionError::BlockhashNotFound => {
                     self.ctx.last_blockhash = self
                         .ctx
                         .banks_client
@@ -360,10 +337,41 @@ impl Chain {
                             logs: vec![format!("banks client: {e}")],
                         })?;
                 }
-                Err(error) => return Err(TxFailure { error, logs }),
+                done => return done,
             }
         }
         unreachable!("the second attempt always returns")
+    }
+
+    /// Execute a transaction someone else built and signed (the JSON-RPC
+    /// endpoint's `sendTransaction`).
+    pub async fn execute_signed(&mut self, tx: Transaction) -> TxResult {
+        self.known.extend(tx.message.account_keys.iter().copied());
+        let out = self
+            .ctx
+            .banks_client
+            .process_transaction_with_metadata(tx)
+            .await
+            .map_err(|e| TxFailure {
+                error: TransactionError::AccountNotFound,
+                logs: vec![format!("banks client: {e}")],
+            })?;
+        let (logs, compute_units) = out
+            .metadata
+            .map(|m| (m.log_messages, m.compute_units_consumed))
+            .unwrap_or_default();
+        match out.result {
+            Ok(()) => {
+                if let Some(r) = self.recorded.as_mut() {
+                    r.push(logs.clone());
+                }
+                Ok(TxSuccess {
+                    logs,
+                    compute_units,
+                })
+            }
+            Err(error) => Err(TxFailure { error, logs }),
+        }
     }
 
     /// Set the clock every program sees.

@@ -24,6 +24,7 @@ mod native_stubs;
 pub mod pda;
 pub mod pricing_ix;
 pub mod replay;
+pub mod serve;
 pub mod setup;
 pub mod spl;
 pub mod stress;

@@ -124,6 +124,11 @@ enum Command {
         #[arg(long)]
         ticks: Option<u64>,
     },
+    /// Serve the embedded ledger as a Solana JSON-RPC endpoint (no validator needed).
+    Serve {
+        #[arg(long, default_value_t = 8899)]
+        port: u16,
+    },
     /// Print Rampart's events live; a summary on exit (Ctrl-C or --seconds).
     Monitor {
         /// Stop after this many seconds.
@@ -219,7 +224,11 @@ fn main() -> ExitCode {
     }));
     let cli = Cli::parse();
     // The demo narrates itself; the keeper's own log lines would interleave.
-    init_tracing(if matches!(cli.command, Command::Demo) { "rampart=warn" } else { "rampart=info" });
+    init_tracing(if matches!(cli.command, Command::Demo) {
+        "rampart=warn"
+    } else {
+        "rampart=info"
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -425,6 +434,24 @@ async fn run(net: Net, command: Command) -> anyhow::Result<()> {
             seconds,
             from_start,
         } => monitor(&net, seconds, from_start).await?,
+        Command::Serve { port } => {
+            let Conn::Embedded(chain) = Conn::open(&net).await? else {
+                anyhow::bail!("serve runs the embedded chain; drop --url");
+            };
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                .await
+                .map_err(|e| anyhow::anyhow!("bind 127.0.0.1:{port}: {e}"))?;
+            let node = rampart::serve::Node::new(*chain);
+            eprintln!(
+                "serving {} at http://127.0.0.1:{port} (use --url http://127.0.0.1:{port}; Ctrl-C saves and stops)",
+                net.ledger.display()
+            );
+            tokio::select! {
+                _ = rampart::serve::serve(node.clone(), listener) => {}
+                _ = ctrl_c() => {}
+            }
+            node.chain.lock().await.persist().await?;
+        }
         Command::Replay { steps } => {
             let mut last_decile = 0;
             let report = replay::run(steps, |done, total| {

@@ -92,8 +92,16 @@ pub async fn status(t: &mut dyn Transport, name: Option<&str>) -> anyhow::Result
         };
         rows.push(vec![
             feed_name(f),
-            if f.price_ts == 0 { "-".into() } else { fmt::price(f.price, f.expo) },
-            if f.price_ts == 0 { "-".into() } else { fmt::price(f.conf, f.expo) },
+            if f.price_ts == 0 {
+                "-".into()
+            } else {
+                fmt::price(f.price, f.expo)
+            },
+            if f.price_ts == 0 {
+                "-".into()
+            } else {
+                fmt::price(f.conf, f.expo)
+            },
             twap.map_or("-".into(), |p| fmt::price(p, f.expo)),
             format!("{:.1}%", vol_bps as f64 / 100.0),
             status_name(f),

@@ -365,3 +365,22 @@ impl Drop for LedgerLock {
         let _ = std::fs::remove_file(&self.path);
     }
 }
+
+#[async_trait]
+impl crate::serve::Backend for LedgerChain {
+    fn chain(&mut self) -> &mut Chain {
+        &mut self.chain
+    }
+
+    fn before_tx(&mut self) {
+        self.follow_wall_clock(1);
+    }
+
+    fn after_tx(&mut self, ok: bool, logs: &[String]) {
+        self.append_log(ok, logs);
+    }
+
+    async fn persist(&mut self) -> anyhow::Result<()> {
+        self.save().await
+    }
+}

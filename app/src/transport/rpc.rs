@@ -120,7 +120,7 @@ impl RpcTransport {
             .client
             .get_latest_blockhash_with_commitment(self.options.commitment)
             .await
-            .context("get a blockhash")?;
+            .map_err(|e| rpc_error(e, "get a blockhash"))?;
         let tx = build_transaction(&self.payer, ixs, signers, blockhash, &self.options)?;
         let config = RpcSendTransactionConfig {
             preflight_commitment: Some(self.options.commitment.commitment),
@@ -136,7 +136,7 @@ impl RpcTransport {
                 .client
                 .get_signature_statuses(&[signature])
                 .await
-                .context("poll the signature status")?
+                .map_err(|e| rpc_error(e, "poll the signature status"))?
                 .value
                 .into_iter()
                 .next()
@@ -156,7 +156,7 @@ impl RpcTransport {
                 .client
                 .get_block_height()
                 .await
-                .context("block height")?
+                .map_err(|e| rpc_error(e, "block height"))?
                 > last_valid
             {
                 return Ok(None);
@@ -211,7 +211,12 @@ fn rejected_in_preflight(e: ClientError) -> anyhow::Result<()> {
             None => Err(anyhow::anyhow!("transaction refused: {message}")),
         };
     }
-    Err(anyhow::Error::new(e).context("send the transaction"))
+    Err(rpc_error(e, "send the transaction"))
+}
+
+/// A client error as one line (its `Display` already includes its source).
+fn rpc_error(e: ClientError, what: &str) -> anyhow::Error {
+    anyhow::anyhow!("{what}: {e}")
 }
 
 #[async_trait]
@@ -253,7 +258,7 @@ impl Transport for RpcTransport {
             .client
             .get_account_with_commitment(&address, self.options.commitment)
             .await
-            .with_context(|| format!("fetch account {address} from {}", self.url))?;
+            .map_err(|e| anyhow::anyhow!("fetch account {address} from {}: {e}", self.url))?;
         Ok(response.value)
     }
 
@@ -263,9 +268,9 @@ impl Transport for RpcTransport {
         discriminator: [u8; 8],
     ) -> anyhow::Result<Vec<(Pubkey, Account)>> {
         let config = RpcProgramAccountsConfig {
-            filters: Some(vec![RpcFilterType::Memcmp(Memcmp::new_raw_bytes(
+            filters: Some(vec![RpcFilterType::Memcmp(Memcmp::new_base58_encoded(
                 0,
-                discriminator.to_vec(),
+                &discriminator,
             ))]),
             account_config: RpcAccountInfoConfig {
                 encoding: Some(solana_account_decoder::UiAccountEncoding::Base64),
@@ -277,7 +282,7 @@ impl Transport for RpcTransport {
         self.client
             .get_program_accounts_with_config(&program, config)
             .await
-            .with_context(|| format!("list accounts of program {program} on {}", self.url))
+            .map_err(|e| anyhow::anyhow!("list accounts of program {program} on {}: {e}", self.url))
     }
 
     async fn clock(&mut self) -> anyhow::Result<Clock> {
@@ -292,7 +297,7 @@ impl Transport for RpcTransport {
         self.client
             .get_minimum_balance_for_rent_exemption(len)
             .await
-            .context("rent exemption")
+            .map_err(|e| rpc_error(e, "rent exemption"))
     }
 }
 
