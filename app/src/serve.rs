@@ -197,7 +197,7 @@ async fn handle(node: &Node, method: &str, p: &Value) -> Result<Value, Value> {
             let chain = backend.chain();
             let ix =
                 solana_sdk::system_instruction::transfer(&chain.payer_pubkey(), &key, lamports);
-            chain.send(&[ix], &[]).await.map_err(|e| invalid(e))?;
+            chain.send(&[ix], &[]).await.map_err(invalid)?;
             Ok(json!(Signature::new_unique().to_string()))
         }
         "sendTransaction" => send(node, p).await,
