@@ -21,6 +21,7 @@ use crate::transport::{self, Transport};
 use crate::vault_ix::VaultRef;
 
 /// What a command prints: text for people, JSON for `--json`.
+#[derive(Debug)]
 pub struct Output {
     pub text: String,
     pub json: Value,
