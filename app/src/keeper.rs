@@ -12,7 +12,7 @@ use std::time::Duration;
 use anchor_lang::prelude::{Clock, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
 use async_trait::async_trait;
-use margin::state::MarginAccount;
+use margin::state::{LiquidationProposal, MarginAccount, MarginConfig};
 use serde::Serialize;
 use solana_sdk::account::Account;
 use solana_sdk::signature::{Keypair, Signer};
@@ -33,6 +33,10 @@ pub struct KeeperStats {
     pub risk_updates: u64,
     pub liquidations: u64,
     pub proposals: u64,
+    /// Large-liquidation proposals this keeper approved as a validator.
+    pub approvals: u64,
+    /// Expired proposals closed (their rent back to the proposer).
+    pub proposals_closed: u64,
     pub settlements: u64,
     pub rolls: u64,
     pub greeks_updates: u64,
@@ -101,6 +105,7 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
             }
         }
     }
+    proposals(t, &d, stats).await?;
     let now = t.clock().await?.unix_timestamp;
     for (_, v) in &d.vaults {
         let r = vault_ref(v);
@@ -144,6 +149,47 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
                     tracing::info!(vault = %d.vault_name(v), round = next, "epoch started");
                     stats.rolls += 1;
                 }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Approve open large-liquidation proposals when this keeper is one of
+/// the validators and its own reading agrees the account is liquidatable;
+/// close expired ones so the liquidation can be proposed again.
+async fn proposals(
+    t: &mut dyn Transport,
+    d: &Deployment,
+    stats: &mut KeeperStats,
+) -> anyhow::Result<()> {
+    let open = transport::all::<LiquidationProposal>(t, margin::ID).await?;
+    if open.is_empty() {
+        return Ok(());
+    }
+    let me = t.payer().pubkey();
+    let config = transport::require::<MarginConfig>(t, crate::pda::margin::config()).await?;
+    let slot = t.clock().await?.slot;
+    for (address, p) in open {
+        if slot > p.expiry_slot {
+            let ix = margin_ix::close_expired_proposal(address, p.proposer);
+            if record(stats, "close_expired_proposal", t.send(&[ix], &[]).await) {
+                stats.proposals_closed += 1;
+            }
+            continue;
+        }
+        let Some(index) = config.validators.index_of(&me) else {
+            continue;
+        };
+        let unhealthy = match transport::fetch::<MarginAccount>(t, p.account).await? {
+            Some(a) => maintenance_margin(d, &a)? < 0.0,
+            None => false,
+        };
+        if p.approvals & (1 << index) == 0 && unhealthy {
+            let ix = margin_ix::approve_liquidation(me, address);
+            if record(stats, "approve", t.send(&[ix], &[]).await) {
+                tracing::info!(proposal = %address, "approved");
+                stats.approvals += 1;
             }
         }
     }

@@ -58,7 +58,9 @@ async fn deploys_reads_and_decodes_errors_over_json_rpc() {
 
     // Writes land and their logs come back (getTransaction): the push
     // emits one event per manual source.
-    let out = client::pricing::push(&mut rpc, "BTC/USD", "30000", 5).await.unwrap();
+    let out = client::pricing::push(&mut rpc, "BTC/USD", "30000", 5)
+        .await
+        .unwrap();
     assert_eq!(out.json["sources"], 3);
     let status = client::pricing::refresh(&mut rpc, None).await.unwrap();
     assert_eq!(status.json[0]["ok"], true, "{}", status.text);
@@ -66,7 +68,11 @@ async fn deploys_reads_and_decodes_errors_over_json_rpc() {
     // A rejection is the program's error, decoded by name, from the
     // preflight response; nothing landed.
     let stranger = Keypair::new();
-    let ix = solana_sdk::system_instruction::transfer(&wallet.pubkey(), &stranger.pubkey(), 1_000_000_000);
+    let ix = solana_sdk::system_instruction::transfer(
+        &wallet.pubkey(),
+        &stranger.pubkey(),
+        1_000_000_000,
+    );
     rpc.send(&[ix], &[]).await.unwrap();
     let mut impostor = RpcTransport::new(&url, stranger, fast());
     let e = client::gov::shutdown(&mut impostor).await.unwrap_err();
@@ -78,20 +84,40 @@ async fn deploys_reads_and_decodes_errors_over_json_rpc() {
         "gov shutdown: margin::Unauthorized (7000): Signer is not the protocol governance authority"
     );
     let config: margin::state::MarginConfig =
-        rampart::transport::require(&mut rpc, rampart::pda::margin::config()).await.unwrap();
+        rampart::transport::require(&mut rpc, rampart::pda::margin::config())
+            .await
+            .unwrap();
     assert_eq!(config.status, margin::state::MarginStatus::Active);
 
     // An expired blockhash is re-signed on a fresh one and sent again.
     let sends = node.sends.load(Ordering::SeqCst);
     node.expire_next.store(1, Ordering::SeqCst);
-    client::pricing::push(&mut rpc, "USDC/USD", "1", 5).await.unwrap();
-    assert_eq!(node.sends.load(Ordering::SeqCst), sends + 2, "one refused, one landed");
+    client::pricing::push(&mut rpc, "USDC/USD", "1", 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        node.sends.load(Ordering::SeqCst),
+        sends + 2,
+        "one refused, one landed"
+    );
 
     // Retries are bounded: a node that keeps refusing ends in one error.
     node.expire_next.store(100, Ordering::SeqCst);
-    let mut impatient = RpcTransport::new(&url, wallet.insecure_clone(), SendOptions { retries: 1, ..fast() });
-    let e = client::pricing::push(&mut impatient, "USDC/USD", "1", 5).await.unwrap_err();
-    assert!(format!("{e:#}").contains("gave up after 2 attempts"), "{e:#}");
+    let mut impatient = RpcTransport::new(
+        &url,
+        wallet.insecure_clone(),
+        SendOptions {
+            retries: 1,
+            ..fast()
+        },
+    );
+    let e = client::pricing::push(&mut impatient, "USDC/USD", "1", 5)
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{e:#}").contains("gave up after 2 attempts"),
+        "{e:#}"
+    );
     node.expire_next.store(0, Ordering::SeqCst);
 }
 
@@ -113,7 +139,11 @@ async fn the_cli_runs_unchanged_against_a_url() {
             .env("HOME", &home)
             .output()
             .unwrap();
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     // Blocking processes beside the async server: run them off the runtime.
     let (ok, stdout, stderr) = tokio::task::spawn_blocking({
