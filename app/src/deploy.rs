@@ -496,3 +496,52 @@ fn decode_hex(s: &str) -> anyhow::Result<Vec<u8>> {
         .map(|k| u8::from_str_radix(&s[k..k + 2], 16).map_err(|e| anyhow::anyhow!("{e}")))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> std::path::PathBuf {
+        crate::idl::workspace_root()
+    }
+
+    #[test]
+    fn committed_deployment_files_parse_and_anchor_scripts_point_at_them() {
+        let localnet = load(&root().join("migrations/localnet.toml")).unwrap();
+        validate(&localnet).unwrap();
+        assert_eq!(localnet.feed.len(), 2);
+        // devnet ships with placeholders an operator must replace: refused by name.
+        let devnet = load(&root().join("migrations/devnet.toml")).unwrap();
+        let err = validate(&devnet).unwrap_err().to_string();
+        assert!(err.contains("REPLACE_WITH_VALIDATOR_2_PUBKEY"), "{err}");
+        let anchor = std::fs::read_to_string(root().join("Anchor.toml")).unwrap();
+        for file in ["migrations/localnet.toml", "migrations/devnet.toml"] {
+            assert!(
+                anchor.contains(&format!("init --config {file}")),
+                "{file} in [scripts]"
+            );
+        }
+    }
+
+    #[test]
+    fn mistakes_in_a_deployment_file_are_refused_before_anything_is_sent() {
+        let parse = |text: &str| -> anyhow::Result<DeployConfig> {
+            let c: DeployConfig = toml::from_str(text)?;
+            validate(&c)?;
+            Ok(c)
+        };
+        let feed = "[[feed]]\nname = \"BTC/USD\"\ninitial_vol_bps = 1\nmanual_sources = 1\n";
+        let e = parse(&format!(
+            "{feed}[[bank]]\ntoken = \"BTC\"\nfeed = \"BTC/USD\"\npreset = \"btc\"\n"
+        ));
+        assert!(e.unwrap_err().to_string().contains("no token \"BTC\""));
+        let e = parse("[[feed]]\nname = \"X/USD\"\ninitial_vol_bps = 1\n");
+        assert!(e.unwrap_err().to_string().contains("has no sources"));
+        let e = parse(&format!("{feed}preset = \"exotic\"\n"));
+        assert!(e.is_err());
+        let e = parse("[[token]]\nsymbol = \"BTC\"\ndecimals = 8\ncolour = \"red\"\n");
+        assert!(e.unwrap_err().to_string().contains("unknown field"));
+        let e = parse("[validators]\nkeys = [\"wallet\"]\nthreshold = 1\nlarge_value_usd = 1\nproposal_ttl_slots = 100\n");
+        assert!(e.unwrap_err().to_string().contains("2 to 8 keys"));
+    }
+}

@@ -5,7 +5,6 @@
 
 use std::sync::OnceLock;
 
-use base64::Engine;
 use serde_json::{json, Map, Value};
 
 use crate::errors::IDLS;
@@ -35,16 +34,9 @@ pub struct Event {
     pub fields: Value,
 }
 
-/// Every event in `logs`, in order ("Program data: <base64>", or behind
-/// "Program log: " when a program ran natively in the embedded chain).
+/// Every Rampart event in `logs`, in order.
 pub fn decode_logs(logs: &[String]) -> Vec<Event> {
-    logs.iter()
-        .filter_map(|line| {
-            line.strip_prefix("Program log: ")
-                .unwrap_or(line)
-                .strip_prefix("Program data: ")
-        })
-        .filter_map(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+    crate::events::payloads(logs)
         .filter_map(|bytes| decode_event(&bytes))
         .collect()
 }
@@ -181,6 +173,7 @@ pub fn one_line(e: &Event) -> String {
 mod tests {
     use super::*;
     use anchor_lang::{AnchorSerialize, Discriminator};
+    use base64::Engine;
 
     #[test]
     fn events_decode_from_the_idl_like_the_typed_decoder() {
