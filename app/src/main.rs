@@ -124,7 +124,8 @@ enum Command {
         #[arg(long)]
         ticks: Option<u64>,
     },
-    /// Serve the embedded ledger as a Solana JSON-RPC endpoint (no validator needed).
+    /// Serve the embedded ledger as a Solana JSON-RPC endpoint on --port and
+    /// its websocket on the next port (no validator needed).
     Serve {
         #[arg(long, default_value_t = 8899)]
         port: u16,
@@ -462,16 +463,22 @@ async fn run(net: Net, command: Command) -> anyhow::Result<()> {
             let Conn::Embedded(chain) = Conn::open(&net).await? else {
                 anyhow::bail!("serve runs the embedded chain; drop --url");
             };
-            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-                .await
-                .map_err(|e| anyhow::anyhow!("bind 127.0.0.1:{port}: {e}"))?;
+            let bind = |port: u16| async move {
+                tokio::net::TcpListener::bind(("127.0.0.1", port))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("bind 127.0.0.1:{port}: {e}"))
+            };
+            // JSON-RPC on the port, its websocket on the next, as a validator does.
+            let (http, ws) = (bind(port).await?, bind(port.saturating_add(1)).await?);
             let node = rampart::serve::Node::new(*chain);
             eprintln!(
-                "serving {} at http://127.0.0.1:{port} (use --url http://127.0.0.1:{port}; Ctrl-C saves and stops)",
-                net.ledger.display()
+                "serving {} at http://127.0.0.1:{port} and ws://127.0.0.1:{} (use --url http://127.0.0.1:{port}; Ctrl-C saves and stops)",
+                net.ledger.display(),
+                port.saturating_add(1)
             );
             tokio::select! {
-                _ = rampart::serve::serve(node.clone(), listener) => {}
+                _ = rampart::serve::serve(node.clone(), http) => {}
+                _ = rampart::serve::serve_pubsub(node.clone(), ws) => {}
                 _ = ctrl_c() => {}
             }
             node.chain.lock().await.persist().await?;

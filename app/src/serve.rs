@@ -5,7 +5,8 @@
 //! transport, request and response handling included, with no network.
 //! Transactions execute on arrival; a failing one is refused the way a
 //! validator's preflight refuses it (error -32002 with the simulation's
-//! error and logs), so it never lands.
+//! error and logs), so it never lands. [`serve_pubsub`] adds the websocket
+//! side (`logsSubscribe`) the monitor uses.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -60,6 +61,17 @@ pub struct Node {
     pub sends: AtomicUsize,
     /// Refuse this many upcoming sends with an expired blockhash (tests).
     pub expire_next: AtomicUsize,
+    /// Every landed transaction, for websocket log subscribers.
+    logs: tokio::sync::broadcast::Sender<LogNote>,
+}
+
+/// A landed transaction as log subscribers see it.
+#[derive(Clone)]
+struct LogNote {
+    slot: u64,
+    signature: String,
+    keys: Vec<Pubkey>,
+    logs: Vec<String>,
 }
 
 impl Node {
@@ -69,6 +81,7 @@ impl Node {
             landed: Mutex::new(HashMap::new()),
             sends: AtomicUsize::new(0),
             expire_next: AtomicUsize::new(0),
+            logs: tokio::sync::broadcast::channel(1_024).0,
         })
     }
 }
@@ -279,6 +292,13 @@ async fn send(node: &Node, p: &Value) -> Result<Value, Value> {
     match out {
         Ok(ok) => {
             let slot = backend.chain().clock().slot;
+            // Nobody listening is fine.
+            let _ = node.logs.send(LogNote {
+                slot,
+                signature: signature.to_string(),
+                keys: tx.message.account_keys.clone(),
+                logs: ok.logs.clone(),
+            });
             node.landed.lock().await.insert(
                 signature,
                 Landed {
@@ -336,4 +356,75 @@ async fn program_accounts(node: &Node, p: &Value) -> Result<Value, Value> {
         .map(|(k, a)| json!({"pubkey": k.to_string(), "account": account_json(k, a)}))
         .collect();
     Ok(json!(out))
+}
+
+/// The websocket side: `logsSubscribe` (`"all"` or `{"mentions": [key]}`)
+/// and `logsUnsubscribe`, notifications as a validator sends them.
+pub async fn serve_pubsub(node: Arc<Node>, listener: TcpListener) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let node = node.clone();
+        tokio::spawn(async move {
+            let _ = pubsub_connection(node, stream).await;
+        });
+    }
+}
+
+async fn pubsub_connection(node: Arc<Node>, stream: TcpStream) -> anyhow::Result<()> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let mut ws = tokio_tungstenite::accept_async(stream).await?;
+    let mut notes = node.logs.subscribe();
+    // Subscription id -> the key a transaction must mention (None: all).
+    let mut subs: Vec<(u64, Option<Pubkey>)> = vec![];
+    let mut next_id = 1u64;
+    loop {
+        tokio::select! {
+            msg = ws.next() => {
+                let text = match msg {
+                    Some(Ok(Message::Text(t))) => t,
+                    Some(Ok(Message::Ping(p))) => { ws.send(Message::Pong(p)).await?; continue; }
+                    Some(Ok(Message::Close(_))) | None => return Ok(()),
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => return Err(e.into()),
+                };
+                let req: Value = serde_json::from_str(&text)?;
+                let reply = match req["method"].as_str() {
+                    Some("logsSubscribe") => {
+                        let filter = &req["params"][0];
+                        let mention = match filter["mentions"][0].as_str() {
+                            Some(k) => Some(k.parse::<Pubkey>().map_err(|e| anyhow::anyhow!("{e}"))?),
+                            None => None,
+                        };
+                        subs.push((next_id, mention));
+                        next_id += 1;
+                        json!({"jsonrpc": "2.0", "result": next_id - 1, "id": req["id"]})
+                    }
+                    Some("logsUnsubscribe") => {
+                        let id = req["params"][0].as_u64().unwrap_or(0);
+                        subs.retain(|(s, _)| *s != id);
+                        json!({"jsonrpc": "2.0", "result": true, "id": req["id"]})
+                    }
+                    other => json!({"jsonrpc": "2.0", "id": req["id"],
+                        "error": {"code": -32601, "message": format!("Method not found: {other:?}")}}),
+                };
+                ws.send(Message::Text(reply.to_string())).await?;
+            }
+            note = notes.recv() => {
+                let Ok(note) = note else { continue };
+                for (id, mention) in &subs {
+                    if mention.is_some_and(|m| !note.keys.contains(&m)) {
+                        continue;
+                    }
+                    let msg = json!({"jsonrpc": "2.0", "method": "logsNotification", "params": {
+                        "result": {"context": {"slot": note.slot},
+                                   "value": {"signature": note.signature, "err": null, "logs": note.logs}},
+                        "subscription": id}});
+                    ws.send(Message::Text(msg.to_string())).await?;
+                }
+            }
+        }
+    }
 }

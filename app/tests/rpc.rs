@@ -13,14 +13,21 @@ use rampart::transport::Transport;
 use rampart::{client, deploy};
 use solana_sdk::signature::{write_keypair_file, Keypair, Signer};
 
-/// An endpoint on a free port, and a funded wallet.
+/// An endpoint on a free port (its websocket on the next), and a funded wallet.
 async fn endpoint() -> (Arc<Node>, String, Keypair) {
     let mut chain = Chain::builder().start().await;
     let wallet = chain.funded_keypair(100_000_000_000).await;
     let node = Node::new(chain);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(serve::serve(node.clone(), listener));
+    let (http, ws) = loop {
+        let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = http.local_addr().unwrap().port();
+        if let Ok(ws) = tokio::net::TcpListener::bind(("127.0.0.1", port + 1)).await {
+            break (http, ws);
+        }
+    };
+    let url = format!("http://{}", http.local_addr().unwrap());
+    tokio::spawn(serve::serve(node.clone(), http));
+    tokio::spawn(serve::serve_pubsub(node.clone(), ws));
     (node, url, wallet)
 }
 
@@ -167,4 +174,51 @@ async fn the_cli_runs_unchanged_against_a_url() {
     assert_eq!(status[0]["feed"], "BTC/USD");
     assert_eq!(status[0]["price"], 3_000_000_000_000u64);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_monitor_prints_live_events_from_a_websocket_subscription() {
+    let (_node, url, wallet) = endpoint().await;
+    let mut rpc = RpcTransport::new(&url, wallet.insecure_clone(), fast());
+    deploy::init(&mut rpc, &localnet(), &|_| {}).await.unwrap();
+    let monitor = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
+                .args(["monitor", "--url", &url, "--seconds", "4", "--json"])
+                .output()
+                .unwrap()
+        })
+    };
+    // Give it a moment to subscribe, then make events.
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    client::pricing::push(&mut rpc, "BTC/USD", "30000", 5)
+        .await
+        .unwrap();
+    client::pricing::push(&mut rpc, "USDC/USD", "1", 5)
+        .await
+        .unwrap();
+    client::pricing::refresh(&mut rpc, None).await.unwrap();
+    let out = monitor.await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let count = |name: &str| lines.iter().filter(|l| l["event"] == name).count();
+    assert_eq!(
+        count("pricing::ManualPricePushed"),
+        4,
+        "3 BTC sources and 1 USDC, each once"
+    );
+    assert_eq!(count("pricing::FeedRefreshed"), 2);
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        summary.contains("\"pricing::FeedRefreshed\":2"),
+        "{summary}"
+    );
 }
