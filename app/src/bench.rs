@@ -189,6 +189,7 @@ pub async fn simple_tx_throughput(n: usize) -> anyhow::Result<TxBench> {
         let count = n / LANES + usize::from(lane < n % LANES);
         lanes.push(tokio::spawn(async move {
             let to = Keypair::new().pubkey();
+            let mut sent = 0u64;
             for i in 0..count {
                 // Distinct amounts keep every transaction (and signature) unique.
                 let ix = system_instruction::transfer(&payer.pubkey(), &to, 1_000_000 + i as u64);
@@ -200,17 +201,27 @@ pub async fn simple_tx_throughput(n: usize) -> anyhow::Result<TxBench> {
                 );
                 let out = client.process_transaction_with_metadata(tx).await?;
                 out.result?;
+                sent += 1_000_000 + i as u64;
             }
-            anyhow::Ok(count)
+            anyhow::Ok((count, to, sent))
         }));
     }
     let mut done = 0;
+    let mut receivers = vec![];
     for l in lanes {
-        done += l.await??;
+        let (count, to, sent) = l.await??;
+        done += count;
+        receivers.push((to, sent));
+    }
+    let secs = start.elapsed().as_secs_f64();
+    // Every transfer landed: each receiver holds exactly what was sent.
+    for (to, sent) in receivers {
+        let held = chain.balance(to).await;
+        anyhow::ensure!(held == sent, "receiver {to} holds {held}, {sent} was sent");
     }
     Ok(TxBench {
         transactions: done,
-        secs: start.elapsed().as_secs_f64(),
+        secs,
         in_flight: LANES,
     })
 }

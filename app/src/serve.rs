@@ -281,6 +281,12 @@ async fn send(node: &Node, p: &Value) -> Result<Value, Value> {
     if expire {
         return Err(refused(TransactionError::BlockhashNotFound, vec![]));
     }
+    // The bank's metadata path executes without checking signatures (the
+    // embedded transport signs its own); a transaction from outside must
+    // prove them, as a validator's sigverify stage does.
+    if tx.verify().is_err() {
+        return Err(refused(TransactionError::SignatureFailure, vec![]));
+    }
     let signature = tx.signatures[0];
     let mut backend = node.chain.lock().await;
     backend.before_tx();

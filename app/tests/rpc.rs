@@ -96,6 +96,25 @@ async fn deploys_reads_and_decodes_errors_over_json_rpc() {
             .unwrap();
     assert_eq!(config.status, margin::state::MarginStatus::Active);
 
+    // A forged signature is refused and nothing lands.
+    let mut forged = solana_sdk::transaction::Transaction::new_with_payer(
+        &[rampart::margin_ix::set_margin_status(
+            wallet.pubkey(),
+            margin::state::MarginStatus::Shutdown,
+        )],
+        Some(&wallet.pubkey()),
+    );
+    forged.message.recent_blockhash = solana_sdk::hash::Hash::new_unique();
+    forged.signatures = vec![solana_sdk::signature::Signature::new_unique()];
+    let client = solana_client::nonblocking::rpc_client::RpcClient::new(url.clone());
+    let e = client.send_transaction(&forged).await.unwrap_err();
+    assert!(e.to_string().contains("signature"), "{e}");
+    let config: margin::state::MarginConfig =
+        rampart::transport::require(&mut rpc, rampart::pda::margin::config())
+            .await
+            .unwrap();
+    assert_eq!(config.status, margin::state::MarginStatus::Active);
+
     // An expired blockhash is re-signed on a fresh one and sent again.
     let sends = node.sends.load(Ordering::SeqCst);
     node.expire_next.store(1, Ordering::SeqCst);
