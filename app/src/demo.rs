@@ -41,6 +41,9 @@ pub struct DemoReport {
     pub vault_round_after: u32,
     pub options_sold: u64,
     pub keeper: KeeperStats,
+    /// Transactions that landed, and simulated time the story covered.
+    pub transactions: u64,
+    pub simulated_secs: i64,
     pub events: std::collections::BTreeMap<String, u64>,
 }
 
@@ -64,6 +67,7 @@ impl Story {
 
     async fn events(&mut self, print: bool) {
         let logs = self.chain.lock().await.take_logs();
+        self.report.transactions += logs.len() as u64;
         for l in logs {
             for e in decode_logs(&l) {
                 *self.report.events.entry(e.name.clone()).or_default() += 1;
@@ -245,7 +249,6 @@ pub async fn run(say: impl FnMut(&str) + Send + 'static) -> anyhow::Result<DemoR
         transport::require::<OptionSeries>(&mut s.operator, r.series(settled_round)).await?;
     s.report.epochs_settled = u64::from(series.settled);
     s.report.settlement_price_usd = series.settlement_price as f64 / 1e18;
-    s.report.vault_round_after = vault_now(&mut s.operator).await?.1.round;
     let status = client::vault::status(&mut s.operator).await?;
     status
         .text
@@ -273,8 +276,11 @@ pub async fn run(say: impl FnMut(&str) + Send + 'static) -> anyhow::Result<DemoR
         .lines()
         .for_each(|l| (s.say)(&format!("   {l}")));
 
+    s.report.vault_round_after = vault_now(&mut s.operator).await?.1.round;
+    s.events(false).await;
+    s.report.simulated_secs = s.chain.lock().await.clock().unix_timestamp - T0;
     (s.say)(&format!(
-        "\n== Summary: breaker tripped: {}; liquidations: {}; borrower debt {} -> {} USDC; round {settled_round} settled at ${:.2}; vault now in round {}",
+        "\n== Summary: breaker tripped: {}; liquidations: {}; borrower debt {} -> {} USDC; round {settled_round} settled at ${:.2}; the keeper kept rolling: {VAULT} is in round {}",
         s.report.breaker_tripped,
         s.report.liquidations,
         tokens::format_amount(s.report.borrower_debt_before, 6),
