@@ -457,3 +457,68 @@ fn demo_tells_the_whole_story() {
             >= 1
     );
 }
+
+#[test]
+fn cloned_oracle_accounts_load_from_solana_account_json() {
+    use base64::Engine;
+    let cli = Cli::new("clone");
+    // `solana account H6ARHf6Y… --output json` of the real mainnet Pyth
+    // SOL/USD account, rebuilt from the committed snapshot.
+    let address = "H6ARHf6YXhGYeQfUzQNGk6rDNnLBQKrenN712K4AQJEG";
+    let data = std::fs::read(root().join(format!(
+        "tests/fixtures/oracle-accounts/pyth-legacy_{address}.bin"
+    )))
+    .unwrap();
+    let json = serde_json::json!({
+        "pubkey": address,
+        "account": {
+            "lamports": 23_942_400u64,
+            "data": [base64::engine::general_purpose::STANDARD.encode(&data), "base64"],
+            "owner": "FsJ3A3u2vn5cTVofAjvy6y5kwABJAqYWpe4975bi2epH",
+            "executable": false,
+            "rentEpoch": 18_446_744_073_709_551_615u64,
+            "space": data.len(),
+        }
+    });
+    std::fs::create_dir_all(&cli.ledger).unwrap();
+    let file = cli.ledger.join("pyth-sol.json");
+    std::fs::write(&file, json.to_string()).unwrap();
+    let clone = file.to_str().unwrap();
+
+    // The pricing program pins the account with its real owner...
+    cli.ok(&["init", "--config", "migrations/localnet.toml"]);
+    let out = cli.ok(&[
+        "init",
+        "--config",
+        "app/tests/fixtures/clone-sol.toml",
+        "--clone",
+        clone,
+    ]);
+    assert!(
+        out.contains(&format!(
+            "created  feed SOL/USD source pyth-legacy {address}"
+        )),
+        "{out}"
+    );
+    // ...and reads it: the July 2024 price is stale on today's clock, so the
+    // refresh reports the source invalid rather than publishing it.
+    let refresh = cli.json(&["pricing", "refresh", "--feed", "SOL/USD", "--clone", clone]);
+    assert_eq!(refresh[0]["status"], "halted (QuorumLost)", "{refresh}");
+    let status = cli.json(&["pricing", "status", "--feed", "SOL/USD"]);
+    assert_eq!(status[0]["valid_sources"], 0);
+    let source = &status[0]["source_detail"][0];
+    assert_eq!(source["account"], address);
+    assert_eq!(source["kind"], "PythLegacy");
+    assert_eq!(source["error"], "pricing::SourceStale", "{source}");
+    // A file that is not account JSON is refused by name.
+    let e = cli.fails(&[
+        "pricing",
+        "status",
+        "--clone",
+        "app/tests/fixtures/one-source.toml",
+    ]);
+    assert!(
+        e.contains("is not `solana account --output json` output"),
+        "{e}"
+    );
+}

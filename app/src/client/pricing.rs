@@ -20,6 +20,23 @@ fn status_name(f: &PriceFeed) -> String {
     }
 }
 
+/// Each source's kind, last reading and why it was last refused (if it was).
+fn source_detail(f: &PriceFeed) -> Vec<serde_json::Value> {
+    f.active_sources()
+        .iter()
+        .map(|s| {
+            let kind =
+                SourceKind::from_u8(s.kind).map_or("unknown".to_string(), |k| format!("{k:?}"));
+            let error = (s.last_error != 0).then(|| {
+                crate::errors::program_error(s.last_error)
+                    .map_or_else(|| s.last_error.to_string(), |(name, _)| name)
+            });
+            json!({"account": s.account.to_string(), "kind": kind, "last_price": s.last_price,
+                   "last_publish_ts": s.last_publish_ts, "error": error})
+        })
+        .collect()
+}
+
 fn source_addresses(f: &PriceFeed) -> Vec<Pubkey> {
     f.active_sources().iter().map(|s| s.account).collect()
 }
@@ -118,6 +135,7 @@ pub async fn status(t: &mut dyn Transport, name: Option<&str>) -> anyhow::Result
             "halt_reason": format!("{:?}", HaltReason::from_u8(f.halt_reason).unwrap_or(HaltReason::Governance)),
             "valid_sources": f.valid_mask.count_ones(), "sources": f.num_sources,
             "last_refresh_ts": f.last_refresh_ts, "congestion_bps": f.congestion_bps(),
+            "source_detail": source_detail(f),
         }));
     }
     let text = fmt::table(
