@@ -408,8 +408,7 @@ impl Chain {
         address: Pubkey,
     ) -> Option<T> {
         let acc = self.account(address).await?;
-        let body = acc.data.get(8..8 + std::mem::size_of::<T>())?;
-        (acc.data[..8] == T::DISCRIMINATOR).then(|| bytemuck::pod_read_unaligned(body))
+        crate::transport::decode_zero_copy(&acc.data)
     }
 
     /// Overwrite an account (tests use it to model an oracle account that

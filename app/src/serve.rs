@@ -86,17 +86,25 @@ impl Node {
     }
 }
 
-/// Serve `node` on `listener` until the task is dropped.
+/// Serve JSON-RPC for `node` on `listener` until the task is dropped.
 pub async fn serve(node: Arc<Node>, listener: TcpListener) {
+    accept(node, listener, |n, s| async move {
+        connection(n, s).await.map_err(Into::into)
+    })
+    .await
+}
+
+/// One task per connection; a broken connection only ends that connection.
+async fn accept<F, Fut>(node: Arc<Node>, listener: TcpListener, handle: F)
+where
+    F: Fn(Arc<Node>, TcpStream) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
-        let node = node.clone();
-        tokio::spawn(async move {
-            // A broken connection only ends that connection.
-            let _ = connection(node, stream).await;
-        });
+        tokio::spawn(handle(node.clone(), stream));
     }
 }
 
@@ -367,15 +375,7 @@ async fn program_accounts(node: &Node, p: &Value) -> Result<Value, Value> {
 /// The websocket side: `logsSubscribe` (`"all"` or `{"mentions": [key]}`)
 /// and `logsUnsubscribe`, notifications as a validator sends them.
 pub async fn serve_pubsub(node: Arc<Node>, listener: TcpListener) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let node = node.clone();
-        tokio::spawn(async move {
-            let _ = pubsub_connection(node, stream).await;
-        });
-    }
+    accept(node, listener, pubsub_connection).await
 }
 
 async fn pubsub_connection(node: Arc<Node>, stream: TcpStream) -> anyhow::Result<()> {

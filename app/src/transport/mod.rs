@@ -134,20 +134,10 @@ pub async fn all<T: AccountDeserialize + Discriminator>(
     t: &mut dyn Transport,
     program: Pubkey,
 ) -> anyhow::Result<Vec<(Pubkey, T)>> {
-    let raw = t.program_accounts(program, T::DISCRIMINATOR).await?;
-    Ok(raw
-        .into_iter()
-        .filter_map(|(k, a)| {
-            T::try_deserialize(&mut a.data.as_slice())
-                .ok()
-                .map(|v| (k, v))
-        })
-        .collect())
-}
-
-fn type_name<T>() -> &'static str {
-    let full = std::any::type_name::<T>();
-    full.rsplit("::").next().unwrap_or(full)
+    decoded(t, program, T::DISCRIMINATOR, |data| {
+        T::try_deserialize(&mut &data[..]).ok()
+    })
+    .await
 }
 
 /// Every zero-copy account of type `T` owned by `program`.
@@ -155,9 +145,24 @@ pub async fn all_zero_copy<T: anchor_lang::ZeroCopy + Discriminator>(
     t: &mut dyn Transport,
     program: Pubkey,
 ) -> anyhow::Result<Vec<(Pubkey, T)>> {
-    let raw = t.program_accounts(program, T::DISCRIMINATOR).await?;
+    decoded(t, program, T::DISCRIMINATOR, decode_zero_copy).await
+}
+
+/// The accounts `program_accounts` lists, those that decode.
+async fn decoded<T>(
+    t: &mut dyn Transport,
+    program: Pubkey,
+    discriminator: [u8; 8],
+    decode: impl Fn(&[u8]) -> Option<T>,
+) -> anyhow::Result<Vec<(Pubkey, T)>> {
+    let raw = t.program_accounts(program, discriminator).await?;
     Ok(raw
         .into_iter()
-        .filter_map(|(k, a)| decode_zero_copy(&a.data).map(|v| (k, v)))
+        .filter_map(|(k, a)| decode(&a.data).map(|v| (k, v)))
         .collect())
+}
+
+fn type_name<T>() -> &'static str {
+    let full = std::any::type_name::<T>();
+    full.rsplit("::").next().unwrap_or(full)
 }
