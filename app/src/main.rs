@@ -484,17 +484,13 @@ async fn run(net: Net, command: Command) -> anyhow::Result<()> {
             node.chain.lock().await.persist().await?;
         }
         Command::Replay { steps } => {
-            let mut last_decile = 0;
+            let bar = progress_bar("replaying Q1-2023");
             let report = replay::run(steps, |done, total| {
-                let decile = done * 10 / total;
-                if decile != last_decile {
-                    last_decile = decile;
-                    eprint!("\rreplaying: {:>3}% ({done}/{total} steps)", decile * 10);
-                    let _ = std::io::stderr().flush();
-                }
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
             })
             .await?;
-            eprintln!();
+            bar.finish_and_clear();
             print!("{report}");
         }
         Command::Idl { check: false } => {
@@ -591,6 +587,16 @@ async fn run(net: Net, command: Command) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A progress bar on stderr (hidden when stderr is not a terminal).
+fn progress_bar(what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{msg:28} {bar:40} {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
 async fn monitor(net: &Net, seconds: Option<f64>, from_start: bool) -> anyhow::Result<()> {
     let json = net.json;
     let stop = async move {
@@ -671,13 +677,8 @@ async fn stress(
     for s in &scenarios {
         let steps = stress::feeds::ticks(s)?.len();
         let policies = if policy.is_empty() { 6 } else { policy.len() };
-        let bar = indicatif::ProgressBar::new((steps * policies) as u64).with_style(
-            indicatif::ProgressStyle::with_template(
-                "{msg:28} {bar:40} {pos}/{len} steps {elapsed}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar.set_message(s.name.clone());
+        let bar = progress_bar(&s.name);
+        bar.set_length((steps * policies) as u64);
         let tick = bar.clone();
         let r = stress::run_scenario(s, &policy, std::sync::Arc::new(move || tick.inc(1)))?;
         bar.finish_and_clear();

@@ -522,3 +522,38 @@ fn cloned_oracle_accounts_load_from_solana_account_json() {
         "{e}"
     );
 }
+
+#[test]
+fn the_keeper_stops_cleanly_on_ctrl_c_and_keeps_its_work() {
+    let cli = Cli::new("ctrlc");
+    cli.ok(&["init", "--config", "migrations/localnet.toml"]);
+    cli.prices("30000", "0");
+    let child = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["keeper", "--interval", "0.2", "--json", "--ledger"])
+        .arg(&cli.ledger)
+        .current_dir(root())
+        .env("HOME", &cli.ledger)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("stopping"), "{stderr}");
+    let stats: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(stats["ticks"].as_u64().unwrap() >= 1);
+    assert!(stats["refreshes"].as_u64().unwrap() >= 2);
+    // The ledger was saved on the way out: the keeper's epoch start is there.
+    let vaults = cli.json(&["vault", "status"]);
+    assert!(
+        vaults.as_array().unwrap().iter().all(|v| v["round"] == 2),
+        "{vaults}"
+    );
+}
