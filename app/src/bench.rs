@@ -166,42 +166,37 @@ impl TxBench {
 }
 
 /// `n` signed SOL transfers, built, signed and executed with their results
-/// checked, from several payers at once as a busy client would (one
+/// checked, from `lanes` payers at once as a busy client would (one
 /// payer's transactions lock the same account, so each lane is one payer).
-pub async fn simple_tx_throughput(n: usize) -> anyhow::Result<TxBench> {
+pub async fn simple_tx_throughput(n: usize, lanes_wanted: usize) -> anyhow::Result<TxBench> {
+    use crate::transport::Transport;
     use solana_sdk::signature::{Keypair, Signer};
     use solana_sdk::system_instruction;
-    use solana_sdk::transaction::Transaction;
 
-    const LANES: usize = 8;
+    let lanes_count = lanes_wanted.max(1);
     let mut chain = Chain::builder().start().await;
     let mut payers = vec![];
-    for _ in 0..LANES {
-        payers.push(std::sync::Arc::new(
-            chain.funded_keypair(1_000_000_000_000).await,
-        ));
+    for _ in 0..lanes_count {
+        payers.push(chain.funded_keypair(1_000_000_000_000).await);
     }
-    let (client, blockhash) = chain.banks_client().await;
     let start = Instant::now();
     let mut lanes = vec![];
     for (lane, payer) in payers.into_iter().enumerate() {
-        let mut client = client.clone();
-        let count = n / LANES + usize::from(lane < n % LANES);
+        // One handle per lane, each its own connection to the bank, used
+        // through the same Transport trait as every command.
+        let mut handle = chain.handle(payer).await;
+        let count = n / lanes_count + usize::from(lane < n % lanes_count);
         lanes.push(tokio::spawn(async move {
+            let t: &mut dyn Transport = &mut handle;
+            let from = t.payer().pubkey();
             let to = Keypair::new().pubkey();
             let mut sent = 0u64;
             for i in 0..count {
                 // Distinct amounts keep every transaction (and signature) unique.
-                let ix = system_instruction::transfer(&payer.pubkey(), &to, 1_000_000 + i as u64);
-                let tx = Transaction::new_signed_with_payer(
-                    &[ix],
-                    Some(&payer.pubkey()),
-                    &[payer.as_ref()],
-                    blockhash,
-                );
-                let out = client.process_transaction_with_metadata(tx).await?;
-                out.result?;
-                sent += 1_000_000 + i as u64;
+                let lamports = 1_000_000 + i as u64;
+                t.send(&[system_instruction::transfer(&from, &to, lamports)], &[])
+                    .await?;
+                sent += lamports;
             }
             anyhow::Ok((count, to, sent))
         }));
@@ -222,7 +217,7 @@ pub async fn simple_tx_throughput(n: usize) -> anyhow::Result<TxBench> {
     Ok(TxBench {
         transactions: done,
         secs,
-        in_flight: LANES,
+        in_flight: lanes_count,
     })
 }
 

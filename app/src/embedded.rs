@@ -180,6 +180,77 @@ impl std::error::Error for TxFailure {}
 
 pub type TxResult = Result<TxSuccess, TxFailure>;
 
+/// Execute a signed transaction in the bank and say how it went.
+async fn execute_on(client: &mut solana_program_test::BanksClient, tx: Transaction) -> TxResult {
+    let out = client
+        .process_transaction_with_metadata(tx)
+        .await
+        .map_err(|e| TxFailure {
+            error: TransactionError::AccountNotFound,
+            logs: vec![format!("banks client: {e}")],
+        })?;
+    let (logs, compute_units) = out
+        .metadata
+        .map(|m| (m.log_messages, m.compute_units_consumed))
+        .unwrap_or_default();
+    match out.result {
+        Ok(()) => Ok(TxSuccess {
+            logs,
+            compute_units,
+        }),
+        Err(error) => Err(TxFailure { error, logs }),
+    }
+}
+
+/// See [`Chain::handle`].
+pub struct BankHandle {
+    client: solana_program_test::BanksClient,
+    payer: Keypair,
+    blockhash: solana_sdk::hash::Hash,
+}
+
+impl BankHandle {
+    pub fn payer(&self) -> &Keypair {
+        &self.payer
+    }
+
+    /// Sign with the payer plus `signers` and execute, following the
+    /// bank's blockhash when it moved on.
+    pub async fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> TxResult {
+        let mut keys: Vec<&Keypair> = vec![&self.payer];
+        keys.extend(signers.iter().filter(|k| k.pubkey() != self.payer.pubkey()));
+        for attempt in 0..2 {
+            let tx = Transaction::new_signed_with_payer(
+                ixs,
+                Some(&self.payer.pubkey()),
+                &keys,
+                self.blockhash,
+            );
+            match execute_on(&mut self.client, tx).await {
+                Err(f) if attempt == 0 && f.error == TransactionError::BlockhashNotFound => {
+                    if let Ok(hash) = self.client.get_latest_blockhash().await {
+                        self.blockhash = hash;
+                    }
+                }
+                done => return done,
+            }
+        }
+        unreachable!("the second attempt always returns")
+    }
+
+    pub async fn account(&mut self, address: Pubkey) -> Option<Account> {
+        self.client.get_account(address).await.ok().flatten()
+    }
+
+    pub async fn clock_sysvar(&mut self) -> anyhow::Result<Clock> {
+        Ok(self.client.get_sysvar::<Clock>().await?)
+    }
+
+    pub async fn rent_exempt(&mut self, len: usize) -> anyhow::Result<u64> {
+        Ok(self.client.get_rent().await?.minimum_balance(len))
+    }
+}
+
 pub struct Chain {
     ctx: ProgramTestContext,
     clock: Clock,
@@ -223,8 +294,8 @@ impl Chain {
         self.ctx.payer = wallet;
     }
 
-    /// The bank's client, for callers that pipeline transactions themselves
-    /// (the throughput benchmark), and a current blockhash.
+    /// The bank's client (it clones cheaply; each clone is a connection) and
+    /// a current blockhash.
     pub async fn banks_client(
         &mut self,
     ) -> (solana_program_test::BanksClient, solana_sdk::hash::Hash) {
@@ -347,30 +418,23 @@ impl Chain {
     /// endpoint's `sendTransaction`).
     pub async fn execute_signed(&mut self, tx: Transaction) -> TxResult {
         self.known.extend(tx.message.account_keys.iter().copied());
-        let out = self
-            .ctx
-            .banks_client
-            .process_transaction_with_metadata(tx)
-            .await
-            .map_err(|e| TxFailure {
-                error: TransactionError::AccountNotFound,
-                logs: vec![format!("banks client: {e}")],
-            })?;
-        let (logs, compute_units) = out
-            .metadata
-            .map(|m| (m.log_messages, m.compute_units_consumed))
-            .unwrap_or_default();
-        match out.result {
-            Ok(()) => {
-                if let Some(r) = self.recorded.as_mut() {
-                    r.push(logs.clone());
-                }
-                Ok(TxSuccess {
-                    logs,
-                    compute_units,
-                })
-            }
-            Err(error) => Err(TxFailure { error, logs }),
+        let out = execute_on(&mut self.ctx.banks_client, tx).await;
+        if let (Ok(ok), Some(r)) = (&out, self.recorded.as_mut()) {
+            r.push(ok.logs.clone());
+        }
+        out
+    }
+
+    /// A handle that sends transactions paid by `payer` straight to the
+    /// bank, without this chain's lock: several handles run concurrently,
+    /// as a busy client's connections do. It reads single accounts but
+    /// keeps no index of them (no `program_accounts`).
+    pub async fn handle(&mut self, payer: Keypair) -> BankHandle {
+        let (client, blockhash) = self.banks_client().await;
+        BankHandle {
+            client,
+            payer,
+            blockhash,
         }
     }
 

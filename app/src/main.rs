@@ -195,6 +195,9 @@ enum BenchCommand {
     Tx {
         #[arg(long, default_value_t = 20_000)]
         transactions: usize,
+        /// Payers sending at once, each on its own handle to the bank.
+        #[arg(long, default_value_t = 8)]
+        lanes: usize,
     },
     /// Time to start the CLI and open the embedded chain.
     Startup {
@@ -523,9 +526,13 @@ async fn run(net: Net, command: Command) -> anyhow::Result<()> {
             }
         }
         Command::Bench {
-            what: BenchCommand::Tx { transactions },
+            what:
+                BenchCommand::Tx {
+                    transactions,
+                    lanes,
+                },
         } => {
-            let b = rampart::bench::simple_tx_throughput(transactions).await?;
+            let b = rampart::bench::simple_tx_throughput(transactions, lanes).await?;
             println!(
                 "embedded transport: {:.0} simple tx/s ({} signed SOL transfers in {:.2} s, {} in flight{})",
                 b.per_sec(),

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use solana_sdk::account::Account;
 use solana_sdk::signature::Keypair;
 
-use crate::embedded::{Chain, TxSuccess};
+use crate::embedded::{BankHandle, Chain, TxSuccess};
 
 #[async_trait]
 pub trait Transport: Send {
@@ -87,6 +87,45 @@ impl Transport for Chain {
 
     async fn minimum_balance(&mut self, len: usize) -> anyhow::Result<u64> {
         Ok(self.rent_exempt(len).await)
+    }
+}
+
+#[async_trait]
+impl Transport for BankHandle {
+    fn payer(&self) -> &Keypair {
+        BankHandle::payer(self)
+    }
+
+    fn describe(&self) -> String {
+        "embedded bank handle".into()
+    }
+
+    async fn send(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> anyhow::Result<TxSuccess> {
+        Ok(BankHandle::send(self, ixs, signers).await?)
+    }
+
+    async fn account(&mut self, address: Pubkey) -> anyhow::Result<Option<Account>> {
+        Ok(BankHandle::account(self, address).await)
+    }
+
+    async fn program_accounts(
+        &mut self,
+        _program: Pubkey,
+        _discriminator: [u8; 8],
+    ) -> anyhow::Result<Vec<(Pubkey, Account)>> {
+        anyhow::bail!("a bank handle keeps no account index: list accounts through the chain")
+    }
+
+    async fn clock(&mut self) -> anyhow::Result<Clock> {
+        self.clock_sysvar().await
+    }
+
+    async fn minimum_balance(&mut self, len: usize) -> anyhow::Result<u64> {
+        self.rent_exempt(len).await
     }
 }
 
