@@ -294,9 +294,13 @@ impl Init<'_> {
             address: address.to_string(),
             created,
         };
+        self.record(step);
+        Ok(())
+    }
+
+    fn record(&mut self, step: Step) {
         (self.progress)(&step);
         self.steps.push(step);
-        Ok(())
     }
 }
 
@@ -416,8 +420,7 @@ pub async fn init(
                     .await
                     .with_context(|| step.what.clone())?;
             }
-            (i.progress)(&step);
-            i.steps.push(step);
+            i.record(step);
         }
     }
     for b in &config.bank {
@@ -482,8 +485,7 @@ pub async fn init(
             address: pda::margin::config().to_string(),
             created,
         };
-        (i.progress)(&step);
-        i.steps.push(step);
+        i.record(step);
     }
     Ok(i.steps)
 }

@@ -7,14 +7,6 @@ use std::sync::OnceLock;
 
 use crate::embedded::TxFailure;
 
-/// The committed IDL of each program, compiled in.
-pub const IDLS: [(&str, &str); 4] = [
-    ("pricing", include_str!("../../idl/pricing.json")),
-    ("margin", include_str!("../../idl/margin.json")),
-    ("vault", include_str!("../../idl/vault.json")),
-    ("backstop", include_str!("../../idl/backstop.json")),
-];
-
 struct ProgramError {
     program: &'static str,
     code: u32,
@@ -26,8 +18,7 @@ fn table() -> &'static [ProgramError] {
     static TABLE: OnceLock<Vec<ProgramError>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut out = vec![];
-        for (program, text) in IDLS {
-            let idl: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+        for (program, idl) in crate::idl::committed() {
             for e in idl["errors"].as_array().into_iter().flatten() {
                 out.push(ProgramError {
                     program,

@@ -84,3 +84,21 @@ pub fn write_all() -> anyhow::Result<Vec<PathBuf>> {
         })
         .collect()
 }
+
+/// The committed IDL of each program (compiled in, parsed once): the
+/// error and event tables the client decodes with.
+pub fn committed() -> &'static [(&'static str, serde_json::Value)] {
+    static IDLS: std::sync::OnceLock<Vec<(&'static str, serde_json::Value)>> =
+        std::sync::OnceLock::new();
+    IDLS.get_or_init(|| {
+        [
+            ("pricing", include_str!("../../idl/pricing.json")),
+            ("margin", include_str!("../../idl/margin.json")),
+            ("vault", include_str!("../../idl/vault.json")),
+            ("backstop", include_str!("../../idl/backstop.json")),
+        ]
+        .into_iter()
+        .map(|(name, text)| (name, serde_json::from_str(text).unwrap_or_default()))
+        .collect()
+    })
+}

@@ -3,28 +3,7 @@
 //! the monitor shows every event, including ones added later, without a
 //! line of code per event.
 
-use std::sync::OnceLock;
-
 use serde_json::{json, Map, Value};
-
-use crate::errors::IDLS;
-
-struct Program {
-    name: &'static str,
-    idl: Value,
-}
-
-fn programs() -> &'static [Program] {
-    static P: OnceLock<Vec<Program>> = OnceLock::new();
-    P.get_or_init(|| {
-        IDLS.iter()
-            .map(|(name, text)| Program {
-                name,
-                idl: serde_json::from_str(text).unwrap_or_default(),
-            })
-            .collect()
-    })
-}
 
 /// One decoded event.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,8 +23,8 @@ pub fn decode_logs(logs: &[String]) -> Vec<Event> {
 /// An event from its bytes (8-byte discriminator, then Borsh).
 pub fn decode_event(bytes: &[u8]) -> Option<Event> {
     let (disc, mut body) = (bytes.get(..8)?, bytes.get(8..)?);
-    for p in programs() {
-        for e in p.idl["events"].as_array().into_iter().flatten() {
+    for (program, idl) in crate::idl::committed() {
+        for e in idl["events"].as_array().into_iter().flatten() {
             let matches = e["discriminator"].as_array().is_some_and(|d| {
                 d.iter()
                     .map(|x| x.as_u64().unwrap_or(256) as u8)
@@ -53,9 +32,9 @@ pub fn decode_event(bytes: &[u8]) -> Option<Event> {
             });
             if matches {
                 let name = e["name"].as_str()?;
-                let fields = decode_defined(&p.idl, name, &mut body)?;
+                let fields = decode_defined(idl, name, &mut body)?;
                 return Some(Event {
-                    name: format!("{}::{name}", p.name),
+                    name: format!("{program}::{name}"),
                     fields,
                 });
             }
