@@ -118,8 +118,8 @@ fn value(d: &Deployment, bank: &Bank, feed: &PriceFeed, deposit_shares: u64, deb
     }
 }
 
-/// Every position of `account` valued at its feed's price.
-fn valued(d: &Deployment, account: &MarginAccount) -> anyhow::Result<Vec<Valued>> {
+/// Every position of `account` with its bank, valued at its feed's price.
+fn valued(d: &Deployment, account: &MarginAccount) -> anyhow::Result<Vec<(Pubkey, Valued)>> {
     account
         .active()
         .map(|p| {
@@ -130,7 +130,7 @@ fn valued(d: &Deployment, account: &MarginAccount) -> anyhow::Result<Vec<Valued>
                 .find(|(k, _)| *k == bank.feed)
                 .map(|(_, f)| f)
                 .context("bank feed missing")?;
-            Ok(value(d, bank, feed, p.deposit_shares, p.borrows))
+            Ok((p.bank, value(d, bank, feed, p.deposit_shares, p.borrows)))
         })
         .collect()
 }
@@ -141,7 +141,7 @@ fn valued(d: &Deployment, account: &MarginAccount) -> anyhow::Result<Vec<Valued>
 pub fn maintenance_margin(d: &Deployment, account: &MarginAccount) -> anyhow::Result<f64> {
     Ok(valued(d, account)?
         .iter()
-        .map(|v| v.weighted_collateral - v.weighted_debt)
+        .map(|(_, v)| v.weighted_collateral - v.weighted_debt)
         .sum())
 }
 
@@ -160,7 +160,7 @@ pub async fn health(
     let mut rows = vec![];
     let mut positions = vec![];
     let (mut collateral, mut debt) = (0.0, 0.0);
-    for v in valued(&d, &account)? {
+    for (_, v) in valued(&d, &account)? {
         collateral += v.weighted_collateral;
         debt += v.weighted_debt;
         rows.push(vec![
@@ -193,26 +193,28 @@ pub async fn health(
 }
 
 /// The liquidation of `account` the wallet would perform: repay its largest
-/// debt, take its largest deposit.
+/// debt, take its largest deposit in another token (both by value).
 pub fn plan(
     d: &Deployment,
     liquidator: Pubkey,
     address: Pubkey,
     account: &MarginAccount,
 ) -> anyhow::Result<LiquidationAccounts> {
-    let debt = account
-        .active()
-        .filter(|p| p.borrows > 0)
-        .max_by_key(|p| p.borrows)
-        .context("the account has no debt")?;
-    let collateral = account
-        .active()
-        .filter(|p| p.deposit_shares > 0 && p.bank != debt.bank)
-        .max_by_key(|p| p.deposit_shares)
+    // Positions compare by value: raw amounts of different tokens do not.
+    let positions = valued(d, account)?;
+    let largest = |of: fn(&Valued) -> f64, except: Option<Pubkey>| {
+        positions
+            .iter()
+            .filter(|(bank, v)| of(v) > 0.0 && Some(*bank) != except)
+            .max_by(|a, b| of(&a.1).total_cmp(&of(&b.1)))
+            .map(|(bank, _)| *bank)
+    };
+    let debt_bank = largest(|v| v.weighted_debt, None).context("the account has no debt")?;
+    let collateral_bank = largest(|v| v.weighted_collateral, Some(debt_bank))
         .context("the account has no collateral to seize")?;
-    let liability_mint = d.bank_by_key(&debt.bank)?.mint;
-    let collateral_mint = d.bank_by_key(&collateral.bank)?.mint;
-    let collateral_bank = d.bank_by_key(&collateral.bank)?;
+    let liability_mint = d.bank_by_key(&debt_bank)?.mint;
+    let collateral = d.bank_by_key(&collateral_bank)?;
+    let collateral_mint = collateral.mint;
     Ok(LiquidationAccounts {
         liquidator,
         account: address,
@@ -222,7 +224,7 @@ pub fn plan(
         liquidator_collateral_token: tokens::ata(&liquidator, &collateral_mint),
         health: d.health(Some(account), &[]),
         proposal: None,
-        backstop_feed: collateral_bank.feed,
+        backstop_feed: collateral.feed,
     })
 }
 
