@@ -246,11 +246,7 @@ pub fn charts(s: &ScenarioResult) -> anyhow::Result<Vec<(String, String)>> {
             COLOURS[2].stroke_width(2),
             "TWAP",
         )?;
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
+        legend(&mut chart)?;
         root.present()?;
     }
     out.push((format!("{}-prices", s.scenario), svg));
@@ -322,11 +318,7 @@ fn policy_chart(
             let style = COLOURS[k % COLOURS.len()].stroke_width(2);
             draw_runs(&mut chart, hours, line, style, &r.policy)?;
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
+        legend(&mut chart)?;
         root.present()?;
     }
     Ok(svg)
@@ -337,6 +329,16 @@ type Axes =
 
 /// Draw `values` as separate lines over each stretch without gaps (a
 /// silent source or a halted feed breaks the line), labelled once.
+/// The series labels, boxed, in the chart's corner.
+fn legend<'a>(chart: &mut ChartContext<'a, SVGBackend<'a>, Axes>) -> anyhow::Result<()> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
+}
+
 fn draw_runs(
     chart: &mut ChartContext<'_, SVGBackend<'_>, Axes>,
     hours: &[f64],
