@@ -20,6 +20,7 @@ use tokio::sync::Mutex;
 use vault::state::{OptionSeries, Phase};
 
 use crate::client::margin::{liquidate_account, maintenance_margin, Liquidated};
+use crate::client::vault::roll_instructions;
 use crate::client::{vault_ref, Deployment};
 use crate::embedded::{Chain, TxSuccess};
 use crate::transport::{self, Transport};
@@ -135,16 +136,9 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
                 }
             }
             Phase::Settled | Phase::Processed => {
-                let next = if v.phase == Phase::Settled {
-                    v.round + 1
-                } else {
-                    v.round
+                let Some((next, ixs)) = roll_instructions(&r, v, keeper) else {
+                    continue;
                 };
-                let mut ixs: Vec<Instruction> = vec![];
-                if v.phase == Phase::Settled {
-                    ixs.push(r.process_epoch(keeper, v.round));
-                }
-                ixs.push(r.start_epoch(keeper, next));
                 if record(stats, "roll", t.send(&ixs, &[]).await) {
                     tracing::info!(vault = %d.vault_name(v), round = next, "epoch started");
                     stats.rolls += 1;

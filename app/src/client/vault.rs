@@ -1,5 +1,6 @@
 //! `rampart vault status|deposit|withdraw|cancel|roll|greeks|settle`.
 
+use anchor_lang::prelude::Pubkey;
 use anyhow::Context;
 use serde_json::json;
 use solana_sdk::instruction::Instruction;
@@ -209,24 +210,36 @@ pub async fn settle(t: &mut dyn Transport, name: &str) -> anyhow::Result<Output>
     ))
 }
 
+/// What rolling `v` takes: process its settled round (if not yet done),
+/// then start the next epoch; the round that starts. None while trading.
+pub fn roll_instructions(
+    r: &VaultRef,
+    v: &Vault,
+    keeper: Pubkey,
+) -> Option<(u32, Vec<Instruction>)> {
+    match v.phase {
+        Phase::Trading => None,
+        Phase::Settled => Some((
+            v.round + 1,
+            vec![
+                r.process_epoch(keeper, v.round),
+                r.start_epoch(keeper, v.round + 1),
+            ],
+        )),
+        Phase::Processed => Some((v.round, vec![r.start_epoch(keeper, v.round)])),
+    }
+}
+
 /// Process the settled round and start the next epoch (permissionless).
 pub async fn roll(t: &mut dyn Transport, name: &str) -> anyhow::Result<Output> {
     let d = Deployment::load(t).await?;
     let (r, v) = d.vault(name)?;
-    let keeper = t.payer().pubkey();
-    let mut ixs = vec![];
-    let next = match v.phase {
-        Phase::Trading => anyhow::bail!(
+    let Some((next, ixs)) = roll_instructions(&r, v, t.payer().pubkey()) else {
+        anyhow::bail!(
             "{name}: round {} is trading; settle it after expiry first",
             v.round
-        ),
-        Phase::Settled => {
-            ixs.push(r.process_epoch(keeper, v.round));
-            v.round + 1
-        }
-        Phase::Processed => v.round,
+        );
     };
-    ixs.push(r.start_epoch(keeper, next));
     t.send(&ixs, &[]).await.context("vault roll")?;
     let s = transport::require::<OptionSeries>(t, r.series(next)).await?;
     Ok(Output::new(
