@@ -1,10 +1,12 @@
 //! `rampart demo`: the whole product in one story on a fresh embedded
 //! chain, through the same client code the CLI commands use. Deploy from
 //! `migrations/localnet.toml`; a lender, a borrower and a vault depositor
-//! come in; an option epoch starts and sells; a flash crash trips the
-//! breaker and liquidations wait; a slow decline then makes the borrower
-//! liquidatable and the keeper liquidates; the epoch expires and settles at
-//! its TWAP; the keeper rolls the next one. Each step prints what the
+//! come in; an option epoch starts and sells; two sources print a crash the
+//! third contradicts, the breaker halts and liquidations wait; the epoch
+//! expires and settles at its TWAP; then a genuine crash that every source
+//! carries: the feed goes Restricted and keeps publishing, borrowing is
+//! refused, the keeper liquidates, and once the move is confirmed and the
+//! TWAP has caught up the feed is Active again. Each step prints what the
 //! chain said, events included.
 
 use std::sync::Arc;
@@ -22,6 +24,7 @@ use crate::idl_events::{decode_logs, one_line};
 use crate::keeper::{self, KeeperStats, SharedChain};
 use crate::transport::{self, Transport};
 use crate::{deploy, tokens};
+use risk_math::breaker::Status;
 
 const LOCALNET: &str = include_str!("../../migrations/localnet.toml");
 const VAULT: &str = "BTC-call-1h";
@@ -33,6 +36,11 @@ const T0: i64 = 1_700_000_000;
 pub struct DemoReport {
     pub breaker_tripped: bool,
     pub liquidation_refused_while_halted: Option<String>,
+    /// The genuine crash left the feed Restricted, not halted.
+    pub restricted_in_crash: bool,
+    pub borrow_refused_while_restricted: Option<String>,
+    /// Active again after the genuine crash (re-anchored).
+    pub active_after_crash: bool,
     pub liquidations: u64,
     pub borrower_debt_before: u64,
     pub borrower_debt_after: u64,
@@ -91,9 +99,28 @@ impl Story {
     /// Advance 15 s, push BTC at `btc` on every source and USDC at 1, and run
     /// one keeper pass (refresh, risk, liquidations, epochs).
     async fn tick(&mut self, btc: f64) -> anyhow::Result<()> {
+        self.tick_split(btc, None).await
+    }
+
+    /// `tick`, with the BTC sources at these positions at `btc` and the
+    /// others at `(others, price)`.
+    async fn tick_split(
+        &mut self,
+        btc: f64,
+        others: Option<(&[usize], f64)>,
+    ) -> anyhow::Result<()> {
         self.chain.lock().await.advance(15);
         let t: &mut dyn Transport = &mut self.operator;
-        client::pricing::push(t, "BTC/USD", &format!("{btc:.2}"), 5).await?;
+        match others {
+            None => client::pricing::push(t, "BTC/USD", &format!("{btc:.2}"), 5).await?,
+            Some((sources, price)) => {
+                let rest: Vec<usize> = (0..8).filter(|i| !sources.contains(i)).collect();
+                client::pricing::push_to(t, "BTC/USD", &format!("{btc:.2}"), 5, Some(&rest))
+                    .await?;
+                client::pricing::push_to(t, "BTC/USD", &format!("{price:.2}"), 5, Some(sources))
+                    .await?
+            }
+        };
         client::pricing::push(t, "USDC/USD", "1", 5).await?;
         keeper::tick(t, &mut self.report.keeper).await?;
         Ok(())
@@ -197,17 +224,14 @@ pub async fn run(say: impl FnMut(&str) + Send + 'static) -> anyhow::Result<DemoR
     let g = client::vault::greeks(&mut s.operator, VAULT).await?;
     g.text.lines().for_each(|l| (s.say)(&format!("   {l}")));
 
-    s.step("Flash crash: every source prints $19,000 for one tick")
+    s.step("Two of the three sources print $19,000 for one tick; the third still says $30,000")
         .await;
-    s.tick(19_000.0).await?;
+    s.tick_split(19_000.0, Some((&[2], 30_000.0))).await?;
     s.events(true).await;
     s.say_status().await?;
-    let (_, feed) = Deployment::load(&mut s.operator)
-        .await?
-        .feed("BTC/USD")
-        .map(|(k, f)| (k, *f))?;
-    s.report.breaker_tripped = feed.status() == risk_math::breaker::Status::Halted;
-    (s.say)("   the keeper tries liquidations while the feed is halted:");
+    let feed = btc_feed(&mut s.operator).await?;
+    s.report.breaker_tripped = feed.status() == Status::Halted;
+    (s.say)("   a majority that a valid source contradicts is not evidence: the feed halts, and the keeper's liquidations wait:");
     let d = Deployment::load(&mut s.operator).await?;
     let account = crate::pda::margin::account(&borrower.pubkey(), 0);
     match client::margin::liquidate_account(&mut s.operator, &d, account).await {
@@ -219,7 +243,7 @@ pub async fn run(say: impl FnMut(&str) + Send + 'static) -> anyhow::Result<DemoR
         }
     }
 
-    s.step("The price rebounds to $30,000; after the cool-down the breaker resumes")
+    s.step("The two sources come back to $30,000; after the cool-down the breaker resumes")
         .await;
     for _ in 0..70 {
         s.tick(30_000.0).await?;
@@ -255,20 +279,33 @@ pub async fn run(say: impl FnMut(&str) + Send + 'static) -> anyhow::Result<DemoR
         .lines()
         .for_each(|l| (s.say)(&format!("   {l}")));
 
-    s.step("A slow decline to $24,000 (0.03% a tick, inside the breaker's bounds): the feed follows, the keeper liquidates").await;
-    let mut p = 30_000.0;
-    while p > 24_000.0 {
-        p *= 0.9997;
-        s.tick(p).await?;
+    s.step("A genuine crash: every source falls to $27,000, then $24,000, and stays")
+        .await;
+    s.tick(27_000.0).await?;
+    s.events(true).await;
+    let feed = btc_feed(&mut s.operator).await?;
+    s.report.restricted_in_crash = feed.status() == Status::Restricted;
+    (s.say)("   every valid source carries the move, so it is evidence: the feed is Restricted and keeps publishing; new risk is refused:");
+    match client::margin::flow(&mut borrower_t, Action::Borrow, "USDC", "100", 0).await {
+        Ok(_) => (s.say)("   a borrow went through"),
+        Err(e) => {
+            let why = crate::errors::describe(&e);
+            (s.say)(&format!("   borrow refused: {why}"));
+            s.report.borrow_refused_while_restricted = Some(why);
+        }
+    }
+    s.tick(24_000.0).await?;
+    s.events(true).await;
+    s.say_status().await?;
+    (s.say)("   ... while the keeper liquidates on the published price:");
+    // Confirmation, then one TWAP window for the TWAP to catch up.
+    for _ in 0..130 {
+        s.tick(24_000.0).await?;
         s.events(true).await;
     }
+    s.say_status().await?;
+    s.report.active_after_crash = btc_feed(&mut s.operator).await?.status() == Status::Active;
     s.report.liquidations = s.report.keeper.liquidations;
-    if s.report.liquidations > 3 {
-        (s.say)(&format!(
-            "   ... {} partial liquidations in all, each restoring the account just above maintenance",
-            s.report.liquidations
-        ));
-    }
     s.report.borrower_debt_after = debt(&mut s.operator, &borrower.pubkey()).await?;
     let health = client::margin::health(&mut borrower_t, None, 0).await?;
     health
@@ -280,8 +317,10 @@ pub async fn run(say: impl FnMut(&str) + Send + 'static) -> anyhow::Result<DemoR
     s.events(false).await;
     s.report.simulated_secs = s.chain.lock().await.clock().unix_timestamp - T0;
     (s.say)(&format!(
-        "\n== Summary: breaker tripped: {}; liquidations: {}; borrower debt {} -> {} USDC; round {settled_round} settled at ${:.2}; the keeper kept rolling: {VAULT} is in round {}",
+        "\n== Summary: breaker tripped on the contradicted crash: {}; Restricted (not halted) in the genuine one: {}, Active again after it: {}; liquidations: {}; borrower debt {} -> {} USDC; round {settled_round} settled at ${:.2}; the keeper kept rolling: {VAULT} is in round {}",
         s.report.breaker_tripped,
+        s.report.restricted_in_crash,
+        s.report.active_after_crash,
         s.report.liquidations,
         tokens::format_amount(s.report.borrower_debt_before, 6),
         tokens::format_amount(s.report.borrower_debt_after, 6),
@@ -289,6 +328,11 @@ pub async fn run(say: impl FnMut(&str) + Send + 'static) -> anyhow::Result<DemoR
         s.report.vault_round_after,
     ));
     Ok(std::mem::take(&mut s.report))
+}
+
+async fn btc_feed(t: &mut dyn Transport) -> anyhow::Result<pricing::state::PriceFeed> {
+    let d = Deployment::load(t).await?;
+    Ok(*d.feed("BTC/USD")?.1)
 }
 
 async fn vault_now(t: &mut dyn Transport) -> anyhow::Result<(crate::vault_ix::VaultRef, Vault)> {

@@ -37,9 +37,16 @@ pub fn replay_params() -> FeedParams {
         max_disagreement_secs: 3_600,
         vol_half_life_secs: 86_400,
         congestion_half_life_secs: 3_600,
+        // One more 5-minute candle confirms a move every source carries;
+        // with a source missing, six more.
+        confirm_secs: 300,
+        reduced_confirm_secs: 1_800,
+        // Quiet candles: the last consensus is served for up to an hour
+        // (twelve candles), its confidence widened by sigma * sqrt(age).
+        stale_grace_secs: 3_600,
         twap_min_samples: 4,
         min_quorum: 2,
-        padding: 0,
+        confirm_min_sources: 2,
     }
 }
 

@@ -438,6 +438,19 @@ fn demo_tells_the_whole_story() {
     assert_eq!(report["breaker_tripped"], true);
     let refused = report["liquidation_refused_while_halted"].as_str().unwrap();
     assert!(refused.contains("pricing::FeedHalted"), "{refused}");
+    // The genuine crash: Restricted, not halted; new risk refused by name,
+    // liquidations running, and Active again once re-anchored.
+    assert_eq!(report["restricted_in_crash"], true);
+    let borrow = report["borrow_refused_while_restricted"].as_str().unwrap();
+    assert!(borrow.contains("pricing::FeedRestricted"), "{borrow}");
+    assert_eq!(report["active_after_crash"], true);
+    assert!(
+        report["events"]["pricing::FeedRestricted"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    assert!(report["events"]["pricing::MoveConfirmed"].as_u64().unwrap() >= 1);
     assert!(report["liquidations"].as_u64().unwrap() >= 1);
     assert!(report["borrower_debt_after"].as_u64() < report["borrower_debt_before"].as_u64());
     assert_eq!(report["epochs_settled"], 1);

@@ -121,9 +121,12 @@ pub fn test_params() -> FeedParams {
         max_disagreement_secs: 600,
         vol_half_life_secs: 3_600,
         congestion_half_life_secs: 60,
+        confirm_secs: 60,
+        reduced_confirm_secs: 300,
+        stale_grace_secs: 120,
         twap_min_samples: 5,
         min_quorum: 2,
-        padding: 0,
+        confirm_min_sources: 2,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Manipulation and the circuit breaker: a one-slot spike on one source
 //! cannot move the price; two compromised sources halt the feed instead of
-//! publishing; a real move trips, cools down and resumes; governance halts
-//! stick. Plus congestion measured from the clock.
+//! publishing; governance halts stick. Plus congestion measured from the
+//! clock. (Real moves, staleness and the Restricted status: `graded_breaker.rs`.)
 
 use anchor_lang::prelude::{AccountInfo, Pubkey};
 use pricing::events::{BreakerResumed, BreakerTripped, FeedRefreshed};
@@ -32,7 +32,7 @@ async fn calm_market(steps: usize) -> Market {
 fn policy() -> ReadPolicy {
     ReadPolicy {
         max_age_secs: 60,
-        allow_reduce_only: false,
+        allow_restricted: false,
         twap_window_secs: 0,
         require_twap: true,
         operation: 0,
@@ -151,32 +151,6 @@ async fn two_of_three_compromised_halts_instead_of_publishing() {
 }
 
 #[tokio::test]
-async fn real_move_trips_then_resumes_after_cooldown() {
-    let mut m = calm_market(30).await;
-    // Every source agrees on a 10% drop.
-    let crash = P - P / 10;
-    let ok = m.step(15, &[Some(crash), Some(crash), Some(crash)]).await;
-    assert_eq!(
-        events::decode::<BreakerTripped>(&ok.logs)[0].reason,
-        HaltReason::PriceJump as u8
-    );
-    let mut resumed_at = None;
-    for i in 0..200 {
-        let ok = m.step(15, &[Some(crash), Some(crash), Some(crash)]).await;
-        if let Some(r) = events::decode::<BreakerResumed>(&ok.logs).first() {
-            assert!(!r.by_governance);
-            assert!(r.halted_secs >= test_params().cooldown_secs as i64);
-            resumed_at = Some(i);
-            break;
-        }
-    }
-    let i = resumed_at.expect("feed resumes once the TWAP has caught up and the cooldown passed");
-    println!("resumed after {} s", (i + 1) * 15);
-    let f = m.feed().await;
-    assert_eq!((f.status, f.price as i64), (Status::Active as u8, crash));
-}
-
-#[tokio::test]
 async fn governance_halt_is_sticky_and_resume_is_explicit() {
     let mut m = calm_market(30).await;
     let (gov, feed) = (m.governance.pubkey(), m.feed);
@@ -192,25 +166,25 @@ async fn governance_halt_is_sticky_and_resume_is_explicit() {
         (Status::Halted as u8, HaltReason::Governance as u8)
     );
 
-    m.gov_send(ix::set_status(gov, feed, Status::ReduceOnly as u8))
+    m.gov_send(ix::set_status(gov, feed, Status::Restricted as u8))
         .await
         .unwrap();
-    // Nothing was published while halted; reduce-only publishes again.
+    // Nothing was published while halted; Restricted publishes again.
     m.step(15, &[Some(P), Some(P), Some(P)]).await;
     let f = m.feed().await;
-    let reduce_only = ReadPolicy {
-        allow_reduce_only: true,
+    let restricted = ReadPolicy {
+        allow_restricted: true,
         ..policy()
     };
     assert_eq!(
         read_loaded(&f, m.chain.clock(), &policy()).unwrap_err(),
-        PricingError::FeedReduceOnly.into()
+        PricingError::FeedRestricted.into()
     );
     assert_eq!(
-        read_loaded(&f, m.chain.clock(), &reduce_only)
+        read_loaded(&f, m.chain.clock(), &restricted)
             .unwrap()
             .status,
-        Status::ReduceOnly
+        Status::Restricted
     );
 
     let ok = m

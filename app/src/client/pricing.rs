@@ -15,7 +15,7 @@ fn status_name(f: &PriceFeed) -> String {
     let b = f.breaker();
     match (b.status, b.reason) {
         (Status::Active, _) => "active".into(),
-        (Status::ReduceOnly, _) => "reduce-only".into(),
+        (Status::Restricted, r) => format!("restricted ({r:?})"),
         (Status::Halted, r) => format!("halted ({r:?})"),
     }
 }
@@ -190,6 +190,19 @@ pub async fn push(
     price: &str,
     conf_bps: u64,
 ) -> anyhow::Result<Output> {
+    push_to(t, name, price, conf_bps, None).await
+}
+
+/// `push` to the feed's manual sources at these positions only (all of
+/// them for None): one source disagreeing with the others, as a demo or a
+/// drill needs.
+pub async fn push_to(
+    t: &mut dyn Transport,
+    name: &str,
+    price: &str,
+    conf_bps: u64,
+    only: Option<&[usize]>,
+) -> anyhow::Result<Output> {
     let d = Deployment::load(t).await?;
     let (_, f) = d.feed(name)?;
     let decimals = u8::try_from(-f.expo)
@@ -203,7 +216,7 @@ pub async fn push(
         .active_sources()
         .iter()
         .enumerate()
-        .filter(|(_, s)| s.kind == SourceKind::Manual as u8)
+        .filter(|(i, s)| s.kind == SourceKind::Manual as u8 && only.map_or(true, |o| o.contains(i)))
         .map(|(_, s)| pricing_ix::push_manual_price(s.account, writer, mantissa, conf, f.expo))
         .collect();
     anyhow::ensure!(

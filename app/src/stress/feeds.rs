@@ -152,6 +152,19 @@ fn synthetic(s: &Scenario) -> anyhow::Result<Vec<Tick>> {
                 }
             }
             Path::Bleed { depth } => s.price * (1.0 - depth * t as f64 / s.duration as f64),
+            Path::Staircase {
+                at,
+                drop,
+                every,
+                steps,
+            } => {
+                let taken = if t < at {
+                    0
+                } else {
+                    ((t - at) / every + 1).min(steps)
+                };
+                s.price * (1.0 - drop).powi(taken as i32)
+            }
             Path::ReplayQ1_2023 => unreachable!("handled by replay()"),
         };
         let mut quotes = [None; SOURCES];

@@ -93,6 +93,9 @@ pub struct RunResult {
     pub max_price_error_bps: f64,
     pub p99_price_error_bps: f64,
     pub halted_secs: i64,
+    /// Time the feed served Restricted (no new risk; liquidations and
+    /// settlement running).
+    pub restricted_secs: i64,
     pub time_to_halt_secs: Option<i64>,
     /// From liquidatable at the reference price to liquidated.
     pub liquidation_delay_mean_secs: f64,
@@ -151,6 +154,7 @@ pub struct Recorder {
     delays: Vec<i64>,
     errors: Vec<f64>,
     halted_secs: i64,
+    restricted_secs: i64,
     first_halt: Option<i64>,
     last_t: Option<i64>,
     series: Series,
@@ -182,6 +186,7 @@ impl Recorder {
             delays: vec![],
             errors: vec![],
             halted_secs: 0,
+            restricted_secs: 0,
             first_halt: None,
             last_t: None,
             series: Series {
@@ -233,6 +238,9 @@ impl Recorder {
         let dt = self.last_t.map_or(0, |last| tick.t - last);
         self.last_t = Some(tick.t);
         let halted = status == Status::Halted;
+        if status == Status::Restricted {
+            self.restricted_secs += dt;
+        }
         if halted {
             self.halted_secs += dt;
             if self.first_halt.is_none() && tick.t >= self.onset {
@@ -291,6 +299,7 @@ impl Recorder {
             max_price_error_bps: self.errors.last().copied().unwrap_or(0.0),
             p99_price_error_bps: p99,
             halted_secs: self.halted_secs,
+            restricted_secs: self.restricted_secs,
             time_to_halt_secs: self.first_halt.map(|t| t - self.onset),
             liquidation_delay_mean_secs: if self.delays.is_empty() {
                 0.0

@@ -19,16 +19,19 @@ pub use metrics::RunResult;
 pub use scenario::Scenario;
 
 /// The scenarios shipped in `scenarios/` (the default run).
-pub const BUILT_IN: [&str; 11] = [
+pub const BUILT_IN: [&str; 14] = [
     "q1-2023-replay",
     "gbm-jumps",
     "flash-crash",
     "crash-no-rebound",
+    "crash-frozen-source",
+    "staircase-crash",
     "slow-bleed",
     "regime-switch",
     "oracle-spike",
     "frozen-source",
     "two-colluding",
+    "two-colluding-frozen",
     "congestion-keeper-offline",
     "validators-collude",
 ];

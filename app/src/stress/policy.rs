@@ -102,6 +102,9 @@ pub fn all(step: i64) -> Vec<Policy> {
             sources: 1,
             feed: single(FeedParams {
                 max_conf_bps: 100,
+                // Drift's divergence guard halts on any large move: no
+                // evidence can confirm one.
+                confirm_min_sources: 8,
                 ..base
             }),
             m_of_n: false,

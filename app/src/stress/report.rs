@@ -24,7 +24,7 @@ fn halt(r: &RunResult) -> String {
     r.time_to_halt_secs.map_or("-".into(), |t| t.to_string())
 }
 
-const HEADER: [&str; 16] = [
+const HEADER: [&str; 17] = [
     "policy",
     "bad debt $",
     "% OI",
@@ -37,13 +37,14 @@ const HEADER: [&str; 16] = [
     "wrongful",
     "err max/p99 bps",
     "halted s",
+    "restricted s",
     "to halt s",
     "delay mean/max s",
     "vault PnL %",
     "conserved",
 ];
 
-fn cells(r: &RunResult) -> [String; 16] {
+fn cells(r: &RunResult) -> [String; 17] {
     [
         r.policy.clone(),
         format!("{:.0}", r.bad_debt_usd),
@@ -61,6 +62,7 @@ fn cells(r: &RunResult) -> [String; 16] {
         r.wrongful_liquidations.to_string(),
         format!("{:.0}/{:.0}", r.max_price_error_bps, r.p99_price_error_bps),
         r.halted_secs.to_string(),
+        r.restricted_secs.to_string(),
         halt(r),
         delay(r),
         r.depositor_pnl_pct
@@ -78,7 +80,7 @@ pub fn table(results: &[ScenarioResult]) -> String {
             "\n{} ({} accounts, {} steps, {:.0} tx/s)",
             s.scenario, s.accounts, s.steps, s.tx_per_sec
         );
-        let rows: Vec<[String; 16]> = s.runs.iter().map(cells).collect();
+        let rows: Vec<[String; 17]> = s.runs.iter().map(cells).collect();
         let widths: Vec<usize> = (0..16)
             .map(|i| {
                 rows.iter()

@@ -19,7 +19,8 @@
 //!
 //! Paths: `flat`; `gbm vol= drift= jumps_per_day= jump=`; `flash_crash at=
 //! depth= fall= recover= [rebound=0.9]` (share of the drop recovered);
-//! `bleed depth=` (linear over the duration);
+//! `bleed depth=` (linear over the duration); `staircase at= drop= every=
+//! steps=` (a drop of `drop` of the price at once, every `every` seconds);
 //! `regime at= vol_before= vol_after=`; `replay q1-2023` (the three real
 //! Kraken BTC sources; `duration` is then the replayed span, default all).
 //!
@@ -52,6 +53,14 @@ pub enum Path {
     },
     Bleed {
         depth: f64,
+    },
+    /// Drops of `drop` (a share of the current price) every `every`
+    /// seconds from `at`, `steps` times, each one at once.
+    Staircase {
+        at: i64,
+        drop: f64,
+        every: i64,
+        steps: i64,
     },
     Regime {
         at: i64,
@@ -301,6 +310,12 @@ fn parse_path(line: usize, words: &[&str]) -> Result<Path, ParseError> {
         },
         "bleed" => Path::Bleed {
             depth: a.get("depth")?,
+        },
+        "staircase" => Path::Staircase {
+            at: a.get("at")?,
+            drop: a.get("drop")?,
+            every: a.get("every")?,
+            steps: a.get("steps")?,
         },
         "regime" => Path::Regime {
             at: a.get("at")?,

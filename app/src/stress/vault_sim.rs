@@ -5,8 +5,9 @@
 //! Records the NAV per share in USD at the reference price.
 
 use solana_sdk::signature::{Keypair, Signer};
-use vault::state::{Phase, Strategy, Vault, VaultParams};
+use vault::state::{Strategy, Vault, VaultParams};
 
+use crate::client::vault::roll_instructions;
 use crate::market::{MarginMarket, User, BTC};
 use crate::spl;
 use crate::vault_ix::{Holder, VaultRef};
@@ -107,14 +108,18 @@ impl VaultSim {
         if self.live > 0 && now >= self.expiry {
             let settle = self.v.settle_epoch(self.live);
             match m.chain.send(&[settle], &[]).await {
-                Ok(_) => self.settlements += 1,
+                Ok(_) => {
+                    self.settlements += 1;
+                    self.live = 0;
+                }
                 // Refused while the feed is halted or the window uncovered: retry.
                 Err(_) => self.settlement_retries += 1,
             }
         }
-        let vault: Vault = m.chain.anchor_account(self.v.vault).await?;
-        if vault.phase == Phase::Settled {
-            let _ = self.roll(m, vault.round).await;
+        if self.live == 0 {
+            // Refused while the feed is Restricted or halted (no option
+            // sales): the keeper tries again next step.
+            let _ = self.roll(m).await;
         }
         let vault: Vault = m.chain.anchor_account(self.v.vault).await?;
         let per_share = vault.nav_per_share(now).ok()? as f64 / 1e18;
@@ -123,15 +128,19 @@ impl VaultSim {
         Some(nav)
     }
 
-    async fn roll(&mut self, m: &mut MarginMarket, round: u32) -> anyhow::Result<()> {
+    /// The keeper's roll plan (the CLI's and keeper's own), then a buyer
+    /// takes a quarter of the new epoch.
+    async fn roll(&mut self, m: &mut MarginMarket) -> anyhow::Result<()> {
         let k = self.keeper.insecure_clone();
-        m.chain
-            .send(&[self.v.process_epoch(k.pubkey(), round)], &[&k])
-            .await?;
-        m.chain
-            .send(&[self.v.start_epoch(k.pubkey(), round + 1)], &[&k])
-            .await?;
-        let live = round + 1;
+        let vault: Vault = m
+            .chain
+            .anchor_account(self.v.vault)
+            .await
+            .ok_or_else(|| anyhow::anyhow!("vault"))?;
+        let Some((live, ixs)) = roll_instructions(&self.v, &vault, k.pubkey()) else {
+            return Ok(());
+        };
+        m.chain.send(&ixs, &[&k]).await?;
         self.live = live;
         self.epochs_started += 1;
         let series: vault::state::OptionSeries = m

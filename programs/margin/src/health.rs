@@ -8,15 +8,17 @@
 //!
 //! - Initial requirement (opening risk): deposits at min(spot, TWAP,
 //!   spot - k·conf), borrows at max(spot, TWAP, spot + k·conf), initial
-//!   haircuts and ratios, refused on reduce-only feeds.
-//! - Maintenance requirement (liquidation): spot prices, maintenance
-//!   haircuts widened and borrows weighted by each bank's current adaptive
-//!   ratio (see `Bank::maint_asset_haircut`); reduce-only feeds are
-//!   fine (liquidation reduces risk), halted ones are not.
+//!   haircuts and ratios; refused on Restricted feeds.
+//! - Maintenance requirement (liquidation): spot prices (on a Restricted
+//!   feed, assets at min(spot, TWAP) and liabilities at max(spot, TWAP)),
+//!   maintenance haircuts widened and borrows weighted by each bank's
+//!   current adaptive ratio (see `Bank::maint_asset_haircut`); Restricted
+//!   feeds are fine (liquidation reduces risk), halted ones are not.
 
 use anchor_lang::prelude::*;
 use pricing::read::{read_feed, to_wad, ReadPolicy};
 use pricing::state::pause;
+use risk_math::breaker::Status;
 use risk_math::fixed::mul_div;
 use risk_math::margin::{conservative_prices, health, Balance, Health, PriceInput};
 use risk_math::{Rounding, WAD};
@@ -77,7 +79,7 @@ pub fn account_health<'info>(
         let maintenance = requirement == Requirement::Maintenance;
         let policy = ReadPolicy {
             max_age_secs: bank.params.max_price_age_secs,
-            allow_reduce_only: maintenance,
+            allow_restricted: maintenance,
             twap_window_secs: 0,
             require_twap: false,
             operation: if maintenance {
@@ -102,19 +104,30 @@ pub fn account_health<'info>(
             spot,
             decimals: bank.decimals,
         };
+        let input = PriceInput {
+            spot,
+            twap: reading.twap.map(price).transpose()?,
+            conf: price(reading.conf)?,
+        };
         let (asset_price, liability_price, haircut, ratio) = if maintenance {
+            // On a Restricted feed (a move not yet confirmed, or a TWAP
+            // still catching up with one) assets count at the lower and
+            // liabilities at the higher of spot and TWAP. The confidence
+            // band stays out of it: widened by an unconfirmed move, it
+            // would liquidate accounts solvent at the price every source
+            // agrees on.
+            let (a, l) = if reading.status == Status::Restricted {
+                conservative_prices(&input, 0).map_err(MarginError::from)?
+            } else {
+                (spot, spot)
+            };
             (
-                spot,
-                spot,
+                a,
+                l,
                 bank.maint_asset_haircut(),
                 bank.maint_liability_ratio(),
             )
         } else {
-            let input = PriceInput {
-                spot,
-                twap: reading.twap.map(price).transpose()?,
-                conf: price(reading.conf)?,
-            };
             let (a, l) = conservative_prices(&input, bank.params.conf_mult as u128)
                 .map_err(MarginError::from)?;
             (

@@ -62,8 +62,8 @@ pub enum PricingError {
     FeedStale,
     #[msg("Feed is halted by its circuit breaker or governance")]
     FeedHalted,
-    #[msg("Feed is reduce-only")]
-    FeedReduceOnly,
+    #[msg("Feed is restricted: no new risk (borrows, withdrawals against debt, option sales) until it is Active")]
+    FeedRestricted,
     #[msg("TWAP over the requested window is not available (history or coverage too thin)")]
     TwapUnavailable,
     #[msg("Invalid feed status")]

@@ -39,6 +39,36 @@ pub struct BreakerTripped {
     pub unix_ts: i64,
 }
 
+/// The feed became Restricted (no new risk; liquidations, repay and
+/// settlement run), or changed why it is.
+#[event]
+pub struct FeedRestricted {
+    pub feed: Pubkey,
+    /// `risk_math::breaker::HaltReason`: StaleGrace, UnconfirmedMove or Reanchoring.
+    pub reason: u8,
+    pub candidate_price: u64,
+    pub reference_price: u64,
+    pub move_bps: u64,
+    pub allowed_move_bps: u64,
+    pub valid_sources: u8,
+    pub agreeing_sources: u8,
+    /// The candidate was published (full evidence) or held back.
+    pub published: bool,
+    pub unix_ts: i64,
+}
+
+/// A large move carried by every valid source for its confirmation time:
+/// the breaker's reference re-anchors to it.
+#[event]
+pub struct MoveConfirmed {
+    pub feed: Pubkey,
+    pub price: u64,
+    pub reference_price: u64,
+    pub move_bps: u64,
+    pub valid_sources: u8,
+    pub unix_ts: i64,
+}
+
 #[event]
 pub struct BreakerResumed {
     pub feed: Pubkey,

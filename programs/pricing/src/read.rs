@@ -2,8 +2,8 @@
 //! checked, freshness and status enforced by the caller's policy.
 
 use anchor_lang::prelude::*;
-use risk_math::breaker::Status;
-use risk_math::volatility::annualised_vol;
+use risk_math::breaker::{HaltReason, Status};
+use risk_math::volatility::{annualised_vol, sigma_bps_over};
 
 use crate::errors::PricingError;
 use crate::state::PriceFeed;
@@ -12,8 +12,10 @@ use crate::state::PriceFeed;
 pub struct ReadPolicy {
     /// Refuse a price published longer ago than this.
     pub max_age_secs: u32,
-    /// Accept a ReduceOnly feed (risk-reducing callers: repay, withdraw, liquidate).
-    pub allow_reduce_only: bool,
+    /// Accept a Restricted feed (risk-reducing callers: liquidate, settle,
+    /// update risk). Risk-increasing callers (borrow, withdraw against debt,
+    /// option sales) are refused with `FeedRestricted`.
+    pub allow_restricted: bool,
     /// TWAP window to compute; 0 means the feed's reference window.
     pub twap_window_secs: u32,
     /// Fail with `TwapUnavailable` instead of returning `twap: None`.
@@ -63,8 +65,8 @@ pub fn read_loaded(feed: &PriceFeed, clock: &Clock, policy: &ReadPolicy) -> Resu
     let status = feed.status();
     require!(status != Status::Halted, PricingError::FeedHalted);
     require!(
-        status != Status::ReduceOnly || policy.allow_reduce_only,
-        PricingError::FeedReduceOnly
+        status != Status::Restricted || policy.allow_restricted,
+        PricingError::FeedRestricted
     );
     require!(
         !feed.is_paused(policy.operation),
@@ -72,7 +74,23 @@ pub fn read_loaded(feed: &PriceFeed, clock: &Clock, policy: &ReadPolicy) -> Resu
     );
     require!(feed.price_ts > 0, PricingError::FeedStale);
     let age = clock.unix_timestamp.saturating_sub(feed.price_ts);
-    require!(age <= policy.max_age_secs as i64, PricingError::FeedStale);
+    // Quorum lost to staleness: the last consensus is served for the
+    // feed's grace, its confidence widened by sigma * sqrt(age).
+    let in_grace = status == Status::Restricted && feed.halt_reason == HaltReason::StaleGrace as u8;
+    let max_age = if in_grace {
+        policy.max_age_secs.max(feed.params.stale_grace_secs)
+    } else {
+        policy.max_age_secs
+    };
+    require!(age <= max_age as i64, PricingError::FeedStale);
+    let conf = if in_grace {
+        let sigma_bps = sigma_bps_over(feed.variance_per_sec as u128, age.max(0) as u64)
+            .map_err(PricingError::from)?;
+        let widening = (feed.price as u128 * sigma_bps as u128 / 10_000) as u64;
+        feed.conf.saturating_add(widening)
+    } else {
+        feed.conf
+    };
 
     let window = if policy.twap_window_secs == 0 {
         feed.params.twap_window_secs
@@ -90,7 +108,7 @@ pub fn read_loaded(feed: &PriceFeed, clock: &Clock, policy: &ReadPolicy) -> Resu
     let variance = feed.variance_per_sec as u128;
     Ok(FeedReading {
         price: feed.price,
-        conf: feed.conf,
+        conf,
         expo: feed.expo,
         twap,
         vol_annual_wad: annualised_vol(variance).map_err(PricingError::from)?,

@@ -27,7 +27,7 @@ pub struct Market {
 pub fn read_market(feed: &PriceFeed, clock: &Clock, params: &VaultParams) -> Result<Market> {
     let policy = ReadPolicy {
         max_age_secs: params.max_price_age_secs,
-        allow_reduce_only: false,
+        allow_restricted: false,
         twap_window_secs: 0,
         require_twap: false,
         operation: pause::RISK_INCREASE,

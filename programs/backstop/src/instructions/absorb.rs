@@ -127,7 +127,7 @@ pub fn handle_absorb(
 fn reference_price(feed: &PriceFeed, clock: &Clock, max_age_secs: u32) -> Result<u128> {
     let policy = ReadPolicy {
         max_age_secs,
-        allow_reduce_only: true,
+        allow_restricted: true,
         twap_window_secs: 0,
         require_twap: false,
         operation: pause::LIQUIDATION,

@@ -23,7 +23,7 @@ pub fn handle_update_risk(ctx: Context<UpdateRisk>) -> Result<()> {
     let bank = &mut ctx.accounts.bank;
     let policy = ReadPolicy {
         max_age_secs: bank.params.max_price_age_secs,
-        allow_reduce_only: true,
+        allow_restricted: true,
         twap_window_secs: 0,
         require_twap: false,
         operation: 0,

@@ -1,12 +1,12 @@
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::sysvar::instructions as sysvar_instructions;
-use risk_math::breaker::{self, allowed_move_bps, BreakerParams, Observation, Status, Transition};
-use risk_math::consensus::{consensus, Consensus, ConsensusError, ConsensusParams, Quote};
-use risk_math::price::{clamp_to_band, deviation_bps};
+use risk_math::breaker::{self, allowed_move_bps, Seen, Transition};
+use risk_math::consensus::{consensus, Consensus, ConsensusParams, Quote};
+use risk_math::price::deviation_bps;
 use risk_math::volatility::{annualised_vol, decay_weight, ewma, update_variance};
 
 use crate::errors::PricingError;
-use crate::events::{BreakerResumed, BreakerTripped, FeedRefreshed};
+use crate::events::{BreakerResumed, BreakerTripped, FeedRefreshed, FeedRestricted, MoveConfirmed};
 use crate::guard::require_refresh_first;
 use crate::sources::{self, error_code, is_identity_error};
 use crate::state::{pause, PriceFeed, SourceKind, MAX_SOURCES};
@@ -31,7 +31,7 @@ struct Readings {
 }
 
 /// Permissionless: read every pinned source, form consensus, advance the
-/// breaker, and publish the price unless this refresh violated the breaker.
+/// graded breaker (`risk_math::breaker`), and publish what it allows.
 pub fn handle_refresh<'info>(ctx: Context<'_, '_, 'info, 'info, Refresh<'info>>) -> Result<()> {
     require_refresh_first(&ctx.accounts.instructions)?;
     let clock = Clock::get()?;
@@ -53,13 +53,11 @@ pub fn handle_refresh<'info>(ctx: Context<'_, '_, 'info, 'info, Refresh<'info>>)
         },
     );
 
-    // Reference for jumps and for clamping TWAP samples: the TWAP when it is
-    // valid, else the last published price (a young feed is still guarded).
-    let twap_ref = feed
+    let twap = feed
         .twap(now, params.twap_window_secs)?
         .ok()
         .map(|t| t.price);
-    let reference = twap_ref.or((feed.price_ts > 0).then_some(feed.price));
+    let last = (feed.price_ts > 0).then_some((feed.price, now.saturating_sub(feed.price_ts)));
     let allowed = allowed_move_bps(
         feed.variance_per_sec as u128,
         params.twap_window_secs as u64,
@@ -67,50 +65,43 @@ pub fn handle_refresh<'info>(ctx: Context<'_, '_, 'info, 'info, Refresh<'info>>)
         params.breaker_floor_bps,
     )
     .map_err(PricingError::from)?;
-
-    let (observation, candidate, move_bps) = match outcome {
-        Err(ConsensusError::QuorumLost { .. }) => (Observation::QuorumLost, None, 0),
-        Err(ConsensusError::SpreadExceeded { .. }) => (Observation::SpreadExceeded, None, 0),
-        Ok(c) => {
-            let move_bps = match reference {
-                Some(r) => Some(deviation_bps(c.price, r, r).map_err(PricingError::from)?),
-                None => None,
-            };
-            let obs = Observation::Consensus {
-                move_bps,
-                allowed_move_bps: allowed,
-                majority_agrees: c.majority_agrees(),
-                all_agree: c.all_agree(),
-            };
-            (obs, Some(c), move_bps.unwrap_or(0))
-        }
-    };
+    let stale = crate::errors::code(PricingError::SourceStale);
+    let stale_only = (0..feed.num_sources as usize)
+        .all(|i| readings.valid_mask & (1 << i) != 0 || readings.errors[i] == stale);
+    let observation = breaker::observe(&Seen {
+        outcome: &outcome,
+        stale_only,
+        twap,
+        last,
+        allowed_move_bps: allowed,
+        configured: feed.num_sources,
+    })
+    .map_err(PricingError::from)?;
     let mut breaker_state = feed.breaker();
-    let step = breaker::step(
-        &mut breaker_state,
-        observation,
-        now,
-        BreakerParams {
-            cooldown_secs: params.cooldown_secs,
-            max_disagreement_secs: params.max_disagreement_secs,
-        },
-    );
+    // Judged (and TWAP samples clamped) against the reference before this step.
+    let reference = breaker::reference(&breaker_state, twap, last.map(|l| l.0));
+    let step = breaker::step(&mut breaker_state, observation, now, params.breaker());
     let halted_since = feed.halted_since;
     feed.set_breaker(breaker_state);
+    let candidate = outcome.ok();
+    let move_bps = match (candidate, reference) {
+        (Some(c), Some(r)) => deviation_bps(c.price, r, r).map_err(PricingError::from)?,
+        _ => 0,
+    };
 
     if let Some(c) = candidate {
-        // A halted feed publishes nothing, even once a refresh shows no
-        // violation (e.g. a compromised majority's clamped samples have
-        // dragged the TWAP along); the step that resumes publishes.
-        let halted = breaker_state.status == Status::Halted;
-        if step.violation.is_none() && !halted {
-            publish(&mut feed, &c, now)?;
+        if step.publish {
+            publish(
+                &mut feed,
+                &c,
+                breaker::published_conf(&c, step.unconfirmed_bps),
+                now,
+            )?;
         }
-        // While halted the TWAP learns only from unanimous sources: after a
-        // real move it catches up (and the feed can resume), but a
-        // compromised majority facing a dissenter cannot drag it.
-        if !halted || c.all_agree() {
-            record_twap_sample(&mut feed, c.price, reference, now)?;
+        if let Some(sample) =
+            breaker::sample_price(step.sample, c.price, reference, params.twap_clamp_bps)
+        {
+            record_twap_sample(&mut feed, sample, now)?;
         }
     }
     update_congestion(&mut feed, clock.slot, now)?;
@@ -140,6 +131,26 @@ pub fn handle_refresh<'info>(ctx: Context<'_, '_, 'info, 'info, Refresh<'info>>)
             allowed_move_bps: allowed,
             valid_sources: readings.count as u8,
             agreeing_sources: candidate.map_or(0, |c| c.agreeing_count),
+            unix_ts: now,
+        }),
+        Transition::Restricted(reason) => emit!(FeedRestricted {
+            feed: feed_key,
+            reason: reason as u8,
+            candidate_price: candidate.map_or(0, |c| c.price),
+            reference_price: reference.unwrap_or(0),
+            move_bps,
+            allowed_move_bps: allowed,
+            valid_sources: readings.count as u8,
+            agreeing_sources: candidate.map_or(0, |c| c.agreeing_count),
+            published: step.publish,
+            unix_ts: now,
+        }),
+        Transition::Confirmed => emit!(MoveConfirmed {
+            feed: feed_key,
+            price: feed.price,
+            reference_price: reference.unwrap_or(0),
+            move_bps,
+            valid_sources: readings.count as u8,
             unix_ts: now,
         }),
         Transition::Resumed => emit!(BreakerResumed {
@@ -224,8 +235,9 @@ fn read_sources<'info>(
     Ok(r)
 }
 
-/// Publish the consensus and feed it to the volatility estimate.
-fn publish(feed: &mut PriceFeed, c: &Consensus, now: i64) -> Result<()> {
+/// Publish the consensus (with its confidence as widened by the breaker)
+/// and feed it to the volatility estimate.
+fn publish(feed: &mut PriceFeed, c: &Consensus, conf: u64, now: i64) -> Result<()> {
     let spacing = feed.params.min_sample_spacing_secs as i64;
     if feed.vol_ref_ts == 0 {
         (feed.vol_ref_price, feed.vol_ref_ts) = (c.price, now);
@@ -243,29 +255,19 @@ fn publish(feed: &mut PriceFeed, c: &Consensus, now: i64) -> Result<()> {
         (feed.vol_ref_price, feed.vol_ref_ts) = (c.price, now);
     }
     feed.price = c.price;
-    feed.conf = c.conf;
+    feed.conf = conf;
     feed.price_ts = now;
     Ok(())
 }
 
-/// Add a TWAP sample, clamped around the reference so one refresh cannot
-/// drag the average.
-fn record_twap_sample(
-    feed: &mut PriceFeed,
-    price: u64,
-    reference: Option<u64>,
-    now: i64,
-) -> Result<()> {
+/// Add a TWAP sample (as the breaker shaped it) unless one is too recent.
+fn record_twap_sample(feed: &mut PriceFeed, sample: u64, now: i64) -> Result<()> {
     let due = feed.newest_observation().map_or(true, |o| {
         now - o.ts >= feed.params.min_sample_spacing_secs as i64
     });
     if !due {
         return Ok(());
     }
-    let sample = match reference {
-        Some(r) => clamp_to_band(price, r, feed.params.twap_clamp_bps),
-        None => price,
-    };
     feed.push_observation(now, sample)
 }
 

@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use risk_math::breaker::{BreakerState, HaltReason, Status};
+use risk_math::breaker::Status;
 
 use super::governance::*;
 use crate::errors::PricingError;
@@ -13,31 +13,17 @@ pub struct SetStatus<'info> {
     pub feed: AccountLoader<'info, PriceFeed>,
 }
 
-/// Governance halt (never auto-resumed), reduce-only, or resume to Active.
+/// Governance sets the feed's status: Halted (never auto-resumed),
+/// Restricted (no new risk), or Active.
 pub fn handle_set_status(ctx: Context<SetStatus>, status: u8) -> Result<()> {
     let status = Status::from_u8(status).ok_or(PricingError::InvalidStatus)?;
     let now = Clock::get()?.unix_timestamp;
     let feed_key = ctx.accounts.feed.key();
     let mut feed = ctx.accounts.feed.load_mut()?;
     let before = feed.breaker();
-    let after = match status {
-        Status::Active => BreakerState {
-            last_violation: before.last_violation,
-            ..BreakerState::ACTIVE
-        },
-        Status::ReduceOnly => BreakerState {
-            status,
-            reason: HaltReason::None,
-            halted_since: 0,
-            ..before
-        },
-        Status::Halted => BreakerState {
-            status,
-            reason: HaltReason::Governance,
-            halted_since: now,
-            ..before
-        },
-    };
+    // Governance's status is kept apart from the breaker's: automatic
+    // episodes end at it, and it ends any episode in progress.
+    let after = before.governed(status, now);
     feed.set_breaker(after);
     if before.status == Status::Halted && status == Status::Active {
         emit!(BreakerResumed {

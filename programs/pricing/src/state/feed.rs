@@ -106,6 +106,7 @@ pub struct PriceFeed {
     pub params: FeedParams,
     /// Every price of this feed is a mantissa times 10^expo.
     pub expo: i32,
+    pub padding: [u8; 4],
     /// Last published consensus and its confidence.
     pub price: u64,
     pub conf: u64,
@@ -124,19 +125,28 @@ pub struct PriceFeed {
     pub halted_since: i64,
     pub disagree_since: i64,
     pub last_violation_ts: i64,
+    /// Since when every valid source has carried the current large move (0 = none).
+    pub move_since: i64,
+    /// When the current re-anchoring to a confirmed move began (0 = none).
+    pub reanchor_since: i64,
+    /// The confirmed level while re-anchoring (0 otherwise).
+    pub anchor_price: u64,
     pub pause_flags: u32,
     /// Ring buffer: index of the oldest observation, and how many are stored.
     pub obs_start: u16,
     pub obs_len: u16,
     pub num_sources: u8,
+    /// Effective status: the stricter of governance's and the breaker's.
     pub status: u8,
+    /// Why the status is what it is (`risk_math::breaker::HaltReason`).
     pub halt_reason: u8,
     pub bump: u8,
     pub valid_mask: u8,
     pub agreeing_mask: u8,
     pub outlier_mask: u8,
-    pub padding: u8,
-    pub reserved: [u64; 16],
+    /// The status governance set; every automatic episode ends at it.
+    pub gov_status: u8,
+    pub reserved: [u64; 13],
 }
 
 pub const TARGET_SLOT_TIME_US: u64 = 400_000;
@@ -213,9 +223,13 @@ impl PriceFeed {
         BreakerState {
             status: self.status(),
             reason: HaltReason::from_u8(self.halt_reason).unwrap_or(HaltReason::Governance),
+            gov_status: Status::from_u8(self.gov_status).unwrap_or(Status::Halted),
             halted_since: self.halted_since,
             disagree_since: self.disagree_since,
             last_violation: self.last_violation_ts,
+            move_since: self.move_since,
+            reanchor_since: self.reanchor_since,
+            anchor_price: self.anchor_price,
         }
     }
 
@@ -225,6 +239,10 @@ impl PriceFeed {
         self.halted_since = b.halted_since;
         self.disagree_since = b.disagree_since;
         self.last_violation_ts = b.last_violation;
+        self.gov_status = b.gov_status as u8;
+        self.move_since = b.move_since;
+        self.reanchor_since = b.reanchor_since;
+        self.anchor_price = b.anchor_price;
     }
 
     /// Observed slot time relative to the 400 ms target, bps (10_000 = on target).

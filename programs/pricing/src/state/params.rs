@@ -40,11 +40,23 @@ pub struct FeedParams {
     pub max_disagreement_secs: u32,
     pub vol_half_life_secs: u32,
     pub congestion_half_life_secs: u32,
+    /// A large move every source carries is confirmed (and the feed
+    /// re-anchors to it) after this long; it is published at once.
+    pub confirm_secs: u32,
+    /// With some sources stale, a large move the others carry is published
+    /// only once they have carried it this long.
+    pub reduced_confirm_secs: u32,
+    /// Quorum lost to stale sources: the last consensus is served,
+    /// Restricted, up to this age; then the feed halts.
+    pub stale_grace_secs: u32,
     /// Samples required inside a TWAP window.
     pub twap_min_samples: u16,
     /// Valid, agreeing sources required to publish.
     pub min_quorum: u8,
-    pub padding: u8,
+    /// Agreeing sources (never fewer than `min_quorum`) a large move needs
+    /// to be evidence of a real move; above the source count every large
+    /// move halts.
+    pub confirm_min_sources: u8,
 }
 
 /// Inclusive [min, max] for one parameter.
@@ -143,6 +155,24 @@ pub const BOUNDS: &[Bound] = &[
         get: |p| p.congestion_half_life_secs,
     },
     Bound {
+        name: "confirm_secs",
+        min: 1,
+        max: 3_600,
+        get: |p| p.confirm_secs,
+    },
+    Bound {
+        name: "reduced_confirm_secs",
+        min: 1,
+        max: DAY,
+        get: |p| p.reduced_confirm_secs,
+    },
+    Bound {
+        name: "stale_grace_secs",
+        min: 0,
+        max: 3_600,
+        get: |p| p.stale_grace_secs,
+    },
+    Bound {
         name: "twap_min_samples",
         min: 1,
         max: crate::state::OBSERVATION_CAPACITY as u32,
@@ -153,6 +183,12 @@ pub const BOUNDS: &[Bound] = &[
         min: 1,
         max: crate::state::MAX_SOURCES as u32,
         get: |p| p.min_quorum as u32,
+    },
+    Bound {
+        name: "confirm_min_sources",
+        min: 1,
+        max: crate::state::MAX_SOURCES as u32,
+        get: |p| p.confirm_min_sources as u32,
     },
 ];
 
@@ -175,7 +211,30 @@ impl FeedParams {
             msg!("twap_min_samples * min_sample_spacing_secs exceeds twap_window_secs");
             return err!(PricingError::ParamOutOfBounds);
         }
+        // Evidence of a real move is never weaker than a consensus.
+        if self.confirm_min_sources < self.min_quorum {
+            msg!("confirm_min_sources is below min_quorum");
+            return err!(PricingError::ParamOutOfBounds);
+        }
+        // Reduced evidence never confirms faster than full evidence.
+        if self.reduced_confirm_secs < self.confirm_secs {
+            msg!("reduced_confirm_secs is below confirm_secs");
+            return err!(PricingError::ParamOutOfBounds);
+        }
         Ok(())
+    }
+
+    /// The breaker's share of these parameters.
+    pub fn breaker(&self) -> risk_math::breaker::BreakerParams {
+        risk_math::breaker::BreakerParams {
+            cooldown_secs: self.cooldown_secs,
+            max_disagreement_secs: self.max_disagreement_secs,
+            confirm_secs: self.confirm_secs,
+            reduced_confirm_secs: self.reduced_confirm_secs,
+            stale_grace_secs: self.stale_grace_secs,
+            confirm_min_sources: self.confirm_min_sources,
+            floor_bps: self.breaker_floor_bps,
+        }
     }
 
     /// A sensible starting point for a liquid crypto market refreshed every few seconds.
@@ -195,9 +254,12 @@ impl FeedParams {
             max_disagreement_secs: 1_800,
             vol_half_life_secs: 6 * 3_600,
             congestion_half_life_secs: 300,
+            confirm_secs: 60,
+            reduced_confirm_secs: 900,
+            stale_grace_secs: 600,
             twap_min_samples: 5,
             min_quorum: 2,
-            padding: 0,
+            confirm_min_sources: 2,
         }
     }
 }
