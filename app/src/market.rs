@@ -113,6 +113,7 @@ pub fn one_source_params() -> FeedParams {
         twap_max_gap_secs: 120,
         twap_clamp_bps: 5_000,
         breaker_floor_bps: 5_000,
+        breaker_cap_bps: 5_000,
         cooldown_secs: 300,
         max_disagreement_secs: 600,
         vol_half_life_secs: 3_600,

@@ -33,6 +33,7 @@ pub fn replay_params() -> FeedParams {
         twap_clamp_bps: 200,
         breaker_k_sigma_x100: 600,
         breaker_floor_bps: 300,
+        breaker_cap_bps: 1_000,
         cooldown_secs: 1_800,
         max_disagreement_secs: 3_600,
         vol_half_life_secs: 86_400,

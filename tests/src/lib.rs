@@ -117,6 +117,7 @@ pub fn test_params() -> FeedParams {
         twap_clamp_bps: 100,
         breaker_k_sigma_x100: 600,
         breaker_floor_bps: 300,
+        breaker_cap_bps: 1_000,
         cooldown_secs: 300,
         max_disagreement_secs: 600,
         vol_half_life_secs: 3_600,

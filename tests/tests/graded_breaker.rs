@@ -183,9 +183,18 @@ async fn stale_sources_get_a_bounded_grace_on_the_last_consensus_then_halt() {
             before.price_ts
         )
     );
-    // Served past the reader's 60 s, up to the 120 s grace, confidence
-    // widened by sigma * sqrt(age).
-    let served = read_loaded(&f, m.chain.clock(), &any_status()).unwrap();
+    // The reader's own maximum age still holds (a feed parameter never
+    // extends it): refused at 60 s, served to a reader that accepts 120 s,
+    // with the confidence widened by sigma * sqrt(age).
+    assert_eq!(
+        read_loaded(&f, m.chain.clock(), &any_status()).unwrap_err(),
+        PricingError::FeedStale.into()
+    );
+    let patient = ReadPolicy {
+        max_age_secs: 120,
+        ..any_status()
+    };
+    let served = read_loaded(&f, m.chain.clock(), &patient).unwrap();
     assert_eq!(served.price, before.price);
     assert!(served.conf > before.conf);
     // Past the grace: halted, price untouched, readers refused.

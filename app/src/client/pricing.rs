@@ -216,7 +216,7 @@ pub async fn push_to(
         .active_sources()
         .iter()
         .enumerate()
-        .filter(|(i, s)| s.kind == SourceKind::Manual as u8 && only.map_or(true, |o| o.contains(i)))
+        .filter(|(i, s)| s.kind == SourceKind::Manual as u8 && only.is_none_or(|o| o.contains(i)))
         .map(|(_, s)| pricing_ix::push_manual_price(s.account, writer, mantissa, conf, f.expo))
         .collect();
     anyhow::ensure!(

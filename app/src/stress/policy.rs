@@ -39,6 +39,7 @@ pub fn rampart_feed(step: i64) -> FeedParams {
 fn no_breaker(f: FeedParams) -> FeedParams {
     FeedParams {
         breaker_floor_bps: 5_000,
+        breaker_cap_bps: 5_000,
         breaker_k_sigma_x100: 2_000,
         max_disagreement_secs: 7 * 86_400,
         ..f

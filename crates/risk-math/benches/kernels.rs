@@ -101,7 +101,7 @@ fn kernels(c: &mut Criterion) {
         b.iter(|| liquidation_size(black_box(&pair), WAD, 10 * WAD))
     });
     c.bench_function("breaker allowed move", |b| {
-        b.iter(|| allowed_move_bps(black_box(var), 1_800, 600, 300))
+        b.iter(|| allowed_move_bps(black_box(var), 1_800, 600, 300, 1_000))
     });
 }
 

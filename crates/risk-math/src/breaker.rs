@@ -108,6 +108,10 @@ pub struct BreakerState {
     /// Since when every valid source has carried the current large move
     /// (0 = no such move).
     pub move_since: i64,
+    /// The last refresh that saw that evidence: a gap longer than a source
+    /// stays fresh restarts the confirmation (it must be carried throughout,
+    /// not shown at two chosen instants).
+    pub last_evidence: i64,
     /// When the current re-anchoring began (0 = not re-anchoring).
     pub reanchor_since: i64,
     /// While re-anchoring: the confirmed level, following every unanimous
@@ -125,6 +129,7 @@ impl BreakerState {
         disagree_since: 0,
         last_violation: 0,
         move_since: 0,
+        last_evidence: 0,
         reanchor_since: 0,
         anchor_price: 0,
     };
@@ -209,6 +214,9 @@ pub struct BreakerParams {
     /// its own way out of confirmation), and re-anchoring ends only when
     /// the TWAP is within the floor of the price.
     pub floor_bps: u32,
+    /// Longest gap between two refreshes that carry a move's evidence (a
+    /// source's staleness limit); a longer one restarts the confirmation.
+    pub max_evidence_gap_secs: u32,
 }
 
 /// What one refresh saw, in the terms the breaker decides on.
@@ -305,19 +313,23 @@ impl Step {
 }
 
 /// Largest move from the reference that is not a jump:
-/// max(floor, k * sigma over the horizon), in bps of price.
+/// max(floor, min(cap, k * sigma over the horizon)), in bps of price.
 pub fn allowed_move_bps(
     variance_per_sec_wad: u128,
     horizon_secs: u64,
     k_sigma_x100: u32,
     floor_bps: u32,
+    cap_bps: u32,
 ) -> crate::MathResult<u64> {
     let sigma_bps = crate::volatility::sigma_bps_over(variance_per_sec_wad, horizon_secs)?;
     let k_sigma = sigma_bps
         .checked_mul(k_sigma_x100 as u64)
         .ok_or(crate::MathError::Overflow)?
         / 100;
-    Ok(k_sigma.max(floor_bps as u64))
+    // Capped: after a real crash the realized volatility stays high for
+    // hours, and the band must not grow with it to where a contradicted
+    // majority could publish a crash of its own.
+    Ok(k_sigma.min(cap_bps as u64).max(floor_bps as u64))
 }
 
 /// The price a refresh's move is judged against: the confirmed level while
@@ -370,8 +382,9 @@ pub fn observe(seen: &Seen) -> crate::MathResult<Observation> {
 /// The confidence published with a consensus: its own, widened by the
 /// unconfirmed part of the move (bps of the price).
 pub fn published_conf(c: &Consensus, unconfirmed_bps: u64) -> u64 {
-    let extra = (c.price as u128 * unconfirmed_bps as u128 / 10_000) as u64;
-    c.conf.saturating_add(extra)
+    let extra = c.price as u128 * unconfirmed_bps as u128 / 10_000;
+    c.conf
+        .saturating_add(u64::try_from(extra).unwrap_or(u64::MAX))
 }
 
 /// The TWAP sample a refresh records (None: nothing).
@@ -395,6 +408,11 @@ fn trip(state: &mut BreakerState, reason: HaltReason, now: i64) -> Step {
     state.reanchor_since = 0;
     state.anchor_price = 0;
     let transition = if state.status == Status::Halted {
+        // A halt for staleness that now sees manipulation-shaped evidence
+        // takes the stricter reason (and its cool-down).
+        if state.reason == HaltReason::QuorumLost && reason != HaltReason::QuorumLost {
+            state.reason = reason;
+        }
         Transition::None
     } else {
         state.status = Status::Halted;
@@ -418,9 +436,10 @@ pub fn step(state: &mut BreakerState, obs: Observation, now: i64, params: Breake
             stale_only,
             price_age_secs,
         } => {
-            state.move_since = 0;
             let in_grace = stale_only
                 && price_age_secs.is_some_and(|age| age <= params.stale_grace_secs as i64);
+            // In the grace a move's confirmation pauses rather than
+            // restarts (the evidence-gap rule still bounds it).
             if in_grace && state.status != Status::Halted {
                 let t = if state.restrict(HaltReason::StaleGrace) {
                     Transition::Restricted(HaltReason::StaleGrace)
@@ -478,10 +497,12 @@ pub fn step(state: &mut BreakerState, obs: Observation, now: i64, params: Breake
     }
 
     if large {
-        // Evidence of a real move.
-        if state.move_since == 0 {
+        // Evidence of a real move, carried without a gap.
+        let gap = now.saturating_sub(state.last_evidence);
+        if state.move_since == 0 || gap > params.max_evidence_gap_secs as i64 {
             state.move_since = now;
         }
+        state.last_evidence = now;
         let full = c.valid >= c.configured;
         let needed = if full {
             params.confirm_secs
@@ -518,14 +539,15 @@ pub fn step(state: &mut BreakerState, obs: Observation, now: i64, params: Breake
         } else {
             Transition::None
         };
-        // Unconfirmed samples stay clamped: a move must be confirmed
-        // before it may drag the TWAP.
+        // Unconfirmed samples stay clamped (a move must be confirmed
+        // before it may drag the TWAP); held back (reduced evidence), the
+        // move teaches the TWAP nothing.
         return Step {
             transition: t,
             violation: None,
             publish: full,
             unconfirmed_bps: move_bps.unwrap_or(0).saturating_sub(band),
-            sample: Sample::Clamped,
+            sample: if full { Sample::Clamped } else { Sample::None },
         };
     }
 
@@ -556,8 +578,12 @@ pub fn step(state: &mut BreakerState, obs: Observation, now: i64, params: Breake
     let caught_up = c.move_from_twap_bps.is_some_and(|m| m <= floor);
     let (transition, sample) = if reanchoring && !caught_up {
         // The confirmed level holds; keep teaching the TWAP, unclamped,
-        // and let the level follow what every source says.
-        if c.all_agree() {
+        // and let the level follow what every configured source says. A
+        // refresh with a dissenter (or with sources missing) is published
+        // within the band as in Active, but moves neither the level nor,
+        // unclamped, the TWAP.
+        let unanimous = c.all_agree() && c.valid >= c.configured;
+        if unanimous {
             state.anchor_price = c.price;
         }
         let t =
@@ -566,7 +592,14 @@ pub fn step(state: &mut BreakerState, obs: Observation, now: i64, params: Breake
             } else {
                 Transition::None
             };
-        (t, Sample::Unclamped)
+        (
+            t,
+            if unanimous {
+                Sample::Unclamped
+            } else {
+                Sample::Clamped
+            },
+        )
     } else if !state.at_governance_status() || reanchoring {
         let sample = if reanchoring {
             Sample::Unclamped

@@ -101,6 +101,35 @@ pub fn health(balances: &[Balance]) -> MathResult<Health> {
     Ok(h)
 }
 
+/// Health at the worse of two consistent price sets: each balance's own
+/// price, and `alternative[i]` for balance `i` (e.g. every asset at spot,
+/// then every asset at its TWAP). Never mixes the two within one account,
+/// so a hedged account (collateral and debt that move together) is judged
+/// on prices that can hold at once.
+pub fn health_at_worse_of(balances: &[Balance], alternative: &[u128]) -> MathResult<Health> {
+    let first = health(balances)?;
+    let mut second = Health::default();
+    for (b, price) in balances.iter().zip(alternative) {
+        let one = health(&[Balance {
+            price: *price,
+            ..*b
+        }])?;
+        second.assets = second
+            .assets
+            .checked_add(one.assets)
+            .ok_or(MathError::Overflow)?;
+        second.liabilities = second
+            .liabilities
+            .checked_add(one.liabilities)
+            .ok_or(MathError::Overflow)?;
+    }
+    Ok(if second.margin() < first.margin() {
+        second
+    } else {
+        first
+    })
+}
+
 /// Governance-set shape of the adaptive maintenance ratio, WAD.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AdaptiveParams {
@@ -399,6 +428,30 @@ mod tests {
                 prop_assert_eq!(s.seize, held);
             }
         }
+    }
+
+    #[test]
+    fn worse_of_two_consistent_price_sets_never_mixes_them() {
+        // 5 units of a staked token against 4 of its base, both down 20%:
+        // spot 0.8 each, TWAP still 1.0 each.
+        let bal = |amount: u64, price: u128, is_liability: bool| Balance {
+            amount,
+            decimals: 0,
+            price,
+            is_liability,
+            haircut_or_ratio: 0,
+        };
+        let spot = [bal(5, 8 * WAD / 10, false), bal(4, 8 * WAD / 10, true)];
+        let h = health_at_worse_of(&spot, &[WAD, WAD]).unwrap();
+        // At spot 4.0 - 3.2; at TWAP 5 - 4: the worse is spot, 0.8.
+        assert_eq!(h.margin(), (8 * WAD / 10) as i128);
+        // Mixing (assets at spot, debt at TWAP) would have said 0.
+        let mixed = health(&[spot[0], bal(4, WAD, true)]).unwrap();
+        assert_eq!(mixed.margin(), 0);
+        // Unhedged: BTC collateral at spot below its TWAP is the worse set.
+        let long = [bal(1, 24 * WAD, false), bal(21, WAD, true)];
+        let h = health_at_worse_of(&long, &[30 * WAD, WAD]).unwrap();
+        assert_eq!(h.margin(), 3 * WAD as i128);
     }
 
     #[test]

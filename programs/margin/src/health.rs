@@ -9,8 +9,9 @@
 //! - Initial requirement (opening risk): deposits at min(spot, TWAP,
 //!   spot - k·conf), borrows at max(spot, TWAP, spot + k·conf), initial
 //!   haircuts and ratios; refused on Restricted feeds.
-//! - Maintenance requirement (liquidation): spot prices (on a Restricted
-//!   feed, assets at min(spot, TWAP) and liabilities at max(spot, TWAP)),
+//! - Maintenance requirement (liquidation): spot prices (with a Restricted
+//!   feed among the positions, the worse of the whole account at spot and
+//!   the whole account at TWAP),
 //!   maintenance haircuts widened and borrows weighted by each bank's
 //!   current adaptive ratio (see `Bank::maint_asset_haircut`); Restricted
 //!   feeds are fine (liquidation reduces risk), halted ones are not.
@@ -20,7 +21,9 @@ use pricing::read::{read_feed, to_wad, ReadPolicy};
 use pricing::state::pause;
 use risk_math::breaker::Status;
 use risk_math::fixed::mul_div;
-use risk_math::margin::{conservative_prices, health, Balance, Health, PriceInput};
+use risk_math::margin::{
+    conservative_prices, health, health_at_worse_of, Balance, Health, PriceInput,
+};
 use risk_math::{Rounding, WAD};
 use vault::state::Vault;
 
@@ -67,6 +70,10 @@ pub fn account_health<'info>(
     };
     let mut balances = [empty; 2 * MAX_POSITIONS];
     let mut priced = [PricedBank::default(); MAX_POSITIONS];
+    // Each balance's price at its feed's TWAP, for a Restricted feed's
+    // second look (see below).
+    let mut alternative = [0u128; 2 * MAX_POSITIONS];
+    let mut restricted = false;
     let mut n = 0;
     for (i, position) in account.active().enumerate() {
         let entry = health_entries(remaining)
@@ -109,21 +116,12 @@ pub fn account_health<'info>(
             twap: reading.twap.map(price).transpose()?,
             conf: price(reading.conf)?,
         };
+        let twap_or_spot = input.twap.unwrap_or(spot);
+        restricted |= reading.status == Status::Restricted;
         let (asset_price, liability_price, haircut, ratio) = if maintenance {
-            // On a Restricted feed (a move not yet confirmed, or a TWAP
-            // still catching up with one) assets count at the lower and
-            // liabilities at the higher of spot and TWAP. The confidence
-            // band stays out of it: widened by an unconfirmed move, it
-            // would liquidate accounts solvent at the price every source
-            // agrees on.
-            let (a, l) = if reading.status == Status::Restricted {
-                conservative_prices(&input, 0).map_err(MarginError::from)?
-            } else {
-                (spot, spot)
-            };
             (
-                a,
-                l,
+                spot,
+                spot,
                 bank.maint_asset_haircut(),
                 bank.maint_liability_ratio(),
             )
@@ -139,6 +137,7 @@ pub fn account_health<'info>(
         };
         let deposits = bank.deposit_tokens(position.deposit_shares)?;
         if deposits > 0 {
+            alternative[n] = twap_or_spot;
             balances[n] = Balance {
                 amount: deposits,
                 decimals: bank.decimals,
@@ -149,6 +148,7 @@ pub fn account_health<'info>(
             n += 1;
         }
         if position.borrows > 0 {
+            alternative[n] = twap_or_spot;
             balances[n] = Balance {
                 amount: position.borrows,
                 decimals: bank.decimals,
@@ -159,7 +159,19 @@ pub fn account_health<'info>(
             n += 1;
         }
     }
-    let health = health(&balances[..n]).map_err(MarginError::from)?;
+    // With a Restricted feed among them (a move not yet confirmed, or a
+    // TWAP still catching up with one), maintenance takes the worse of the
+    // account at spot and the account at TWAP: conservative, but on prices
+    // that can hold together (assets at the lower and liabilities at the
+    // higher of the two when one side is a stable quote). The confidence
+    // band stays out of it: widened by an unconfirmed move, it would
+    // liquidate accounts solvent at the price every source agrees on.
+    let health = if restricted && requirement == Requirement::Maintenance {
+        health_at_worse_of(&balances[..n], &alternative[..n])
+    } else {
+        health(&balances[..n])
+    }
+    .map_err(MarginError::from)?;
     Ok(AccountHealth { health, priced })
 }
 

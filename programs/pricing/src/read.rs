@@ -74,20 +74,18 @@ pub fn read_loaded(feed: &PriceFeed, clock: &Clock, policy: &ReadPolicy) -> Resu
     );
     require!(feed.price_ts > 0, PricingError::FeedStale);
     let age = clock.unix_timestamp.saturating_sub(feed.price_ts);
-    // Quorum lost to staleness: the last consensus is served for the
-    // feed's grace, its confidence widened by sigma * sqrt(age).
+    // The reader's own maximum age always holds: a feed parameter never
+    // makes a reader accept an older price than it asked for.
+    require!(age <= policy.max_age_secs as i64, PricingError::FeedStale);
+    // Quorum lost to staleness (the grace): the last consensus, its
+    // confidence widened by sigma * sqrt(age).
     let in_grace = status == Status::Restricted && feed.halt_reason == HaltReason::StaleGrace as u8;
-    let max_age = if in_grace {
-        policy.max_age_secs.max(feed.params.stale_grace_secs)
-    } else {
-        policy.max_age_secs
-    };
-    require!(age <= max_age as i64, PricingError::FeedStale);
     let conf = if in_grace {
         let sigma_bps = sigma_bps_over(feed.variance_per_sec as u128, age.max(0) as u64)
             .map_err(PricingError::from)?;
-        let widening = (feed.price as u128 * sigma_bps as u128 / 10_000) as u64;
-        feed.conf.saturating_add(widening)
+        let widening = feed.price as u128 * sigma_bps as u128 / 10_000;
+        feed.conf
+            .saturating_add(u64::try_from(widening).unwrap_or(u64::MAX))
     } else {
         feed.conf
     };

@@ -21,13 +21,21 @@ pub struct Market {
     pub vol: u128,
 }
 
-/// Spot and pricing volatility from a fresh, active feed (risk-increasing:
-/// selling options is refused on a halted or reduce-only feed). The caller
-/// loads the feed through an `AccountLoader` (owner and type checked).
-pub fn read_market(feed: &PriceFeed, clock: &Clock, params: &VaultParams) -> Result<Market> {
+/// Spot and pricing volatility from a fresh feed. Selling options (epoch
+/// starts, sales) is risk-increasing and passes `selling = true`: refused
+/// on a Restricted or halted feed. Marking the Greeks sells nothing and
+/// runs on a Restricted feed, so share collateral is valued at current
+/// spot through a crash. The caller loads the feed through an
+/// `AccountLoader` (owner and type checked).
+pub fn read_market(
+    feed: &PriceFeed,
+    clock: &Clock,
+    params: &VaultParams,
+    selling: bool,
+) -> Result<Market> {
     let policy = ReadPolicy {
         max_age_secs: params.max_price_age_secs,
-        allow_restricted: false,
+        allow_restricted: !selling,
         twap_window_secs: 0,
         require_twap: false,
         operation: pause::RISK_INCREASE,

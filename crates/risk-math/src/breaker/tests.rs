@@ -12,6 +12,7 @@ const P: BreakerParams = BreakerParams {
     stale_grace_secs: 600,
     confirm_min_sources: 2,
     floor_bps: 300,
+    max_evidence_gap_secs: 60,
 };
 const ALLOWED: u64 = 300;
 const SPREAD: u32 = 100;
@@ -75,13 +76,7 @@ fn a_unanimous_jump_is_published_restricted_then_confirmed_and_reanchored() {
     // The TWAP caught up: back to the governance status.
     let done = step(&mut s, obs(250, 5, 3, 3), 2_800, P);
     assert_eq!(done.transition, Transition::Resumed);
-    assert_eq!(
-        s,
-        BreakerState {
-            last_violation: 0,
-            ..BreakerState::ACTIVE
-        }
-    );
+    assert!(s.at_governance_status() && s.reanchor_since == 0 && s.move_since == 0);
 }
 
 #[test]
@@ -113,6 +108,62 @@ fn a_contradicted_majority_cannot_walk_the_reanchored_level() {
     assert_eq!(s.anchor_price, 780_000);
     let t = step(&mut s, at(741_000, 3, 2), 1_105, P);
     assert_eq!(t.transition, Transition::Tripped(HaltReason::PriceJump));
+}
+
+#[test]
+fn evidence_must_be_carried_without_gaps_and_held_back_moves_teach_the_twap_nothing() {
+    let mut s = BreakerState::ACTIVE;
+    let first = step(&mut s, obs(2_000, 2_000, 2, 2), 1_000, P);
+    assert_eq!(first.sample, Sample::None, "held back: no TWAP sample");
+    // Shown again only 900 s later (nobody refreshed in between): the gap
+    // exceeds a source's staleness, so the confirmation restarts.
+    let later = step(&mut s, obs(2_000, 2_000, 2, 2), 1_900, P);
+    assert_eq!(later.transition, Transition::None);
+    assert_eq!(s.move_since, 1_900);
+}
+
+#[test]
+fn dissenting_refreshes_while_reanchoring_are_clamped_and_move_nothing() {
+    let at = |price: u64, valid: u8, agreeing: u8| {
+        Observation::Consensus(ConsensusObs {
+            price,
+            move_from_twap_bps: Some(2_000),
+            move_from_last_bps: Some(0),
+            allowed_move_bps: ALLOWED,
+            valid,
+            agreeing,
+            configured: 3,
+        })
+    };
+    let mut s = BreakerState::ACTIVE;
+    step(&mut s, at(800_000, 3, 3), 1_000, P);
+    step(&mut s, at(800_000, 3, 3), 1_060, P);
+    assert_eq!(s.reason, HaltReason::Reanchoring);
+    let d = step(&mut s, at(801_000, 3, 2), 1_075, P);
+    assert_eq!((d.publish, d.sample), (true, Sample::Clamped));
+    assert_eq!(s.anchor_price, 800_000);
+    // Reduced evidence (a source missing) does not walk the level either.
+    let r = step(&mut s, at(805_000, 2, 2), 1_090, P);
+    assert_eq!((r.publish, r.sample), (true, Sample::Clamped));
+    assert_eq!(s.anchor_price, 800_000);
+    let u = step(&mut s, at(805_000, 3, 3), 1_105, P);
+    assert_eq!(u.sample, Sample::Unclamped);
+    assert_eq!(s.anchor_price, 805_000);
+}
+
+#[test]
+fn a_staleness_halt_that_sees_a_contradicted_jump_takes_its_cooldown() {
+    let mut s = BreakerState::ACTIVE;
+    let lost = Observation::QuorumLost {
+        stale_only: false,
+        price_age_secs: Some(10),
+    };
+    step(&mut s, lost, 1_000, P);
+    assert_eq!(s.reason, HaltReason::QuorumLost);
+    step(&mut s, obs(2_000, 2_000, 3, 2), 1_015, P);
+    assert_eq!(s.reason, HaltReason::PriceJump);
+    // No resume on the first calm refresh: the cool-down applies.
+    assert_eq!(step(&mut s, calm(), 1_030, P).transition, Transition::None);
 }
 
 #[test]
@@ -196,10 +247,16 @@ fn allowed_move_scales_with_vol() {
     let calm = crate::volatility::variance_from_annual_bps(2_000); // 20%
     let wild = crate::volatility::variance_from_annual_bps(20_000); // 200%
                                                                     // 6 sigma over 30 min: floor binds for calm, vol binds for wild.
-    assert_eq!(allowed_move_bps(calm, 1_800, 600, 300).unwrap(), 300);
-    let w = allowed_move_bps(wild, 1_800, 600, 300).unwrap();
+    assert_eq!(allowed_move_bps(calm, 1_800, 600, 300, 1_000).unwrap(), 300);
+    let w = allowed_move_bps(wild, 1_800, 600, 300, 1_000).unwrap();
     // 2 * sqrt(1800 / 31_536_000) = 151 bps per sigma.
     assert!((900..=910).contains(&w), "{w}");
+    // Capped however wild.
+    let crash = crate::volatility::variance_from_annual_bps(100_000);
+    assert_eq!(
+        allowed_move_bps(crash, 1_800, 600, 300, 1_000).unwrap(),
+        1_000
+    );
 }
 
 #[test]
@@ -455,10 +512,10 @@ proptest! {
         let p1 = p0 + p0 * move_bps / 10_000;
         let t_move = 1_000 + 15 * 200;
         let mut confirmed_at = None;
-        for i in 0..400 {
+        for (i, n) in noise.iter().enumerate() {
             let now = 1_000 + 15 * i as i64;
             let level = if now < t_move { p0 } else { p1 };
-            let quotes: Vec<Option<u64>> = noise[i].iter().map(|n| Some((level + level * n / 10_000) as u64)).collect();
+            let quotes: Vec<Option<u64>> = n.iter().map(|n| Some((level + level * n / 10_000) as u64)).collect();
             let (st, c) = feed.refresh(&quotes, now);
             prop_assert!(feed.state.status != Status::Halted, "halted at {now}");
             if now >= t_move {

@@ -63,6 +63,7 @@ pub fn handle_refresh<'info>(ctx: Context<'_, '_, 'info, 'info, Refresh<'info>>)
         params.twap_window_secs as u64,
         params.breaker_k_sigma_x100,
         params.breaker_floor_bps,
+        params.breaker_cap_bps,
     )
     .map_err(PricingError::from)?;
     let stale = crate::errors::code(PricingError::SourceStale);
@@ -155,7 +156,12 @@ pub fn handle_refresh<'info>(ctx: Context<'_, '_, 'info, 'info, Refresh<'info>>)
         }),
         Transition::Resumed => emit!(BreakerResumed {
             feed: feed_key,
-            halted_secs: now.saturating_sub(halted_since),
+            // 0 when the episode ending was Restricted, not a halt.
+            halted_secs: if halted_since > 0 {
+                now.saturating_sub(halted_since)
+            } else {
+                0
+            },
             by_governance: false,
             price: feed.price,
             unix_ts: now,
@@ -236,10 +242,15 @@ fn read_sources<'info>(
 }
 
 /// Publish the consensus (with its confidence as widened by the breaker)
-/// and feed it to the volatility estimate.
+/// and feed it to the volatility estimate. Only a consensus no valid
+/// source dissents from moves the volatility: a contradicted majority must
+/// not widen the breaker's band (or the margin ratios) by its own moves.
 fn publish(feed: &mut PriceFeed, c: &Consensus, conf: u64, now: i64) -> Result<()> {
     let spacing = feed.params.min_sample_spacing_secs as i64;
-    if feed.vol_ref_ts == 0 {
+    if !c.all_agree() {
+        // Keep the volatility reference; the next unanimous price is
+        // measured from it.
+    } else if feed.vol_ref_ts == 0 {
         (feed.vol_ref_price, feed.vol_ref_ts) = (c.price, now);
     } else if now - feed.vol_ref_ts >= spacing {
         let dt = (now - feed.vol_ref_ts) as u64;

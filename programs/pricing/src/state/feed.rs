@@ -106,7 +106,6 @@ pub struct PriceFeed {
     pub params: FeedParams,
     /// Every price of this feed is a mantissa times 10^expo.
     pub expo: i32,
-    pub padding: [u8; 4],
     /// Last published consensus and its confidence.
     pub price: u64,
     pub conf: u64,
@@ -127,6 +126,8 @@ pub struct PriceFeed {
     pub last_violation_ts: i64,
     /// Since when every valid source has carried the current large move (0 = none).
     pub move_since: i64,
+    /// The last refresh that carried that move's evidence.
+    pub last_evidence_ts: i64,
     /// When the current re-anchoring to a confirmed move began (0 = none).
     pub reanchor_since: i64,
     /// The confirmed level while re-anchoring (0 otherwise).
@@ -146,7 +147,7 @@ pub struct PriceFeed {
     pub outlier_mask: u8,
     /// The status governance set; every automatic episode ends at it.
     pub gov_status: u8,
-    pub reserved: [u64; 13],
+    pub reserved: [u64; 12],
 }
 
 pub const TARGET_SLOT_TIME_US: u64 = 400_000;
@@ -228,6 +229,7 @@ impl PriceFeed {
             disagree_since: self.disagree_since,
             last_violation: self.last_violation_ts,
             move_since: self.move_since,
+            last_evidence: self.last_evidence_ts,
             reanchor_since: self.reanchor_since,
             anchor_price: self.anchor_price,
         }
@@ -241,6 +243,7 @@ impl PriceFeed {
         self.last_violation_ts = b.last_violation;
         self.gov_status = b.gov_status as u8;
         self.move_since = b.move_since;
+        self.last_evidence_ts = b.last_evidence;
         self.reanchor_since = b.reanchor_since;
         self.anchor_price = b.anchor_price;
     }

@@ -34,6 +34,9 @@ pub struct FeedParams {
     pub breaker_k_sigma_x100: u32,
     /// Breaker: allowed move never goes below this.
     pub breaker_floor_bps: u32,
+    /// Breaker: allowed move never goes above this, however volatile the
+    /// market has been (a crash must not widen the band for hours).
+    pub breaker_cap_bps: u32,
     /// Calm time required before an automatic resume.
     pub cooldown_secs: u32,
     /// Longest stretch without majority agreement before a halt.
@@ -131,6 +134,12 @@ pub const BOUNDS: &[Bound] = &[
         get: |p| p.breaker_floor_bps,
     },
     Bound {
+        name: "breaker_cap_bps",
+        min: 10,
+        max: 5_000,
+        get: |p| p.breaker_cap_bps,
+    },
+    Bound {
         name: "cooldown_secs",
         min: 60,
         max: 7 * DAY,
@@ -156,7 +165,7 @@ pub const BOUNDS: &[Bound] = &[
     },
     Bound {
         name: "confirm_secs",
-        min: 1,
+        min: 10,
         max: 3_600,
         get: |p| p.confirm_secs,
     },
@@ -216,6 +225,10 @@ impl FeedParams {
             msg!("confirm_min_sources is below min_quorum");
             return err!(PricingError::ParamOutOfBounds);
         }
+        if self.breaker_cap_bps < self.breaker_floor_bps {
+            msg!("breaker_cap_bps is below breaker_floor_bps");
+            return err!(PricingError::ParamOutOfBounds);
+        }
         // Reduced evidence never confirms faster than full evidence.
         if self.reduced_confirm_secs < self.confirm_secs {
             msg!("reduced_confirm_secs is below confirm_secs");
@@ -234,6 +247,7 @@ impl FeedParams {
             stale_grace_secs: self.stale_grace_secs,
             confirm_min_sources: self.confirm_min_sources,
             floor_bps: self.breaker_floor_bps,
+            max_evidence_gap_secs: self.max_staleness_secs,
         }
     }
 
@@ -250,6 +264,7 @@ impl FeedParams {
             twap_clamp_bps: 200,
             breaker_k_sigma_x100: 600,
             breaker_floor_bps: 300,
+            breaker_cap_bps: 1_000,
             cooldown_secs: 900,
             max_disagreement_secs: 1_800,
             vol_half_life_secs: 6 * 3_600,

@@ -46,7 +46,7 @@ pub fn handle_buy_options(ctx: Context<BuyOptions>, amount: u64, max_premium: u6
         .checked_add(amount)
         .ok_or(VaultError::MathOverflow)?;
     require!(sold <= a.series.capacity, VaultError::CapacityExceeded);
-    let market = read_market(&*a.feed.load()?, &clock, &a.vault.params)?;
+    let market = read_market(&*a.feed.load()?, &clock, &a.vault.params, true)?;
     require_fresh(&a.vault.greeks, &market, now, &a.vault.params)?;
     let terms = a.series.terms(&a.vault);
     let unit = model(terms.kind, &market, terms.strike, a.series.expiry_ts - now)?;

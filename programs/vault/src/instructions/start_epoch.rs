@@ -49,7 +49,7 @@ pub fn handle_start_epoch(ctx: Context<StartEpoch>) -> Result<()> {
     a.vault.require_phase(Phase::Processed)?;
     a.vault.require_active()?;
     let clock = Clock::get()?;
-    let market = read_market(&*a.feed.load()?, &clock, &a.vault.params)?;
+    let market = read_market(&*a.feed.load()?, &clock, &a.vault.params, true)?;
     let vault = &mut a.vault;
     let kind = vault.strategy.option_kind();
     let params = vault.params;

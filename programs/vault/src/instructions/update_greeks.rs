@@ -26,7 +26,7 @@ pub fn handle_update_greeks(ctx: Context<UpdateGreeks>) -> Result<()> {
     let clock = Clock::get()?;
     let now = clock.unix_timestamp;
     require!(now < a.series.expiry_ts, VaultError::StepOutOfOrder);
-    let market = read_market(&*a.feed.load()?, &clock, &a.vault.params)?;
+    let market = read_market(&*a.feed.load()?, &clock, &a.vault.params, false)?;
     let kind = a.vault.strategy.option_kind();
     let g = model(kind, &market, a.series.strike, a.series.expiry_ts - now)?;
     a.vault.greeks = cache(&g, &market, now);
