@@ -524,12 +524,9 @@ pub fn step(state: &mut BreakerState, obs: Observation, now: i64, params: Breake
         }
         if state.status == Status::Halted {
             // A halted feed waits for the evidence to be carried for its
-            // whole confirmation time before it publishes again.
-            let sample = if c.all_agree() {
-                Sample::Clamped
-            } else {
-                Sample::None
-            };
+            // whole confirmation time before it publishes again; only full
+            // evidence teaches the TWAP meanwhile (clamped).
+            let sample = if full { Sample::Clamped } else { Sample::None };
             return Step::quiet(Transition::None, sample);
         }
         let t = if state.reason != HaltReason::UnconfirmedMove

@@ -33,6 +33,19 @@ fn obs(twap_move: u64, last_move: u64, valid: u8, agreeing: u8) -> Observation {
     })
 }
 
+/// A consensus at `price`, 20% from a lagging TWAP (a re-anchoring feed).
+fn at(price: u64, valid: u8, agreeing: u8) -> Observation {
+    Observation::Consensus(ConsensusObs {
+        price,
+        move_from_twap_bps: Some(2_000),
+        move_from_last_bps: Some(0),
+        allowed_move_bps: ALLOWED,
+        valid,
+        agreeing,
+        configured: 3,
+    })
+}
+
 fn calm() -> Observation {
     obs(10, 5, 3, 3)
 }
@@ -81,17 +94,6 @@ fn a_unanimous_jump_is_published_restricted_then_confirmed_and_reanchored() {
 
 #[test]
 fn a_contradicted_majority_cannot_walk_the_reanchored_level() {
-    let at = |price: u64, valid: u8, agreeing: u8| {
-        Observation::Consensus(ConsensusObs {
-            price,
-            move_from_twap_bps: Some(2_000),
-            move_from_last_bps: Some(0),
-            allowed_move_bps: ALLOWED,
-            valid,
-            agreeing,
-            configured: 3,
-        })
-    };
     let mut s = BreakerState::ACTIVE;
     step(&mut s, at(800_000, 3, 3), 1_000, P);
     assert_eq!(
@@ -124,17 +126,6 @@ fn evidence_must_be_carried_without_gaps_and_held_back_moves_teach_the_twap_noth
 
 #[test]
 fn dissenting_refreshes_while_reanchoring_are_clamped_and_move_nothing() {
-    let at = |price: u64, valid: u8, agreeing: u8| {
-        Observation::Consensus(ConsensusObs {
-            price,
-            move_from_twap_bps: Some(2_000),
-            move_from_last_bps: Some(0),
-            allowed_move_bps: ALLOWED,
-            valid,
-            agreeing,
-            configured: 3,
-        })
-    };
     let mut s = BreakerState::ACTIVE;
     step(&mut s, at(800_000, 3, 3), 1_000, P);
     step(&mut s, at(800_000, 3, 3), 1_060, P);
