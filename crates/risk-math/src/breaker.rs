@@ -290,8 +290,6 @@ pub enum Sample {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Step {
     pub transition: Transition,
-    /// The violation this refresh showed, even when already halted.
-    pub violation: Option<HaltReason>,
     /// Publish this refresh's consensus.
     pub publish: bool,
     /// Part of the move beyond the allowed band that is not confirmed yet,
@@ -304,7 +302,6 @@ impl Step {
     fn quiet(transition: Transition, sample: Sample) -> Step {
         Step {
             transition,
-            violation: None,
             publish: false,
             unconfirmed_bps: 0,
             sample,
@@ -422,7 +419,6 @@ fn trip(state: &mut BreakerState, reason: HaltReason, now: i64) -> Step {
     };
     Step {
         transition,
-        violation: Some(reason),
         publish: false,
         unconfirmed_bps: 0,
         sample: Sample::None,
@@ -516,7 +512,6 @@ pub fn step(state: &mut BreakerState, obs: Observation, now: i64, params: Breake
             state.restrict(HaltReason::Reanchoring);
             return Step {
                 transition: Transition::Confirmed,
-                violation: None,
                 publish: true,
                 unconfirmed_bps: 0,
                 sample: Sample::Unclamped,
@@ -541,7 +536,6 @@ pub fn step(state: &mut BreakerState, obs: Observation, now: i64, params: Breake
         // move teaches the TWAP nothing.
         return Step {
             transition: t,
-            violation: None,
             publish: full,
             unconfirmed_bps: move_bps.unwrap_or(0).saturating_sub(band),
             sample: if full { Sample::Clamped } else { Sample::None },
@@ -565,7 +559,6 @@ pub fn step(state: &mut BreakerState, obs: Observation, now: i64, params: Breake
         state.restore();
         return Step {
             transition: Transition::Resumed,
-            violation: None,
             publish: true,
             unconfirmed_bps: 0,
             sample: Sample::Clamped,
@@ -610,7 +603,6 @@ pub fn step(state: &mut BreakerState, obs: Observation, now: i64, params: Breake
     };
     Step {
         transition,
-        violation: None,
         publish: true,
         unconfirmed_bps: 0,
         sample,
