@@ -287,6 +287,35 @@ async fn parameters_stay_inside_hard_bounds() {
             min_sample_spacing_secs: 100,
             ..test_params()
         },
+        // The graded breaker's parameters and their cross-checks.
+        FeedParams {
+            confirm_secs: 5,
+            ..test_params()
+        },
+        FeedParams {
+            reduced_confirm_secs: 30,
+            ..test_params()
+        },
+        FeedParams {
+            stale_grace_secs: 3_601,
+            ..test_params()
+        },
+        FeedParams {
+            confirm_min_sources: 1,
+            ..test_params()
+        },
+        FeedParams {
+            confirm_min_sources: 9,
+            ..test_params()
+        },
+        FeedParams {
+            breaker_cap_bps: 200,
+            ..test_params()
+        },
+        FeedParams {
+            breaker_cap_bps: 9_000,
+            ..test_params()
+        },
     ];
     for params in out_of_bounds {
         assert_error(
