@@ -208,6 +208,18 @@ impl PoolRef {
         )
     }
 
+    /// Permissionless: settle a stake its owner has left behind an ended
+    /// epoch or a past scale (`stake` is its address).
+    pub fn settle_stake(&self, stake: Pubkey) -> Instruction {
+        build(
+            acc::SettleStake {
+                pool: self.pool,
+                stake,
+            },
+            ix::SettleStake {},
+        )
+    }
+
     pub fn lock_withdrawals(&self, authority: Pubkey, until_slot: u64) -> Instruction {
         build(
             acc::LockWithdrawals {

@@ -41,6 +41,11 @@ pub struct KeeperStats {
     pub settlements: u64,
     pub rolls: u64,
     pub greeks_updates: u64,
+    /// Backstop stakes left behind an ended epoch or a past scale, settled
+    /// so they hold no band's history.
+    pub stakes_settled: u64,
+    /// Banks whose settlement price this keeper fixed under Shutdown.
+    pub settlement_prices_fixed: u64,
     /// Jobs another keeper (or the chain's state) made unnecessary.
     pub already_done: u64,
     /// Jobs that failed for another reason (network, funds).
@@ -107,6 +112,8 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
         }
     }
     proposals(t, &d, stats).await?;
+    settle_stale_stakes(t, stats).await?;
+    fix_settlement_prices(t, &d, stats).await?;
     let now = t.clock().await?.unix_timestamp;
     for (_, v) in &d.vaults {
         let r = vault_ref(v);
@@ -125,7 +132,7 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
                         tracing::info!(vault = %d.vault_name(v), round = v.round, "settled");
                         stats.settlements += 1;
                     }
-                } else if greeks_stale(v, now)
+                } else if greeks_stale(&d, v, now)
                     && record(
                         stats,
                         "greeks",
@@ -144,6 +151,79 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
                     stats.rolls += 1;
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// Under Shutdown, fix every bank's settlement price at once: the window
+/// ends at the shutdown, and the feed's history of that time is overwritten
+/// within the hour.
+async fn fix_settlement_prices(
+    t: &mut dyn Transport,
+    d: &Deployment,
+    stats: &mut KeeperStats,
+) -> anyhow::Result<()> {
+    let Some(config) = transport::fetch::<MarginConfig>(t, crate::pda::margin::config()).await?
+    else {
+        return Ok(());
+    };
+    let now = t.clock().await?.unix_timestamp;
+    if config.effective_status(now) != margin::state::MarginStatus::Shutdown {
+        return Ok(());
+    }
+    for (_, b) in &d.banks {
+        if b.current_settlement_price(config.shutdown_since).is_ok() {
+            continue;
+        }
+        let share_vault = d
+            .vaults
+            .iter()
+            .find(|(k, _)| *k == b.share_vault)
+            .map(|(k, v)| margin_ix::ShareVault {
+                vault: *k,
+                feed: v.feed,
+            });
+        let ix = margin_ix::fix_settlement_price(b.mint, b.feed, share_vault);
+        if record(stats, "fix_settlement_price", t.send(&[ix], &[]).await) {
+            stats.settlement_prices_fixed += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Settle every backstop stake whose band has moved past it (an ended
+/// epoch or an earlier scale): permissionless and owner-neutral, it keeps
+/// a band's frozen history and next scale free for the next drain.
+async fn settle_stale_stakes(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Result<()> {
+    let stakes = transport::all::<backstop::state::StakeAccount>(t, backstop::ID).await?;
+    if stakes.is_empty() {
+        return Ok(());
+    }
+    let pools = transport::all::<backstop::state::Pool>(t, backstop::ID).await?;
+    for (address, s) in stakes {
+        let Some((_, pool)) = pools.iter().find(|(k, _)| *k == s.pool) else {
+            continue;
+        };
+        let Some(band) = pool.bands.get(s.band as usize) else {
+            continue;
+        };
+        let band: risk_math::backstop::Band = (*band).into();
+        if !band.is_stale(&s.snapshot.into()) {
+            continue;
+        }
+        let r = crate::backstop_ix::PoolRef {
+            pool: s.pool,
+            collateral_mint: pool.collateral_mint,
+            quote_mint: pool.quote_mint,
+            feed: pool.feed,
+        };
+        if record(
+            stats,
+            "settle_stake",
+            t.send(&[r.settle_stake(address)], &[]).await,
+        ) {
+            stats.stakes_settled += 1;
         }
     }
     Ok(())
@@ -190,8 +270,16 @@ async fn proposals(
     Ok(())
 }
 
-fn greeks_stale(v: &vault::state::Vault, now: i64) -> bool {
-    v.greeks.ts == 0 || now - v.greeks.ts >= i64::from(v.params.greeks_max_age_secs)
+/// The vault's Greeks cache needs a refresh: too old, or its spot moved
+/// past the vault's limit from the feed's price now (margin then marks the
+/// vault's shares at the options' worst case, and sales are refused).
+fn greeks_stale(d: &Deployment, v: &vault::state::Vault, now: i64) -> bool {
+    let spot = d
+        .feeds
+        .iter()
+        .find(|(k, _)| *k == v.feed)
+        .and_then(|(_, f)| ::pricing::read::to_wad(f.price, f.expo).ok());
+    !v.greeks.is_fresh(spot, now, &v.params).unwrap_or(false)
 }
 
 /// Run ticks every `interval` until `stop` resolves (Ctrl-C in the CLI);

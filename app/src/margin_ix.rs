@@ -15,12 +15,20 @@ use margin::state::{
 use crate::pda;
 
 /// One position's accounts for the program's health checks: its bank, the
-/// bank's feed and, for a bank of vault shares, the vault.
+/// bank's feed and, for a bank of vault shares, the vault and its feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HealthEntry {
     pub bank: Pubkey,
     pub feed: Pubkey,
-    pub share_vault: Option<Pubkey>,
+    pub share_vault: Option<ShareVault>,
+}
+
+/// A share bank's vault and the vault's own feed (its underlying), whose
+/// spot tells the program whether the vault's Greeks mark is still fresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShareVault {
+    pub vault: Pubkey,
+    pub feed: Pubkey,
 }
 
 impl From<(Pubkey, Pubkey)> for HealthEntry {
@@ -33,10 +41,11 @@ impl From<(Pubkey, Pubkey)> for HealthEntry {
     }
 }
 
-/// Read-only `[bank, feed(, vault)]` entries for the program's health checks.
+/// Read-only `[bank, feed(, vault, vault feed)]` entries for the program's health checks.
 fn health_metas(entries: &[HealthEntry]) -> impl Iterator<Item = AccountMeta> + '_ {
     entries.iter().flat_map(|e| {
-        [Some(e.bank), Some(e.feed), e.share_vault]
+        let (vault, vault_feed) = e.share_vault.map(|s| (s.vault, s.feed)).unzip();
+        [Some(e.bank), Some(e.feed), vault, vault_feed]
             .into_iter()
             .flatten()
             .map(|key| AccountMeta::new_readonly(key, false))
@@ -254,6 +263,9 @@ pub struct LiquidationAccounts {
     pub health: Vec<HealthEntry>,
     /// The approved proposal, for large liquidations.
     pub proposal: Option<Pubkey>,
+    /// Its proposer, who gets the rent back when the liquidation closes it
+    /// (None: the liquidator proposed it).
+    pub proposer: Option<Pubkey>,
     /// The backstop pool's feed (its collateral priced in the liability
     /// token), for `liquidate_with_backstop`; unused by the others.
     pub backstop_feed: Pubkey,
@@ -309,6 +321,7 @@ pub fn liquidate(l: &LiquidationAccounts) -> Instruction {
             pair: l.pair(),
             insurance_vault: pda::margin::insurance(&collateral_bank),
             proposal: l.proposal,
+            proposer: l.proposal.map(|_| l.proposer.unwrap_or(l.liquidator)),
             token_program: spl_token::ID,
         },
         ix::Liquidate {},
@@ -334,6 +347,7 @@ pub fn liquidate_with_backstop(l: &LiquidationAccounts) -> Instruction {
             pool_quote_vault: pda::backstop::quote_vault(&pool),
             pool_collateral_vault: pda::backstop::collateral_vault(&pool),
             proposal: l.proposal,
+            proposer: l.proposal.map(|_| l.proposer.unwrap_or(l.liquidator)),
             backstop_program: backstop::ID,
             token_program: spl_token::ID,
         },
@@ -447,10 +461,12 @@ pub fn guardian_set_status(
     ix
 }
 
-/// Write off `account`'s debt in `mint`'s bank (it must hold no collateral).
-pub fn write_off_bad_debt(account: Pubkey, mint: Pubkey) -> Instruction {
+/// Write off `account`'s debt in `mint`'s bank (it must hold no collateral
+/// worth anything). `share_banks`: the banks in which the account still
+/// holds shares (worth 0 tokens), which the program reads to see it.
+pub fn write_off_bad_debt(account: Pubkey, mint: Pubkey, share_banks: &[Pubkey]) -> Instruction {
     let bank = pda::margin::bank(&mint);
-    build(
+    let mut ix = build(
         acc::WriteOffBadDebt {
             account,
             bank,
@@ -459,7 +475,13 @@ pub fn write_off_bad_debt(account: Pubkey, mint: Pubkey) -> Instruction {
             token_program: spl_token::ID,
         },
         ix::WriteOffBadDebt {},
-    )
+    );
+    ix.accounts.extend(
+        share_banks
+            .iter()
+            .map(|b| AccountMeta::new_readonly(*b, false)),
+    );
+    ix
 }
 
 /// Under Shutdown: fix `mint`'s bank settlement price from its feed's last
@@ -467,14 +489,15 @@ pub fn write_off_bad_debt(account: Pubkey, mint: Pubkey) -> Instruction {
 pub fn fix_settlement_price(
     mint: Pubkey,
     feed: Pubkey,
-    share_vault: Option<Pubkey>,
+    share_vault: Option<ShareVault>,
 ) -> Instruction {
     build(
         acc::FixSettlementPrice {
             config: pda::margin::config(),
             bank: pda::margin::bank(&mint),
             feed,
-            share_vault,
+            share_vault: share_vault.map(|s| s.vault),
+            share_vault_feed: share_vault.map(|s| s.feed),
         },
         ix::FixSettlementPrice {},
     )

@@ -401,6 +401,7 @@ impl MarginMarket {
                 (self.usdc_bank(), self.usdc_feed).into(),
             ],
             proposal: None,
+            proposer: None,
             backstop_feed: self.btc_feed,
         }
     }
@@ -443,10 +444,11 @@ impl MarginMarket {
             .map_or(0, |p| p.borrows)
     }
 
-    /// Permissionless write-off of `victim`'s USDC debt.
+    /// Permissionless write-off of `victim`'s USDC debt (the BTC bank is
+    /// passed for the program to see any BTC shares are worth nothing).
     pub async fn write_off_usdc_debt(&mut self, victim: &User) -> TxResult {
         let account = pda::margin::account(&victim.key.pubkey(), 0);
-        let ix = margin_ix::write_off_bad_debt(account, self.usdc_mint);
+        let ix = margin_ix::write_off_bad_debt(account, self.usdc_mint, &[self.btc_bank()]);
         self.chain.send(&[ix], &[]).await
     }
 

@@ -238,3 +238,23 @@ impl Market {
         self.chain.send(&[ix], &[&gov]).await
     }
 }
+
+/// An M-of-N liquidation validator set of `keys`: liquidations repaying
+/// `large_usd` or more need `threshold` approvals; proposals live 100 slots.
+pub fn validator_set(
+    keys: &[&Keypair],
+    threshold: u8,
+    large_usd: u128,
+) -> margin::state::ValidatorSet {
+    let mut set = margin::state::ValidatorSet {
+        count: keys.len() as u8,
+        threshold,
+        large_value: large_usd * 1_000_000_000_000_000_000,
+        proposal_ttl_slots: 100,
+        ..Default::default()
+    };
+    for (slot, k) in set.keys.iter_mut().zip(keys) {
+        *slot = k.pubkey();
+    }
+    set
+}

@@ -139,28 +139,28 @@ async fn write_off_rejects_foreign_accounts_and_moves_nothing() {
     let before = usdc_books(&mut m, &borrower).await;
 
     // The BTC bank's insurance vault in place of the USDC bank's.
-    let mut ix = rampart::margin_ix::write_off_bad_debt(account, usdc);
+    let mut ix = rampart::margin_ix::write_off_bad_debt(account, usdc, &[]);
     ix.accounts[3].pubkey = rampart::pda::margin::insurance(&m.btc_bank());
     assert_anchor_error(
         m.chain.send(&[ix], &[]).await,
         anchor_lang::error::ErrorCode::ConstraintHasOne,
     );
     // The right bank with another bank's vault.
-    let mut ix = rampart::margin_ix::write_off_bad_debt(account, usdc);
+    let mut ix = rampart::margin_ix::write_off_bad_debt(account, usdc, &[]);
     ix.accounts[2].pubkey = rampart::pda::margin::vault(&m.btc_bank());
     assert_anchor_error(
         m.chain.send(&[ix], &[]).await,
         anchor_lang::error::ErrorCode::ConstraintHasOne,
     );
     // A bank the account owes nothing to.
-    let ix = rampart::margin_ix::write_off_bad_debt(account, m.btc_mint);
+    let ix = rampart::margin_ix::write_off_bad_debt(account, m.btc_mint, &[]);
     assert_margin_error(m.chain.send(&[ix], &[]).await, MarginError::NoDebt);
     // A margin account copied under another owner program is not an account.
     let mut forged = m.chain.account(account).await.unwrap();
     forged.owner = pricing::ID;
     let fake = anchor_lang::prelude::Pubkey::new_unique();
     m.chain.set_account(fake, forged);
-    let ix = rampart::margin_ix::write_off_bad_debt(fake, usdc);
+    let ix = rampart::margin_ix::write_off_bad_debt(fake, usdc, &[]);
     assert_anchor_error(
         m.chain.send(&[ix], &[]).await,
         anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram,

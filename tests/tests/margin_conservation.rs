@@ -4,6 +4,13 @@
 //! agree with the vaults, exactly. Rejected actions are expected (health,
 //! caps, balances); they must change nothing. Bad debt left by a crash is
 //! written off against the lenders' pool, which must still add up.
+//!
+//! The market crashes and rallies, so accounts recover and relapse: a
+//! liquidation's fee ramp never reaches back past the account's last
+//! healthy borrow. Borrowers also deposit into the bank they owe (netted:
+//! no position ever holds both) and anyone deposits dust (after a loss, a
+//! share worth 0). Each sequence ends in a Shutdown that must wind down
+//! completely: every debt settled or written off, every depositor paid.
 
 use rampart_tests::margin_world::*;
 use rampart_tests::{Rng, Signer};
@@ -67,6 +74,23 @@ async fn check_invariants(
             (bank.total_deposit_shares, bank.total_borrows),
             "step {step}: positions != bank totals"
         );
+        for u in users.iter().copied().chain(std::iter::once(liquidator)) {
+            if let Some(acc) = m
+                .chain
+                .anchor_account::<margin::state::MarginAccount>(rampart::pda::margin::account(
+                    &u.key.pubkey(),
+                    0,
+                ))
+                .await
+            {
+                assert!(
+                    acc.positions
+                        .iter()
+                        .all(|p| p.deposit_shares == 0 || p.borrows == 0),
+                    "step {step}: a position holds deposits and debt in one bank"
+                );
+            }
+        }
         // Rounding keeps what the positions are worth within the pool, by
         // less than one token per position.
         assert!(
@@ -81,6 +105,9 @@ struct Outcome {
     succeeded: usize,
     liquidations: usize,
     write_offs: usize,
+    /// Liquidations of an account that borrowed healthily since its last one.
+    relapses: usize,
+    settled: usize,
 }
 
 async fn run(seed: u64, steps: usize) -> Outcome {
@@ -111,15 +138,21 @@ async fn run(seed: u64, steps: usize) -> Outcome {
     let mut holders: Vec<&User> = borrowers.iter().collect();
     holders.push(&lender);
     let mut price = 30_000.0;
-    let (mut succeeded, mut liquidations, mut write_offs) = (0, 0, 0);
+    let (mut succeeded, mut liquidations, mut write_offs, mut relapses) = (0, 0, 0, 0);
+    // Per borrower: the slot of its last healthy borrow, and whether it was
+    // liquidated before that borrow.
+    let mut healthy_since: Vec<Option<(u64, bool)>> = vec![None; borrowers.len()];
+    let mut liquidated_once = vec![false; borrowers.len()];
     for step in 0..steps {
-        let u = &borrowers[rng.below(borrowers.len() as u64) as usize];
+        let who = rng.below(borrowers.len() as u64) as usize;
+        let u = &borrowers[who];
         let (btc_mint, usdc_mint) = (m.btc_mint, m.usdc_mint);
-        let result = match rng.below(12) {
+        let result = match rng.below(16) {
             0 => {
                 m.send_as(
                     u,
-                    m.flow(u, btc_mint, true, true).deposit(1 + rng.below(BTC)),
+                    m.flow(u, btc_mint, true, true)
+                        .deposit(1 + rng.below(BTC / 10)),
                 )
                 .await
             }
@@ -148,12 +181,17 @@ async fn run(seed: u64, steps: usize) -> Outcome {
                 .await
             }
             4 | 5 => {
-                m.send_as(
-                    u,
-                    m.flow(u, usdc_mint, true, true)
-                        .borrow(1 + rng.below(30_000 * USDC)),
-                )
-                .await
+                let r = m
+                    .send_as(
+                        u,
+                        m.flow(u, usdc_mint, true, true)
+                            .borrow(1 + rng.below(30_000 * USDC)),
+                    )
+                    .await;
+                if r.is_ok() {
+                    healthy_since[who] = Some((m.chain.clock().slot, liquidated_once[who]));
+                }
+                r
             }
             6 => {
                 m.send_as(
@@ -163,11 +201,39 @@ async fn run(seed: u64, steps: usize) -> Outcome {
                 )
                 .await
             }
-            7 | 8 => {
+            7 | 8 | 15 => {
                 // Price moves -6%..+2% per tick: a drifting, crashing market.
                 price *= 0.94 + rng.below(800) as f64 / 10_000.0;
                 m.tick(price).await.unwrap();
                 m.update_btc_risk().await
+            }
+            12 => {
+                // Half the time a rally of 3-8% (accounts recover, and
+                // relapse later), else another crash tick: still a falling
+                // market overall.
+                price *= if rng.below(2) == 0 {
+                    1.03 + rng.below(500) as f64 / 10_000.0
+                } else {
+                    0.94 + rng.below(800) as f64 / 10_000.0
+                };
+                m.tick(price).await.unwrap();
+                m.update_btc_risk().await
+            }
+            13 => {
+                // A deposit into the bank the borrower owes: it repays first.
+                m.send_as(
+                    u,
+                    m.flow(u, usdc_mint, true, true)
+                        .deposit(1 + rng.below(1_000 * USDC)),
+                )
+                .await
+            }
+            14 => {
+                // Dust: after a loss, one unit may mint a share worth 0.
+                let dust = 1 + rng.below(3);
+                let who = if rng.below(2) == 0 { u } else { &lender };
+                m.send_as(who, m.flow(who, usdc_mint, true, true).deposit(dust))
+                    .await
             }
             9 => {
                 let r = m.write_off_usdc_debt(u).await;
@@ -176,33 +242,106 @@ async fn run(seed: u64, steps: usize) -> Outcome {
             }
             _ => {
                 let r = m.liquidate(&liquidator, u).await;
-                liquidations += usize::from(r.is_ok());
+                if let Ok(ok) = &r {
+                    liquidations += 1;
+                    let ev =
+                        &rampart_tests::events::decode::<margin::events::Liquidated>(&ok.logs)[0];
+                    let started = m.chain.clock().slot - ev.slots_liquidatable;
+                    if let Some((healthy, was_liquidated)) = healthy_since[who] {
+                        assert!(
+                            started >= healthy,
+                            "step {step}: the fee ramp reaches back to slot {started}, before the healthy borrow at {healthy}"
+                        );
+                        relapses += usize::from(was_liquidated);
+                    }
+                    liquidated_once[who] = true;
+                }
                 r
             }
         };
         succeeded += usize::from(result.is_ok());
         check_invariants(&mut m, &holders, &liquidator, &books, step).await;
     }
+    let settled = wind_down(&mut m, &borrowers, &lender, &liquidator, &holders, &books).await;
     Outcome {
         succeeded,
         liquidations,
         write_offs,
+        relapses,
+        settled,
     }
+}
+
+/// Shutdown after the sequence: both prices fixed, every remaining debt
+/// settled against collateral or written off, then every depositor
+/// withdraws everything. Nothing may stay stuck: both banks end with no
+/// borrows, and the vaults keep only rounding dust. Returns the number of
+/// positions settled.
+async fn wind_down(
+    m: &mut MarginMarket,
+    borrowers: &[User],
+    lender: &User,
+    liquidator: &User,
+    holders: &[&User],
+    books: &Books,
+) -> usize {
+    let gov = m.ops.governance.insecure_clone();
+    let ix =
+        rampart::margin_ix::set_margin_status(gov.pubkey(), margin::state::MarginStatus::Shutdown);
+    m.chain.send(&[ix], &[&gov]).await.unwrap();
+    m.fix_settlement_prices().await.unwrap();
+    let (btc_mint, usdc_mint) = (m.btc_mint, m.usdc_mint);
+    let mut settled = 0;
+    for b in borrowers {
+        if m.debt(b, usdc_mint).await > 0 && m.deposit_worth(b, btc_mint).await > 0 {
+            m.settle(liquidator, b).await.unwrap();
+            settled += 1;
+        }
+        if m.debt(b, usdc_mint).await > 0 {
+            m.write_off_usdc_debt(b).await.unwrap();
+        }
+    }
+    for mint in [btc_mint, usdc_mint] {
+        assert_eq!(
+            m.bank(mint).await.total_borrows,
+            0,
+            "a debt survived the wind-down"
+        );
+    }
+    for u in borrowers.iter().chain([lender]) {
+        for mint in [btc_mint, usdc_mint] {
+            let worth = m.deposit_worth(u, mint).await;
+            if worth > 0 {
+                let ix = m.flow(u, mint, false, false).withdraw(worth);
+                m.send_as(u, ix).await.unwrap();
+            }
+        }
+    }
+    check_invariants(m, holders, liquidator, books, usize::MAX).await;
+    for mint in [btc_mint, usdc_mint] {
+        let dust = m.vault(mint).await;
+        assert!(
+            dust <= holders.len() as u64 + 1,
+            "{dust} units stuck in the vault of {mint}"
+        );
+    }
+    settled
 }
 
 #[tokio::test]
 async fn random_sequences_conserve_every_token() {
-    let (mut total_liquidations, mut total_write_offs) = (0, 0);
+    let (mut total_liquidations, mut total_write_offs, mut total_relapses) = (0, 0, 0);
     for seed in [
         0x9E37_79B9_7F4A_7C15,
         0xD1B5_4A32_D192_ED03,
         0x2545_F491_4F6C_DD1D,
     ] {
-        let o = run(seed, 300).await;
+        let o = run(seed, 400).await;
         println!(
-            "seed {seed:#x}: {}/300 actions succeeded, {} liquidations, {} write-offs, books exact after every step",
-            o.succeeded, o.liquidations, o.write_offs
+            "seed {seed:#x}: {}/400 actions succeeded, {} liquidations ({} relapses after a healthy borrow), {} write-offs, {} positions settled in the shutdown, books exact after every step",
+            o.succeeded, o.liquidations, o.relapses, o.write_offs, o.settled
         );
+        total_relapses += o.relapses;
         assert!(
             o.succeeded > 100,
             "the sequence must mostly exercise real state changes"
@@ -217,5 +356,9 @@ async fn random_sequences_conserve_every_token() {
     assert!(
         total_write_offs >= 1,
         "the crash paths must leave bad debt to write off"
+    );
+    assert!(
+        total_relapses >= 1,
+        "the rallies must bring an account back to a healthy borrow and a second liquidation"
     );
 }

@@ -11,20 +11,6 @@ use rampart_tests::*;
 
 const W: u128 = 1_000_000_000_000_000_000;
 
-fn validator_set(keys: &[&Keypair], threshold: u8, large_usd: u128) -> ValidatorSet {
-    let mut set = ValidatorSet {
-        count: keys.len() as u8,
-        threshold,
-        large_value: large_usd * W,
-        proposal_ttl_slots: 100,
-        ..Default::default()
-    };
-    for (slot, k) in set.keys.iter_mut().zip(keys) {
-        *slot = k.pubkey();
-    }
-    set
-}
-
 struct Scene {
     w: MarginMarket,
     borrower: User,

@@ -128,11 +128,13 @@ async fn crash(maint: margin::state::AdaptiveMaintenance) -> Outcome {
     let b = leveraged(&mut w).await;
     let liq = w.liquidator(1_000_000 * USDC).await.unwrap();
     let mut max_ratio = 0;
-    // A calm hour around 30,000.
+    // A calm hour around 30,000, the keeper updating the bank's risk every
+    // pass (idle slots are not banked: issue 13, finding 7).
     for i in 0..240 {
         w.tick(30_000.0 + if i % 2 == 0 { 15.0 } else { -15.0 })
             .await
             .unwrap();
+        w.update_btc_risk().await.unwrap();
     }
     let mut price = 30_000.0;
     for step in 0..400 {
@@ -157,8 +159,13 @@ async fn crash(maint: margin::state::AdaptiveMaintenance) -> Outcome {
     panic!("never liquidated (price {price})");
 }
 
+/// The adaptive threshold climbs with volatility and congestion at its rate
+/// limit and liquidates earlier (at a higher price) than the fixed one. It
+/// is not always smaller: with the ratio rising one step per slot (no jump
+/// from banked idle time) the first shortfall is whatever the slide's step
+/// overshoots, at a higher ratio.
 #[tokio::test]
-async fn adaptive_threshold_liquidates_earlier_and_smaller_than_fixed() {
+async fn adaptive_threshold_liquidates_earlier_than_fixed() {
     let fixed = crash(fixed_maintenance()).await;
     let adaptive = crash(adaptive_maintenance()).await;
     println!("fixed:    {fixed:?}\nadaptive: {adaptive:?}");
@@ -175,5 +182,8 @@ async fn adaptive_threshold_liquidates_earlier_and_smaller_than_fixed() {
         adaptive.first_price > fixed.first_price,
         "adaptive liquidates earlier (at a higher price)"
     );
-    assert!(adaptive.first_repaid < fixed.first_repaid, "and smaller");
+    assert!(
+        fixed.first_repaid > 0 && adaptive.first_repaid > 0,
+        "partial liquidations"
+    );
 }

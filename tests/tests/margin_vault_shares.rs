@@ -6,10 +6,12 @@
 //! share collateral down; a stale mark falls back to the options' worst
 //! case. Shares are never lent.
 
+use anchor_lang::prelude::Pubkey;
 use margin::errors::MarginError;
 use margin::events::BalanceChanged;
 use margin::state::BankParams;
 use rampart::margin_ix::{self, HealthEntry};
+use rampart::vault_ix::VaultRef;
 use rampart::vault_market::*;
 use rampart_tests::margin_world::*;
 use rampart_tests::*;
@@ -28,8 +30,69 @@ fn share_params() -> BankParams {
     }
 }
 
-#[tokio::test]
-async fn put_vault_shares_back_a_btc_loan_at_their_nav() {
+/// Alice holds 50,000 put-vault shares deposited as margin collateral, and
+/// BTC lenders supply 10 BTC.
+struct Scene {
+    vm: VaultMarket,
+    v: VaultRef,
+    alice: VaultUser,
+    share_entry: HealthEntry,
+    btc_entry: HealthEntry,
+}
+
+/// A balance action for `owner` with health entries for the share bank
+/// and, with `with_btc`, the BTC bank.
+fn flow_with(
+    owner: Pubkey,
+    (share, btc): (HealthEntry, HealthEntry),
+    mint: Pubkey,
+    user_token: Pubkey,
+    with_btc: bool,
+) -> margin_ix::Flow {
+    margin_ix::Flow {
+        owner,
+        account_index: 0,
+        mint,
+        user_token,
+        health: [Some(share), with_btc.then_some(btc)]
+            .into_iter()
+            .flatten()
+            .collect(),
+    }
+}
+
+impl Scene {
+    fn flow(&self, mint: Pubkey, user_token: Pubkey, with_btc: bool) -> margin_ix::Flow {
+        let entries = (self.share_entry, self.btc_entry);
+        flow_with(self.alice.holder.owner, entries, mint, user_token, with_btc)
+    }
+
+    /// The keeper starts epoch 2 and a buyer takes `notional` of puts.
+    async fn sell_puts(&mut self, notional: u64) {
+        let keeper = self.vm.keeper.pubkey();
+        self.vm
+            .keeper_send(self.v.start_epoch(keeper, 2))
+            .await
+            .unwrap();
+        let buyer = self.vm.user(&self.v, 0, 100_000 * USDC).await.unwrap();
+        let owner = buyer.holder.owner;
+        let options = self.vm.option_account(&self.v, 2, &owner).await.unwrap();
+        let buy = self
+            .v
+            .buy_options(2, owner, buyer.user.usdc, options, notional, 10_000 * USDC);
+        self.vm.send_as(&buyer, buy).await.unwrap();
+    }
+
+    async fn alice_borrows(&mut self, btc: u64) -> TxResult {
+        let ix = self
+            .flow(self.vm.m.btc_mint, self.alice.user.btc, true)
+            .borrow(btc);
+        let alice = self.alice.user.key.insecure_clone();
+        self.vm.m.chain.send(&[ix], &[&alice]).await
+    }
+}
+
+async fn scene() -> Scene {
     let mut vm = VaultMarket::new().await.unwrap();
     let v = vm.put;
     let keeper = vm.keeper.pubkey();
@@ -67,27 +130,43 @@ async fn put_vault_shares_back_a_btc_loan_at_their_nav() {
     let share_entry = HealthEntry {
         bank: share_bank,
         feed: usdc_feed,
-        share_vault: Some(v.vault),
+        share_vault: Some(margin_ix::ShareVault {
+            vault: v.vault,
+            feed: vm.m.btc_feed,
+        }),
     };
     let btc_entry: HealthEntry = (vm.m.btc_bank(), vm.m.btc_feed).into();
-    let flow = |mint, user_token, with_btc: bool| margin_ix::Flow {
-        owner: alice.holder.owner,
-        account_index: 0,
-        mint,
-        user_token,
-        health: [Some(share_entry), with_btc.then_some(btc_entry)]
-            .into_iter()
-            .flatten()
-            .collect(),
+    let mut s = Scene {
+        vm,
+        v,
+        alice,
+        share_entry,
+        btc_entry,
     };
-    vm.send_as(
-        &alice,
-        flow(share_mint, alice.holder.shares, false).deposit(50_000 * USDC),
-    )
-    .await
-    .unwrap();
-    assert_eq!(vm.m.vault(share_mint).await, 50_000 * USDC);
+    let deposit = s
+        .flow(share_mint, s.alice.holder.shares, false)
+        .deposit(50_000 * USDC);
+    let alice = s.alice.user.key.insecure_clone();
+    s.vm.m.chain.send(&[deposit], &[&alice]).await.unwrap();
+    assert_eq!(s.vm.m.vault(share_mint).await, 50_000 * USDC);
+    s
+}
 
+#[tokio::test]
+async fn put_vault_shares_back_a_btc_loan_at_their_nav() {
+    let Scene {
+        mut vm,
+        v,
+        alice,
+        share_entry,
+        btc_entry,
+    } = scene().await;
+    let keeper = vm.keeper.pubkey();
+    let (btc_mint, share_mint) = (vm.m.btc_mint, v.share_mint());
+    let owner = alice.holder.owner;
+    let flow = |mint, user_token, with_btc: bool| {
+        flow_with(owner, (share_entry, btc_entry), mint, user_token, with_btc)
+    };
     // Shares are collateral only.
     assert_margin_error(
         vm.send_as(
@@ -165,4 +244,72 @@ async fn put_vault_shares_back_a_btc_loan_at_their_nav() {
     vm.send_as(&alice, flow(btc_mint, alice.user.btc, true).borrow(1))
         .await
         .unwrap();
+}
+
+/// Finding 4: shares are marked from a Greeks cache fresh by age but stale
+/// by spot. The vault sells puts, then BTC falls 30% inside the cache's
+/// three hours: the puts are deep in the money, the shares worth far less
+/// than the cached mark says. Before the fix Alice borrowed another half
+/// BTC against the pre-crash mark; now the mark is the options' worst case
+/// until a keeper (which refreshes on spot moves, not only on age) marks
+/// them at the new spot, where the fair value is back.
+#[tokio::test]
+async fn a_spot_move_inside_the_age_limit_marks_shares_at_the_worst_case() {
+    let mut s = scene().await;
+    s.alice_borrows(BTC / 2).await.unwrap();
+    s.sell_puts(BTC + BTC / 2).await;
+    s.alice_borrows(1).await.unwrap();
+
+    // BTC 30,000 -> 21,000 within the hour: the cache is 15 minutes old.
+    for p in [27_000.0, 24_000.0, 21_000.0] {
+        s.vm.m.hold(p, 20).await.unwrap();
+    }
+    let before = s.vm.m.tokens(s.alice.user.btc).await;
+    assert_margin_error(
+        s.alice_borrows(BTC / 2).await,
+        MarginError::InsufficientHealth,
+    );
+    assert_eq!(s.vm.m.tokens(s.alice.user.btc).await, before);
+
+    // The keeper's pass sees the move and refreshes the Greeks: the shares
+    // count at the puts' fair value at 21,000 again (the half BTC still
+    // does not fit: the puts really are worth 13,500 more than before).
+    let mut stats = rampart::keeper::KeeperStats::default();
+    rampart::keeper::tick(&mut s.vm.m.chain, &mut stats)
+        .await
+        .unwrap();
+    let put: vault::state::Vault = s.vm.m.chain.anchor_account(s.v.vault).await.unwrap();
+    assert_eq!(put.greeks.ts, s.vm.m.chain.clock().unix_timestamp);
+    assert_eq!(put.greeks.spot, 21_000 * W as u128);
+    s.alice_borrows(1).await.unwrap();
+}
+
+/// Review of the fix for finding 4: under Shutdown a share bank's price is
+/// fixed once for the whole wind-down, so it is never taken from the
+/// worst-case mark a stale cache falls back to (a caller could wait for
+/// it): refused until someone refreshes the Greeks.
+#[tokio::test]
+async fn a_share_bank_settles_only_at_a_fresh_mark() {
+    let mut s = scene().await;
+    s.sell_puts(BTC).await;
+    for _ in 0..4 {
+        s.vm.m.chain.advance(3_600);
+        s.vm.wiggle(30_000.0).await.unwrap();
+    }
+    let gov = s.vm.m.ops.governance.insecure_clone();
+    let ix = margin_ix::set_margin_status(gov.pubkey(), margin::state::MarginStatus::Shutdown);
+    s.vm.m.chain.send(&[ix], &[&gov]).await.unwrap();
+    s.vm.wiggle(30_000.0).await.unwrap();
+    let share_vault = s.share_entry.share_vault;
+    let fix = margin_ix::fix_settlement_price(s.v.share_mint(), s.vm.m.usdc_feed, share_vault);
+    assert_margin_error(
+        s.vm.m.chain.send(std::slice::from_ref(&fix), &[]).await,
+        MarginError::ShareMarkStale,
+    );
+    s.vm.m
+        .chain
+        .send(&[s.v.update_greeks(2)], &[])
+        .await
+        .unwrap();
+    s.vm.m.chain.send(&[fix], &[]).await.unwrap();
 }

@@ -224,6 +224,7 @@ pub fn plan(
         liquidator_collateral_token: tokens::ata(&liquidator, &collateral_mint),
         health: d.health(Some(account), &[]),
         proposal: None,
+        proposer: None,
         backstop_feed: collateral.feed,
     })
 }
@@ -258,6 +259,7 @@ pub async fn liquidate_account(
             return Ok(Liquidated::AwaitingApproval(proposal));
         }
         l.proposal = Some(proposal);
+        l.proposer = Some(p.proposer);
     }
     let mut ixs = creates.to_vec();
     ixs.push(margin_ix::liquidate(&l));

@@ -122,7 +122,9 @@ impl VaultSim {
             let _ = self.roll(m).await;
         }
         let vault: Vault = m.chain.anchor_account(self.v.vault).await?;
-        let per_share = vault.nav_per_share(now).ok()? as f64 / 1e18;
+        // Margin's view: the Greeks mark is trusted while fresh by spot.
+        let spot = (reference * 1e18) as u128;
+        let per_share = vault.nav_per_share(now, Some(spot)).ok()? as f64 / 1e18;
         let nav = per_share * reference;
         self.nav_start.get_or_insert(nav);
         Some(nav)

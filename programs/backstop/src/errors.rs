@@ -28,12 +28,14 @@ pub enum BackstopError {
     NoLiquidity,
     #[msg("The absorb would pay less quote than the seller's minimum")]
     BelowMinimumQuote,
-    #[msg("A band's history of ended epochs is full; withdrawals from old stakes free it")]
+    #[msg("A band's history of ended epochs is full; settling old stakes (settle_stake) frees it")]
     BandHistoryFull,
     #[msg("Token account of the wrong mint")]
     WrongMint,
     #[msg("Arithmetic overflow")]
     MathOverflow,
+    #[msg("The stake is current: it holds no ended epoch or past scale to settle")]
+    StakeCurrent,
 }
 
 impl From<risk_math::MathError> for BackstopError {

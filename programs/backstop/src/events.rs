@@ -34,6 +34,18 @@ pub struct StakeChanged {
     pub band_quote_after: u64,
 }
 
+/// A stake settled by anyone: its bought collateral is now owed to it.
+#[event]
+pub struct StakeSettled {
+    pub pool: Pubkey,
+    pub band: u8,
+    pub owner: Pubkey,
+    /// Quote the stake owns, now in the band's current epoch and scale.
+    pub quote: u64,
+    /// Collateral kept for it, paid on its owner's next touch.
+    pub collateral_owed: u64,
+}
+
 /// One band's share of an absorb.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BandFillRecord {

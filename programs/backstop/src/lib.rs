@@ -70,4 +70,8 @@ pub mod backstop {
     pub fn lock_withdrawals(ctx: Context<LockWithdrawals>, until_slot: u64) -> Result<()> {
         handle_lock_withdrawals(ctx, until_slot)
     }
+
+    pub fn settle_stake(ctx: Context<SettleStake>) -> Result<()> {
+        handle_settle_stake(ctx)
+    }
 }

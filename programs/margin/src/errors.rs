@@ -84,6 +84,12 @@ pub enum MarginError {
     SharesNotBorrowable,
     #[msg("The proposal has not expired yet")]
     ProposalNotExpired,
+    #[msg("Guardians may only tighten the status governance set, never loosen it")]
+    GuardiansCannotLoosen,
+    #[msg("The account still holds collateral worth something in a bank not passed")]
+    CollateralBankMissing,
+    #[msg("The vault's Greeks mark is stale (by age or spot): refresh it before fixing the share bank's settlement price")]
+    ShareMarkStale,
 }
 
 impl From<risk_math::MathError> for MarginError {

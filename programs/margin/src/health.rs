@@ -1,6 +1,8 @@
 //! Health of a margin account, read from the banks and feeds passed as
 //! remaining accounts: a `[bank, feed]` pair for every active position
-//! (`[bank, feed, vault]` for a bank of option-vault shares), in any order
+//! (`[bank, feed, vault, vault's feed]` for a bank of option-vault
+//! shares: the vault's own feed says whether its Greeks mark is still
+//! fresh by spot), in any order
 //! (extra entries, e.g. for a position an action just emptied, are
 //! ignored). Prices come only through pricing's `read_feed` (owner,
 //! discriminator, freshness, status and pause checked); a vault share is
@@ -81,7 +83,21 @@ pub fn account_health<'info>(
             .ok_or(MarginError::HealthAccountsMismatch)?;
         let bank = Account::<Bank>::try_from(entry.bank)?;
         require_keys_eq!(entry.feed.key(), bank.feed, MarginError::WrongFeed);
-        let share_nav = share_nav(&bank, entry.share_vault, clock.unix_timestamp)?;
+        let vault_info = entry.share_vault.map(|s| s.vault);
+        let vault_feed = entry.share_vault.and_then(|s| s.feed);
+        let share_nav = share_nav(
+            &bank,
+            vault_info,
+            |vault| {
+                let feed = vault_feed.ok_or(MarginError::HealthAccountsMismatch)?;
+                require_keys_eq!(feed.key(), vault.feed, MarginError::HealthAccountsMismatch);
+                read_feed(feed, clock, &vault_spot_policy(&bank))
+                    .ok()
+                    .map(|r| to_wad(r.price, r.expo))
+                    .transpose()
+            },
+            clock.unix_timestamp,
+        )?;
         let feed_info = entry.feed;
         let maintenance = requirement == Requirement::Maintenance;
         let policy = ReadPolicy {
@@ -179,19 +195,33 @@ pub fn account_health<'info>(
 struct HealthEntry<'a, 'info> {
     bank: &'a AccountInfo<'info>,
     feed: &'a AccountInfo<'info>,
-    share_vault: Option<&'a AccountInfo<'info>>,
+    share_vault: Option<ShareVault<'a, 'info>>,
 }
 
-/// Walk `[bank, feed]` pairs, each followed by its vault when that account
-/// belongs to the vault program (banks belong to margin, feeds to pricing).
+/// A share bank's vault and the vault's own feed (its underlying).
+#[derive(Clone, Copy)]
+pub struct ShareVault<'a, 'info> {
+    pub vault: &'a AccountInfo<'info>,
+    pub feed: Option<&'a AccountInfo<'info>>,
+}
+
+/// Walk `[bank, feed]` pairs, each followed by its vault and the vault's
+/// feed when the account after the feed belongs to the vault program
+/// (banks belong to margin, feeds to pricing).
 fn health_entries<'a, 'info>(
     remaining: &'a [AccountInfo<'info>],
 ) -> impl Iterator<Item = HealthEntry<'a, 'info>> {
     let mut i = 0;
     std::iter::from_fn(move || {
         let (bank, feed) = (remaining.get(i)?, remaining.get(i + 1)?);
-        let share_vault = remaining.get(i + 2).filter(|a| *a.owner == vault::ID);
-        i += if share_vault.is_some() { 3 } else { 2 };
+        let share_vault = remaining
+            .get(i + 2)
+            .filter(|a| *a.owner == vault::ID)
+            .map(|vault| ShareVault {
+                vault,
+                feed: remaining.get(i + 3),
+            });
+        i += if share_vault.is_some() { 4 } else { 2 };
         Some(HealthEntry {
             bank,
             feed,
@@ -203,7 +233,16 @@ fn health_entries<'a, 'info>(
 /// For a bank of vault shares, the vault's NAV per share (asset units per
 /// share, WAD; options marked as `Vault::nav_per_share` says) from the
 /// vault account (owner and type checked); None for an ordinary token.
-pub fn share_nav(bank: &Bank, vault_info: Option<&AccountInfo>, now: i64) -> Result<Option<u128>> {
+/// `vault_spot` reads the vault's underlying now from the vault's own feed
+/// (the caller checks it is that feed): the Greeks mark is trusted only
+/// while fresh by spot, and a spot the feed refuses (stale, halted) means
+/// the worst-case mark.
+pub fn share_nav(
+    bank: &Bank,
+    vault_info: Option<&AccountInfo>,
+    vault_spot: impl FnOnce(&Vault) -> Result<Option<u128>>,
+    now: i64,
+) -> Result<Option<u128>> {
     if !bank.is_share_bank() {
         return Ok(None);
     }
@@ -220,7 +259,21 @@ pub fn share_nav(bank: &Bank, vault_info: Option<&AccountInfo>, now: i64) -> Res
         ErrorCode::AccountOwnedByWrongProgram
     );
     let vault = Vault::try_deserialize(&mut &data[..])?;
-    Ok(Some(vault.nav_per_share(now)?))
+    let spot = vault_spot(&vault)?;
+    Ok(Some(vault.nav_per_share(now, spot)?))
+}
+
+/// The policy a share bank reads its vault's feed with, for the Greeks'
+/// freshness: the bank's own age limit, as for every price it reads;
+/// Restricted is fine (marking sells nothing).
+pub fn vault_spot_policy(bank: &Bank) -> ReadPolicy {
+    ReadPolicy {
+        max_age_secs: bank.params.max_price_age_secs,
+        allow_restricted: true,
+        twap_window_secs: 0,
+        require_twap: false,
+        operation: 0,
+    }
 }
 
 /// Fail unless the account meets its initial requirement; returns the margin.

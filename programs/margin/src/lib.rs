@@ -137,7 +137,9 @@ pub mod margin {
         handle_close_expired_proposal(ctx)
     }
 
-    pub fn write_off_bad_debt(ctx: Context<WriteOffBadDebt>) -> Result<()> {
+    pub fn write_off_bad_debt<'info>(
+        ctx: Context<'_, '_, 'info, 'info, WriteOffBadDebt<'info>>,
+    ) -> Result<()> {
         handle_write_off_bad_debt(ctx)
     }
 

@@ -29,14 +29,15 @@ impl Plan {
     }
 
     /// After the exchange is booked: health must have improved; a healthy
-    /// account stops being liquidatable; an approved proposal is closed,
-    /// its rent to `executor`. Returns the health after.
+    /// account stops being liquidatable; a proposal passed is closed, its
+    /// rent back to its proposer (who paid it), whether the liquidation
+    /// was large or small. Returns the health after.
     pub fn conclude<'info>(
         &self,
         account: &mut MarginAccount,
         banks: &BankPair<'info>,
         proposal: Option<&Account<'info, LiquidationProposal>>,
-        executor: AccountInfo<'info>,
+        proposer: Option<AccountInfo<'info>>,
         remaining: &'info [AccountInfo<'info>],
         clock: &Clock,
     ) -> Result<Health> {
@@ -52,7 +53,10 @@ impl Plan {
             account.liquidatable_since_slot = 0;
         }
         if let Some(proposal) = proposal {
-            proposal.close(executor)?;
+            let proposer = proposer
+                .filter(|p| p.key() == proposal.proposer)
+                .ok_or(MarginError::ProposalMismatch)?;
+            proposal.close(proposer)?;
         }
         Ok(after)
     }
@@ -101,11 +105,12 @@ impl Plan {
 }
 
 /// Check the account is below maintenance and size the liquidation of
-/// `liability` debt against `collateral`. Marks when the account was first
-/// found liquidatable (the fee ramps from there).
+/// `liability` debt against `collateral`, at the fee ramped since the
+/// account was marked liquidatable (see `mark_liquidatable`). Reads only:
+/// a proposal sizes with it and must not start the ramp.
 pub fn plan<'info>(
     config: &MarginConfig,
-    account: &mut MarginAccount,
+    account: &MarginAccount,
     liability: &Account<Bank>,
     collateral: &Account<Bank>,
     remaining: &'info [AccountInfo<'info>],
@@ -123,10 +128,7 @@ pub fn plan<'info>(
         .priced(&collateral_key)
         .ok_or(MarginError::HealthAccountsMismatch)?;
 
-    if account.liquidatable_since_slot == 0 {
-        account.liquidatable_since_slot = clock.slot;
-    }
-    let slots_liquidatable = clock.slot.saturating_sub(account.liquidatable_since_slot);
+    let slots_liquidatable = account.ramp_slots(clock.slot);
     let params = config.liquidation;
     let fee = liquidation_fee(
         params.fee_base as u128,
@@ -160,16 +162,49 @@ pub fn plan<'info>(
     })
 }
 
+/// A liquidation is executing: the fee ramps from the first one of this
+/// dip. Only executions mark (a proposal does not); a maintenance pass that
+/// finds the account healthy clears the mark (`Plan::conclude`,
+/// `clear_if_healthy` after a borrow or withdrawal, write-off), and a mark
+/// with no liquidation for `RAMP_MEMORY_SLOTS` is forgotten, so a dip long
+/// since recovered from never prices a new one at the cap.
+pub fn mark_liquidatable(account: &mut MarginAccount, clock: &Clock) {
+    if account.ramp_slots(clock.slot) == 0 {
+        account.liquidatable_since_slot = clock.slot;
+    }
+    account.last_liquidated_slot = clock.slot;
+}
+
+/// After a borrow or withdrawal: clear the liquidatable mark when the
+/// account now meets its maintenance requirement. Only read when there is
+/// a mark: the initial requirement the action just met does not imply it
+/// (the adaptive haircut may exceed the initial one while volatility is
+/// high), so it is checked, not assumed.
+pub fn clear_if_healthy<'info>(
+    account: &mut MarginAccount,
+    remaining: &'info [AccountInfo<'info>],
+    clock: &Clock,
+) -> Result<()> {
+    if account.liquidatable_since_slot != 0
+        && account_health(account, remaining, clock, Requirement::Maintenance)?
+            .health
+            .is_healthy()
+    {
+        account.liquidatable_since_slot = 0;
+    }
+    Ok(())
+}
+
 /// `account`'s debt in the liability bank and the tokens its deposit in
 /// `collateral` is worth.
 pub fn debt_and_collateral(
-    account: &mut MarginAccount,
+    account: &MarginAccount,
     liability_key: &Pubkey,
     collateral: &Account<Bank>,
 ) -> Result<(u64, u64)> {
-    let debt = account.existing_mut(liability_key).map_or(0, |p| p.borrows);
+    let debt = account.existing(liability_key).map_or(0, |p| p.borrows);
     let shares = account
-        .existing_mut(&collateral.key())
+        .existing(&collateral.key())
         .map_or(0, |p| p.deposit_shares);
     Ok((debt, collateral.deposit_tokens(shares)?))
 }

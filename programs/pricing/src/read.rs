@@ -118,16 +118,36 @@ pub fn read_loaded(feed: &PriceFeed, clock: &Clock, policy: &ReadPolicy) -> Resu
 }
 
 /// The TWAP a wind-down settles at: over the feed's reference window,
-/// ending at its newest observation, whatever the feed's status. A halted
-/// feed records only unanimous samples, so this is the last price the
-/// sources agreed on, not one an attacker forced. The caller loads the
-/// feed (an `AccountLoader` checks owner and type); fails with
-/// `TwapUnavailable` when that window is not covered by the feed's rules.
-pub fn last_valid_twap(feed: &PriceFeed) -> Result<SettlementTwap> {
+/// ending at `until` (the shutdown) or at the newest observation before
+/// it, whatever the feed's status. Ending at a fixed moment means no caller
+/// picks the price by choosing when to call: feeds keep refreshing after
+/// a shutdown, and a window ending at call time would let the first caller
+/// wait for a crisis low. A halted feed records only unanimous samples, so
+/// this is the last price the sources agreed on, not one an attacker
+/// forced. The caller loads the feed (an `AccountLoader` checks owner and
+/// type); fails with `TwapUnavailable` when that window is not covered by
+/// the feed's rules.
+///
+/// The feed keeps a bounded history (200 observations): once the window
+/// ending at `until` has been overwritten, the window ending soonest after
+/// it that is still covered is used (the oldest observation plus the
+/// window), so a wind-down nobody fixed in time can still settle, at the
+/// price closest to the shutdown that the feed can still prove. Keepers fix
+/// every bank at once, so this is the exception, not a choice of moment.
+pub fn last_valid_twap(feed: &PriceFeed, until: i64) -> Result<SettlementTwap> {
     let newest = feed
         .newest_observation()
         .ok_or(PricingError::TwapUnavailable)?;
-    twap_ending_at(feed, newest.ts, feed.params.twap_window_secs)
+    let window = feed.params.twap_window_secs;
+    let end = newest.ts.min(until);
+    match feed.twap(end, window)? {
+        Err(risk_math::twap::TwapError::HistoryTooShort) if feed.obs_len > 0 => {
+            let oldest = feed.observation(0).ts;
+            let earliest_covered = oldest.saturating_add(window as i64).min(newest.ts);
+            twap_ending_at(feed, earliest_covered.max(end), window)
+        }
+        _ => twap_ending_at(feed, end, window),
+    }
 }
 
 /// The TWAP over `window_secs` ending at `end` (not after the newest

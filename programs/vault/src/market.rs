@@ -24,8 +24,8 @@ pub struct Market {
 /// Spot and pricing volatility from a fresh feed. Selling options (epoch
 /// starts, sales) is risk-increasing and passes `selling = true`: refused
 /// on a Restricted or halted feed. Marking the Greeks sells nothing and
-/// runs on a Restricted feed, so share collateral is valued at current
-/// spot through a crash. The caller loads the feed through an
+/// runs on a Restricted feed and under a risk-increase pause, so share
+/// collateral is valued at current spot through a crash. The caller loads the feed through an
 /// `AccountLoader` (owner and type checked).
 pub fn read_market(
     feed: &PriceFeed,
@@ -38,7 +38,9 @@ pub fn read_market(
         allow_restricted: !selling,
         twap_window_secs: 0,
         require_twap: false,
-        operation: pause::RISK_INCREASE,
+        // Marking sells nothing: a risk-increase pause must not stop the
+        // Greeks refresh that margin's share collateral depends on.
+        operation: if selling { pause::RISK_INCREASE } else { 0 },
     };
     let reading = read_loaded(feed, clock, &policy)?;
     let vol = risk_math::fixed::mul_div(
@@ -80,23 +82,16 @@ pub fn cache(g: &Greeks, m: &Market, ts: i64) -> GreeksCache {
     }
 }
 
-/// The cache is usable while younger than the limit and spot has not
-/// moved past the limit from the cached spot (Lyra: 3 h or 5%).
+/// The cache is usable while fresh by age and spot (`GreeksCache::is_fresh`).
 pub fn require_fresh(
     cache: &GreeksCache,
     m: &Market,
     now: i64,
     params: &VaultParams,
 ) -> Result<()> {
-    let age_ok = cache.ts > 0 && now - cache.ts <= params.greeks_max_age_secs as i64;
-    let moved = m.spot.abs_diff(cache.spot);
-    let limit = risk_math::fixed::mul_div(
-        cache.spot,
-        params.greeks_max_move_bps as u128,
-        10_000,
-        risk_math::Rounding::Down,
-    )
-    .map_err(VaultError::from)?;
-    require!(age_ok && moved <= limit, VaultError::GreeksStale);
+    require!(
+        cache.is_fresh(Some(m.spot), now, params)?,
+        VaultError::GreeksStale
+    );
     Ok(())
 }

@@ -11,6 +11,8 @@ const SUB: u128 = 1_000_000_000_000_000_000;
 struct BruteForce {
     quote: Vec<u128>,
     collateral: Vec<u128>,
+    /// Settlements of each LP's stake since its owner's last touch.
+    settles: Vec<u128>,
 }
 
 impl BruteForce {
@@ -18,6 +20,7 @@ impl BruteForce {
         BruteForce {
             quote: vec![0; lps],
             collateral: vec![0; lps],
+            settles: vec![0; lps],
         }
     }
 
@@ -36,20 +39,41 @@ impl BruteForce {
             0
         };
         self.collateral[lp] = 0;
+        self.settles[lp] = 0;
     }
 }
 
-/// Within one token unit of the brute force, and never above it.
-fn assert_matches(model: u64, brute: u128, what: &str, lp: usize) {
+/// Within `units` token units below the brute force, and never above it
+/// (each settlement of a stake, and each scale a stake spans, may round
+/// one more unit down).
+fn assert_within(model: u64, brute: u128, units: u128, what: &str, lp: usize) {
     let exact_floor = brute / SUB;
     assert!(
         model as u128 <= exact_floor + 1 && model as u128 * SUB <= brute + SUB / 1_000_000,
         "LP {lp} {what}: model {model} above brute force {brute}e-18"
     );
     assert!(
-        exact_floor <= model as u128 + 1,
-        "LP {lp} {what}: model {model} more than one unit below brute force {brute}e-18"
+        exact_floor <= model as u128 + units,
+        "LP {lp} {what}: model {model} more than {units} units below brute force {brute}e-18"
     );
+}
+
+/// Fill up to `wanted` of the band (as much as it allows), with collateral
+/// drawn from `r`, in the band and the brute force alike.
+fn fill_both(band: &mut Band, brute: &mut BruteForce, wanted: u64, r: u64) {
+    let quote = band.fill_limit(wanted).unwrap();
+    if quote == 0 {
+        return;
+    }
+    // At most 10,000 collateral units per quote unit: an absorb pays
+    // quote / unit price, and sums stay in u128.
+    let collateral = 1 + (r >> 20) % quote.saturating_mul(10_000);
+    let before = band.quote;
+    band.fill(quote, collateral).unwrap();
+    brute.fill(before, quote, collateral);
+    if band.quote == 0 {
+        brute.quote.iter_mut().for_each(|q| *q = 0);
+    }
 }
 
 fn check_all(band: &Band, stakes: &[Stake], brute: &BruteForce) {
@@ -57,8 +81,17 @@ fn check_all(band: &Band, stakes: &[Stake], brute: &BruteForce) {
     let mut collateral = 0u128;
     for (lp, stake) in stakes.iter().enumerate() {
         let claim = band.claim(stake).unwrap();
-        assert_matches(claim.quote, brute.quote[lp], "quote", lp);
-        assert_matches(claim.collateral, brute.collateral[lp], "collateral", lp);
+        // A stake one scale behind rounds its two scales' parts separately.
+        let behind = stake.deposit > 0 && band.is_stale(stake);
+        let units = 1 + brute.settles[lp] + behind as u128;
+        assert_within(claim.quote, brute.quote[lp], units, "quote", lp);
+        assert_within(
+            claim.collateral,
+            brute.collateral[lp],
+            units,
+            "collateral",
+            lp,
+        );
         quote += claim.quote as u128;
         collateral += claim.collateral as u128;
     }
@@ -164,6 +197,103 @@ fn a_full_history_allows_only_partial_fills_until_stakes_claim() {
     );
 }
 
+/// A fill that leaves 1,000 units of 4 billion USDC (6 decimals) would push the
+/// product below its floor: the band moves to its next scale instead, the
+/// stakes one scale behind keep their exact shares, and once they are
+/// settled the band can rescale again, however often that happens.
+#[test]
+fn a_drain_to_dust_moves_the_band_to_its_next_scale() {
+    let mut band = Band::new(100);
+    let (mut a, mut b) = (Stake::default(), Stake::default());
+    band.touch(&mut a, 3_000_000_000_000_000, 0).unwrap();
+    band.touch(&mut b, 1_000_000_000_000_000, 0).unwrap();
+    band.fill(4_000_000_000_000_000 - 1_000, 4_000_000).unwrap();
+    assert_eq!((band.scale, band.stakes, band.stakes_behind), (1, 0, 2));
+    assert!(band.product >= PRODUCT_MIN);
+    assert_eq!(
+        band.claim(&a).unwrap(),
+        Claim {
+            quote: 750,
+            collateral: 3_000_000
+        }
+    );
+    assert_eq!(band.claim(&b).unwrap().quote, 250);
+    // A new LP joins at the new scale. While a and b are one scale
+    // behind, a second rescale is not allowed: a fill leaving 1,000 units
+    // of 4 billion is cut at the floor. Anyone settling a and b frees it.
+    let mut c = Stake::default();
+    band.touch(&mut c, 4_000_000_000_000_000, 0).unwrap();
+    assert_eq!(band.claim(&a).unwrap().quote, 750);
+    let wanted = band.quote - 1_000;
+    assert!(band.fill_limit(wanted).unwrap() < wanted);
+    for s in [&mut a, &mut b] {
+        let before = band.claim(s).unwrap();
+        assert!(band.is_stale(s));
+        band.settle(s).unwrap();
+        assert_eq!(
+            band.claim(s).unwrap(),
+            before,
+            "settling changes nothing owned"
+        );
+        assert!(!band.is_stale(s));
+    }
+    assert_eq!(band.stakes_behind, 0);
+    assert_eq!(band.fill_limit(wanted).unwrap(), wanted);
+    band.fill(wanted, 4_000_000).unwrap();
+    assert_eq!((band.scale, band.stakes_behind), (2, 3));
+    let c_quote = band.claim(&c).unwrap().quote;
+    assert!((998..=1_000).contains(&c_quote), "{c_quote}");
+    assert!(
+        band.touch(&mut a, 0, 0).unwrap() >= 3_000_000,
+        "a's owed collateral kept"
+    );
+}
+
+/// The attack of issue 13, finding 5: four 1-unit stakes from fresh keys,
+/// each placed before one of four full drains and never touched, hold the
+/// whole frozen history. The band still fills (partially, and rescales
+/// rather than sinking to a floor), and anyone settling the four stakes
+/// frees the history for full fills again; the attacker's bought
+/// collateral stays theirs.
+#[test]
+fn four_untouched_stakes_cannot_disable_a_band() {
+    let mut band = Band::new(50);
+    let mut dust = [Stake::default(); HISTORY];
+    let mut honest = Stake::default();
+    for d in dust.iter_mut() {
+        band.touch(d, 1, 0).unwrap();
+        band.touch(&mut honest, 1_000_000_000, 0).unwrap();
+        band.fill(band.fill_limit(u64::MAX).unwrap(), 50_000)
+            .unwrap();
+        band.touch(&mut honest, 0, 0).unwrap();
+    }
+    assert!(band.frozen.iter().all(|f| f.stakes == 1), "history full");
+    // Many large absorbs: each takes nearly all that is there.
+    for _ in 0..20 {
+        band.touch(&mut honest, 1_000_000_000_000, 0).unwrap();
+        let limit = band.fill_limit(u64::MAX).unwrap();
+        assert!(limit as u128 * 1_000_000_000 >= band.quote as u128 * 999_999_999);
+        band.fill(limit, 10_000_000).unwrap();
+    }
+    let owed: Vec<u64> = dust
+        .iter()
+        .map(|d| band.claim(d).unwrap().collateral)
+        .collect();
+    for d in dust.iter_mut() {
+        band.settle(d).unwrap();
+    }
+    assert!(band.frozen.iter().all(|f| f.stakes == 0), "history freed");
+    band.touch(&mut honest, 1_000_000, 0).unwrap();
+    assert_eq!(
+        band.fill_limit(u64::MAX).unwrap(),
+        band.quote,
+        "full fills again"
+    );
+    for (d, owed) in dust.iter_mut().zip(owed) {
+        assert_eq!(band.touch(d, 0, 0).unwrap(), owed);
+    }
+}
+
 #[test]
 fn withdrawing_more_than_owned_is_refused_and_changes_nothing() {
     let mut band = Band::new(100);
@@ -228,7 +358,7 @@ proptest! {
     /// it, and all claims together never exceed the band.
     #[test]
     fn every_lp_matches_brute_force_pro_rata(
-        ops in prop::collection::vec((0u8..8, 0usize..6, any::<u64>()), 500..2_000)
+        ops in prop::collection::vec((0u8..11, 0usize..6, any::<u64>()), 500..2_000)
     ) {
         let mut band = Band::new(100);
         let mut stakes = [Stake::default(); 6];
@@ -236,31 +366,42 @@ proptest! {
         for (kind, lp, r) in ops {
             match kind {
                 0 | 1 => {
-                    let add = 1 + r % 1_000_000_000_000;
+                    let add = 1 + r % 10_000_000_000_000;
+                    let units = 2 + brute.settles[lp];
                     let paid = band.touch(&mut stakes[lp], add, 0).unwrap();
-                    assert_matches(paid, brute.collateral[lp], "collateral paid", lp);
+                    assert_within(paid, brute.collateral[lp], units, "collateral paid", lp);
                     brute.resync(lp, &stakes[lp], &band);
                 }
                 2 => {
                     let owned = band.claim(&stakes[lp]).unwrap().quote;
                     let take = if r % 3 == 0 { owned } else { r % (owned + 1) };
+                    let units = 2 + brute.settles[lp];
                     let paid = band.touch(&mut stakes[lp], 0, take).unwrap();
-                    assert_matches(paid, brute.collateral[lp], "collateral paid", lp);
+                    assert_within(paid, brute.collateral[lp], units, "collateral paid", lp);
                     brute.resync(lp, &stakes[lp], &band);
+                }
+                8 => {
+                    // Anyone settles a stake the band has moved past.
+                    if band.is_stale(&stakes[lp]) {
+                        let before = band.claim(&stakes[lp]).unwrap();
+                        band.settle(&mut stakes[lp]).unwrap();
+                        prop_assert_eq!(band.claim(&stakes[lp]).unwrap(), before);
+                        // Like a touch, settling keeps the stake's quote
+                        // rounded down to a unit (the rest is the band's
+                        // dust); its collateral moves to `owed` whole.
+                        brute.quote[lp] = stakes[lp].deposit as u128 * SUB;
+                        brute.settles[lp] += 1;
+                    }
+                }
+                9 | 10 => {
+                    // A fill of nearly everything: the product falls by up
+                    // to 1e13 and the band moves to its next scale.
+                    let wanted = band.quote.saturating_sub(1 + r % 3);
+                    fill_both(&mut band, &mut brute, wanted.max(1), r);
                 }
                 _ => {
                     let wanted = if kind == 7 { u64::MAX } else { 1 + r % band.quote.max(1) };
-                    let quote = band.fill_limit(wanted).unwrap();
-                    if quote == 0 {
-                        continue;
-                    }
-                    let collateral = 1 + (r >> 20) % 10_000_000_000;
-                    let before = band.quote;
-                    band.fill(quote, collateral).unwrap();
-                    brute.fill(before, quote, collateral);
-                    if band.quote == 0 {
-                        brute.quote.iter_mut().for_each(|q| *q = 0);
-                    }
+                    fill_both(&mut band, &mut brute, wanted, r);
                 }
             }
             check_all(&band, &stakes, &brute);

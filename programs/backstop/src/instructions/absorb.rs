@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 use pricing::read::{read_loaded, to_wad, ReadPolicy};
 use pricing::state::{pause, PriceFeed};
-use risk_math::backstop::{absorb, unit_price, AbsorbLimits, Band};
+use risk_math::backstop::{absorb, discount_to_reference, unit_price, AbsorbLimits, Band};
 
 use crate::errors::BackstopError;
 use crate::events::{Absorbed, BandFillRecord};
@@ -36,10 +36,13 @@ pub struct Absorb<'info> {
 }
 
 /// A registered consumer sells up to `max_collateral` into the bands,
-/// lowest discount first, for up to `max_quote`, never deeper than
-/// `max_discount_bps` and for at least `min_quote`. Each band buys at its
-/// discount to the reference price: the lower of the feed's consensus spot
-/// and TWAP, so a pushed-up spot cannot make LPs overpay. Refused on a
+/// lowest discount first, for up to `max_quote`, never below
+/// `max_discount_bps` under the feed's spot and for at least `min_quote`.
+/// Each band buys at its discount to the reference price: the lower of the
+/// feed's consensus spot and TWAP, so a pushed-up spot cannot make LPs
+/// overpay; the seller's limit is held against spot, the price its own
+/// alternative (an open liquidator) is paid at, so a TWAP under spot
+/// cannot make it sell deeper than it accepted. Refused on a
 /// stale, halted or liquidation-paused feed; the quote paid is capped by
 /// the consumer's allowance and the pool's per-slot limit.
 pub fn handle_absorb(
@@ -55,7 +58,11 @@ pub fn handle_absorb(
     );
     let clock = Clock::get()?;
     let a = ctx.accounts;
-    let reference = reference_price(&*a.feed.load()?, &clock, a.pool.params.max_price_age_secs)?;
+    let (spot, reference) =
+        reference_price(&*a.feed.load()?, &clock, a.pool.params.max_price_age_secs)?;
+    let band_limit = discount_to_reference(max_discount_bps, spot, reference)
+        .map_err(BackstopError::from)?
+        .ok_or(BackstopError::NoLiquidity)?;
 
     let consumer_left = a.consumer.allowance(clock.slot);
     require!(consumer_left > 0, BackstopError::ConsumerCapReached);
@@ -68,7 +75,7 @@ pub fn handle_absorb(
     let limits = AbsorbLimits {
         max_collateral,
         max_quote: max_quote.min(consumer_left).min(pool_left),
-        max_discount_bps,
+        max_discount_bps: band_limit,
     };
     let fills = absorb(&mut bands, unit, limits).map_err(BackstopError::from)?;
     let quote_out: u64 = fills.iter().map(|f| f.quote).sum();
@@ -121,10 +128,11 @@ pub fn handle_absorb(
     Ok(())
 }
 
-/// Quote per whole collateral token (WAD) the bands discount from: the
-/// lower of consensus spot and TWAP. Liquidation is risk-reducing, so a
-/// reduce-only feed is accepted; a halted or stale one is not.
-fn reference_price(feed: &PriceFeed, clock: &Clock, max_age_secs: u32) -> Result<u128> {
+/// Quote per whole collateral token (WAD): the feed's consensus spot and
+/// the reference the bands discount from, the lower of spot and TWAP.
+/// Liquidation is risk-reducing, so a Restricted feed is accepted; a
+/// halted or stale one is not.
+fn reference_price(feed: &PriceFeed, clock: &Clock, max_age_secs: u32) -> Result<(u128, u128)> {
     let policy = ReadPolicy {
         max_age_secs,
         allow_restricted: true,
@@ -135,7 +143,7 @@ fn reference_price(feed: &PriceFeed, clock: &Clock, max_age_secs: u32) -> Result
     let reading = read_loaded(feed, clock, &policy)?;
     let spot = to_wad(reading.price, reading.expo)?;
     match reading.twap {
-        Some(twap) => Ok(to_wad(twap, reading.expo)?.min(spot)),
-        None => Ok(spot),
+        Some(twap) => Ok((spot, to_wad(twap, reading.expo)?.min(spot))),
+        None => Ok((spot, spot)),
     }
 }

@@ -5,6 +5,7 @@ pub mod governance;
 pub mod lock_withdrawals;
 pub mod open_stake;
 pub mod register_consumer;
+pub mod settle_stake;
 pub mod stake_flow;
 pub mod withdraw;
 
@@ -15,5 +16,6 @@ pub use governance::*;
 pub use lock_withdrawals::*;
 pub use open_stake::*;
 pub use register_consumer::*;
+pub use settle_stake::*;
 pub use stake_flow::*;
 pub use withdraw::*;

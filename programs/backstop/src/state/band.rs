@@ -15,6 +15,8 @@ pub struct FrozenSum {
     pub epoch: u32,
     pub stakes: u32,
     pub sum: u128,
+    pub scale: u32,
+    pub scale_sum: u128,
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
@@ -27,6 +29,9 @@ pub struct BandState {
     pub epoch: u32,
     pub stakes: u32,
     pub frozen: [FrozenSum; 4],
+    pub scale: u32,
+    pub scale_sum: u128,
+    pub stakes_behind: u32,
 }
 
 impl From<BandState> for Band {
@@ -43,7 +48,12 @@ impl From<BandState> for Band {
                 epoch: f.epoch,
                 stakes: f.stakes,
                 sum: f.sum,
+                scale: f.scale,
+                scale_sum: f.scale_sum,
             }),
+            scale: b.scale,
+            scale_sum: b.scale_sum,
+            stakes_behind: b.stakes_behind,
         }
     }
 }
@@ -62,7 +72,12 @@ impl From<Band> for BandState {
                 epoch: f.epoch,
                 stakes: f.stakes,
                 sum: f.sum,
+                scale: f.scale,
+                scale_sum: f.scale_sum,
             }),
+            scale: b.scale,
+            scale_sum: b.scale_sum,
+            stakes_behind: b.stakes_behind,
         }
     }
 }
@@ -76,6 +91,9 @@ pub struct StakeSnapshot {
     pub product: u128,
     pub sum: u128,
     pub epoch: u32,
+    pub scale: u32,
+    /// Collateral bought before the last settlement, paid on the next touch.
+    pub owed: u64,
 }
 
 impl From<StakeSnapshot> for Stake {
@@ -85,6 +103,8 @@ impl From<StakeSnapshot> for Stake {
             product: s.product,
             sum: s.sum,
             epoch: s.epoch,
+            scale: s.scale,
+            owed: s.owed,
         }
     }
 }
@@ -96,6 +116,8 @@ impl From<Stake> for StakeSnapshot {
             product: s.product,
             sum: s.sum,
             epoch: s.epoch,
+            scale: s.scale,
+            owed: s.owed,
         }
     }
 }

@@ -4,48 +4,61 @@ use super::token_flow::*;
 use crate::errors::MarginError;
 use crate::events::action;
 use crate::health::require_initial_health;
+use crate::liquidation::clear_if_healthy;
 use crate::state::MarginStatus;
 
 /// Borrow from a bank's vault: risk-increasing, so only while margin is
 /// Active, under the bank's cap, and with fresh, unhalted prices showing
 /// the initial requirement met afterwards.
+///
+/// A position never holds deposits and debt in one bank: a borrow first
+/// comes out of the account's own deposit there, and only the rest becomes
+/// debt. A position holding both could not be wound down under Shutdown
+/// (settlement pairs two different banks, and the bank's borrows would
+/// never reach 0, so none of its lenders could withdraw).
 pub fn handle_borrow<'info>(
     ctx: Context<'_, '_, 'info, 'info, TokenFlow<'info>>,
     amount: u64,
 ) -> Result<()> {
     require!(amount > 0, MarginError::ZeroAmount);
-    let now = Clock::get()?.unix_timestamp;
-    let status = ctx.accounts.config.effective_status(now);
+    let clock = Clock::get()?;
+    let a = ctx.accounts;
+    let status = a.config.effective_status(clock.unix_timestamp);
     require!(
         status == MarginStatus::Active,
         MarginError::ProtocolStatusForbids
     );
-    require!(
-        !ctx.accounts.bank.is_share_bank(),
-        MarginError::SharesNotBorrowable
-    );
-    let bank_key = ctx.accounts.bank.key();
-    let total = ctx
-        .accounts
+    require!(!a.bank.is_share_bank(), MarginError::SharesNotBorrowable);
+    let bank_key = a.bank.key();
+    let position = a.account.position_mut(&bank_key)?;
+    let own = a.bank.deposit_tokens(position.deposit_shares)?;
+    let from_deposit = own.min(amount);
+    if from_deposit > 0 {
+        position.deposit_shares -= a
+            .bank
+            .remove_deposit(from_deposit, position.deposit_shares)?;
+    }
+    let debt = amount - from_deposit;
+    let total = a
         .bank
         .total_borrows
-        .checked_add(amount)
+        .checked_add(debt)
         .ok_or(MarginError::MathOverflow)?;
     require!(
-        total <= ctx.accounts.bank.params.borrow_cap,
+        total <= a.bank.params.borrow_cap,
         MarginError::BorrowCapExceeded
     );
-    let position = ctx.accounts.account.position_mut(&bank_key)?;
     position.borrows = position
         .borrows
-        .checked_add(amount)
+        .checked_add(debt)
         .ok_or(MarginError::MathOverflow)?;
-    let margin = require_initial_health(
-        &ctx.accounts.account,
-        ctx.remaining_accounts,
-        &Clock::get()?,
-    )?;
-    ctx.accounts.push(amount)?;
-    ctx.accounts.bank.total_borrows = total;
-    ctx.accounts.emit_change(action::BORROW, amount, margin)
+    a.bank.total_borrows = total;
+    // Health reads the bank from the remaining accounts: write the new
+    // pool totals through first so shares are valued as they now are.
+    a.bank.exit(&crate::ID)?;
+    let margin = require_initial_health(&a.account, ctx.remaining_accounts, &clock)?;
+    // Healthy again: the fee ramp of an earlier dip starts over.
+    clear_if_healthy(&mut a.account, ctx.remaining_accounts, &clock)?;
+    a.push(amount)?;
+    a.emit_change(action::BORROW, amount, margin)
 }

@@ -47,6 +47,7 @@ pub struct CreateBank<'info> {
 }
 
 #[access_control(params.validate())]
+#[access_control(params.validate_liquidable(&ctx.accounts.gov.config.liquidation))]
 pub fn handle_create_bank(ctx: Context<CreateBank>, params: BankParams) -> Result<()> {
     let bank = &mut ctx.accounts.bank;
     bank.mint = ctx.accounts.mint.key();

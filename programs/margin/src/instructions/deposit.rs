@@ -6,8 +6,10 @@ use crate::events::action;
 use crate::state::MarginStatus;
 
 /// Deposit collateral. Allowed whatever the oracles say (it only reduces
-/// risk), but not once margin is shut down. The position receives shares
-/// of the bank's deposit pool at the current share price.
+/// risk), but not once margin is shut down. Into a bank the account owes,
+/// the deposit repays the debt first (a position never holds both, see
+/// `handle_borrow`); the rest receives shares of the bank's deposit pool
+/// at the current share price.
 pub fn handle_deposit(ctx: Context<TokenFlow>, amount: u64) -> Result<()> {
     require!(amount > 0, MarginError::ZeroAmount);
     let now = Clock::get()?.unix_timestamp;
@@ -17,21 +19,27 @@ pub fn handle_deposit(ctx: Context<TokenFlow>, amount: u64) -> Result<()> {
         MarginError::ProtocolStatusForbids
     );
     let bank = &mut ctx.accounts.bank;
-    let total = bank
-        .total_deposits
-        .checked_add(amount)
-        .ok_or(MarginError::MathOverflow)?;
-    require!(
-        total <= bank.params.deposit_cap,
-        MarginError::DepositCapExceeded
-    );
     let bank_key = bank.key();
-    let minted = bank.add_deposit(amount)?;
     let position = ctx.accounts.account.position_mut(&bank_key)?;
-    position.deposit_shares = position
-        .deposit_shares
-        .checked_add(minted)
-        .ok_or(MarginError::MathOverflow)?;
+    let repaid = position.borrows.min(amount);
+    position.borrows -= repaid;
+    bank.total_borrows = bank.total_borrows.saturating_sub(repaid);
+    let rest = amount - repaid;
+    if rest > 0 {
+        let total = bank
+            .total_deposits
+            .checked_add(rest)
+            .ok_or(MarginError::MathOverflow)?;
+        require!(
+            total <= bank.params.deposit_cap,
+            MarginError::DepositCapExceeded
+        );
+        let minted = bank.add_deposit(rest)?;
+        position.deposit_shares = position
+            .deposit_shares
+            .checked_add(minted)
+            .ok_or(MarginError::MathOverflow)?;
+    }
     ctx.accounts.pull(amount)?;
     ctx.accounts.emit_change(action::DEPOSIT, amount, 0)
 }

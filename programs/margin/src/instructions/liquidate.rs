@@ -6,7 +6,7 @@ use risk_math::Rounding;
 use super::debt_for_collateral::*;
 use crate::errors::MarginError;
 use crate::events::Liquidated;
-use crate::liquidation::plan;
+use crate::liquidation::{mark_liquidatable, plan};
 use crate::state::{LiquidationProposal, MarginAccount, MarginConfig, MarginStatus};
 
 #[derive(Accounts)]
@@ -24,6 +24,10 @@ pub struct Liquidate<'info> {
     /// Required for large liquidations: approved by M of N validators.
     #[account(mut)]
     pub proposal: Option<Box<Account<'info, LiquidationProposal>>>,
+    /// CHECK: with a proposal, its proposer (checked against it), who gets
+    /// the proposal's rent back when it is closed.
+    #[account(mut)]
+    pub proposer: Option<UncheckedAccount<'info>>,
     pub token_program: Program<'info, Token>,
     // remaining_accounts: [bank, feed] for every active position of `account`.
 }
@@ -36,7 +40,7 @@ pub struct Liquidate<'info> {
 /// fund takes its share of the fee. A large liquidation needs a proposal
 /// approved by M of N validators, is capped at the approved amount, must
 /// still be justified by current prices, and closes the proposal (its rent
-/// goes to the executor). Refused on halted feeds and unless health improves.
+/// back to the proposer). Refused on halted feeds and unless health improves.
 pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>) -> Result<()> {
     let clock = Clock::get()?;
     let remaining = ctx.remaining_accounts;
@@ -49,12 +53,13 @@ pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'inf
     let (liability_key, collateral_key) = a.pair.banks.keys();
     let p = plan(
         &a.config,
-        &mut a.account,
+        &a.account,
         &a.pair.banks.liability_bank,
         &a.pair.banks.collateral_bank,
         remaining,
         &clock,
     )?;
+    mark_liquidatable(&mut a.account, &clock);
     let size = p.approved_size(
         &a.config,
         a.proposal.as_deref().map(|b| &**b),
@@ -90,7 +95,7 @@ pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'inf
         &mut a.account,
         &a.pair.banks,
         a.proposal.as_deref(),
-        a.liquidator.to_account_info(),
+        a.proposer.as_ref().map(|p| p.to_account_info()),
         remaining,
         &clock,
     )?;

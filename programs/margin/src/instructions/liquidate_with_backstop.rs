@@ -8,7 +8,7 @@ use risk_math::WAD;
 use super::debt_for_collateral::*;
 use crate::errors::MarginError;
 use crate::events::LiquidatedToBackstop;
-use crate::liquidation::plan;
+use crate::liquidation::{mark_liquidatable, plan};
 use crate::state::{Bank, LiquidationProposal, MarginAccount, MarginConfig, MarginStatus};
 
 /// Seed of the margin PDA registered as a consumer with backstop pools.
@@ -18,8 +18,7 @@ pub const BACKSTOP_AUTHORITY_SEED: &[u8] = b"backstop_authority";
 pub struct LiquidateWithBackstop<'info> {
     #[account(seeds = [MarginConfig::SEED], bump = config.bump)]
     pub config: Box<Account<'info, MarginConfig>>,
-    /// Anyone may trigger it; receives the rent of a closed proposal.
-    #[account(mut)]
+    /// Anyone may trigger it.
     pub keeper: Signer<'info>,
     #[account(mut)]
     pub account: Box<Account<'info, MarginAccount>>,
@@ -48,6 +47,10 @@ pub struct LiquidateWithBackstop<'info> {
     /// Required for large liquidations: approved by M of N validators.
     #[account(mut)]
     pub proposal: Option<Box<Account<'info, LiquidationProposal>>>,
+    /// CHECK: with a proposal, its proposer (checked against it), who gets
+    /// the proposal's rent back when it is closed.
+    #[account(mut)]
+    pub proposer: Option<UncheckedAccount<'info>>,
     pub backstop_program: Program<'info, Backstop>,
     pub token_program: Program<'info, Token>,
     // remaining_accounts: [bank, feed] for every active position of `account`.
@@ -76,19 +79,24 @@ pub fn handle_liquidate_with_backstop<'info>(
     let (liability_key, collateral_key) = a.banks.keys();
     let p = plan(
         &a.config,
-        &mut a.account,
+        &a.account,
         &a.banks.liability_bank,
         &a.banks.collateral_bank,
         remaining,
         &clock,
     )?;
+    mark_liquidatable(&mut a.account, &clock);
     let size = p.approved_size(
         &a.config,
         a.proposal.as_deref().map(|b| &**b),
         (a.account.key(), liability_key, collateral_key),
         &clock,
     )?;
-    let max_discount_bps = (p.pair.fee.saturating_mul(BPS) / WAD).min(u16::MAX as u128) as u16;
+    // An open liquidator pays spot / (1 + fee) per collateral unit: a
+    // discount to spot of fee / (1 + fee), rounded down. The backstop holds
+    // the limit against its feed's spot whatever its bands discount from.
+    let max_discount_bps =
+        (p.pair.fee.saturating_mul(BPS) / (WAD + p.pair.fee)).min(u16::MAX as u128) as u16;
 
     let collateral_before = a.banks.collateral_vault.amount;
     let quote_before = a.banks.liability_vault.amount;
@@ -110,7 +118,7 @@ pub fn handle_liquidate_with_backstop<'info>(
         &mut a.account,
         &a.banks,
         a.proposal.as_deref(),
-        a.keeper.to_account_info(),
+        a.proposer.as_ref().map(|p| p.to_account_info()),
         remaining,
         &clock,
     )?;

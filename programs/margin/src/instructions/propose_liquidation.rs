@@ -48,7 +48,7 @@ pub fn handle_propose_liquidation<'info>(
     let (liability_key, collateral_key) = (a.liability_bank.key(), a.collateral_bank.key());
     let p = plan(
         &a.config,
-        &mut a.account,
+        &a.account,
         &a.liability_bank,
         &a.collateral_bank,
         ctx.remaining_accounts,

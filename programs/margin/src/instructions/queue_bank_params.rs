@@ -14,6 +14,7 @@ pub struct GovernBank<'info> {
 /// Queue new bank parameters (checked against the hard bounds now and
 /// again when applied); they apply after the configured timelock.
 #[access_control(params.validate())]
+#[access_control(params.validate_liquidable(&ctx.accounts.gov.config.liquidation))]
 pub fn handle_queue_bank_params(ctx: Context<GovernBank>, params: BankParams) -> Result<()> {
     let eta =
         Clock::get()?.unix_timestamp + ctx.accounts.gov.config.governance.timelock_secs as i64;

@@ -15,10 +15,11 @@ pub struct GovernConfig<'info> {
     pub governance: Signer<'info>,
 }
 
-/// Governance sets the status; it does not lapse.
+/// Governance sets its status; it does not lapse. A guardian pause in
+/// force stays on top of it until it lapses.
 pub fn handle_set_margin_status(ctx: Context<GovernConfig>, status: MarginStatus) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    ctx.accounts.config.set_status(status, 0, now);
+    ctx.accounts.config.set_governance_status(status, now);
     emit!(MarginStatusChanged {
         status: status as u8,
         expires_at: 0,
@@ -42,9 +43,10 @@ pub struct GuardianSetStatus<'info> {
     // remaining_accounts: the signing guardians.
 }
 
-/// M of N guardians, signing this one transaction, set ReduceOnly or
-/// Shutdown for at most `max_pause_secs` (or lift a pause with Active).
-/// The pause lapses by itself unless guardians renew it.
+/// M of N guardians, signing this one transaction, set a status stricter
+/// than governance's for at most `max_pause_secs` (or lift their own pause
+/// with Active). The pause lapses by itself, back to governance's status,
+/// unless guardians renew it; they can never loosen governance's status.
 pub fn handle_guardian_set_status(
     ctx: Context<GuardianSetStatus>,
     status: MarginStatus,
@@ -71,7 +73,7 @@ pub fn handle_guardian_set_status(
         );
         now + duration_secs as i64
     };
-    config.set_status(status, expires_at, now);
+    config.set_guardian_status(status, expires_at, now)?;
     emit!(MarginStatusChanged {
         status: status as u8,
         expires_at,

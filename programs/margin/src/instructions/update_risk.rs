@@ -5,7 +5,7 @@ use risk_math::margin::{adaptive_target, rate_limited};
 
 use crate::errors::MarginError;
 use crate::events::MaintenanceRatioUpdated;
-use crate::state::Bank;
+use crate::state::{Bank, MAX_RATE_LIMIT_SLOTS};
 
 #[derive(Accounts)]
 pub struct UpdateRisk<'info> {
@@ -16,7 +16,10 @@ pub struct UpdateRisk<'info> {
 
 /// Permissionless: move the bank's maintenance ratio toward
 /// base + vol_mult·σ·sqrt(horizon) + congestion_mult·excess (clamped), by
-/// at most the per-slot limit since the last update. Keepers call it as
+/// at most the per-slot limit for the slots since the last update, counting
+/// at most `MAX_RATE_LIMIT_SLOTS` of them: a quiet spell banks no moves, so
+/// the first update after a volatility spike cannot jump the ratio to its
+/// maximum and liquidate at once. Keepers call it as
 /// volatility and congestion change; the event carries the components.
 pub fn handle_update_risk(ctx: Context<UpdateRisk>) -> Result<()> {
     let clock = Clock::get()?;
@@ -37,7 +40,10 @@ pub fn handle_update_risk(ctx: Context<UpdateRisk>) -> Result<()> {
     )
     .map_err(MarginError::from)?;
     let previous = bank.effective_maint_ratio;
-    let slots = clock.slot.saturating_sub(bank.ratio_slot);
+    let slots = clock
+        .slot
+        .saturating_sub(bank.ratio_slot)
+        .min(MAX_RATE_LIMIT_SLOTS);
     let effective = rate_limited(
         previous as u128,
         target.target,

@@ -4,6 +4,7 @@ use super::token_flow::*;
 use crate::errors::MarginError;
 use crate::events::action;
 use crate::health::require_initial_health;
+use crate::liquidation::clear_if_healthy;
 use crate::state::MarginStatus;
 
 /// Withdraw collateral, as long as the account still meets its initial
@@ -33,7 +34,10 @@ pub fn handle_withdraw<'info>(
         // Health reads the bank from the remaining accounts: write the new
         // pool totals through first so shares are valued as they now are.
         a.bank.exit(&crate::ID)?;
-        require_initial_health(&a.account, ctx.remaining_accounts, &clock)?
+        let margin = require_initial_health(&a.account, ctx.remaining_accounts, &clock)?;
+        // Healthy again: an earlier dip's fee ramp starts over.
+        clear_if_healthy(&mut a.account, ctx.remaining_accounts, &clock)?;
+        margin
     } else {
         0
     };

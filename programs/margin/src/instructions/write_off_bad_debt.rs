@@ -27,23 +27,44 @@ pub struct WriteOffBadDebt<'info> {
 }
 
 impl WriteOffBadDebt<'_> {
-    /// Only debt nothing backs any more: the account holds no collateral in
-    /// any bank (liquidation or settlement took it all).
-    pub fn validate(&self) -> Result<()> {
-        require!(
-            !self.account.has_deposits(),
-            MarginError::AccountHasCollateral
-        );
+    /// Only debt nothing backs any more: every deposit the account still
+    /// holds is worth 0 tokens (liquidation or settlement took the rest).
+    /// Shares worth nothing count as empty: after a socialised loss one
+    /// deposited unit mints a share worth 0, and the owner must not be able
+    /// to keep a debt (and, under Shutdown, every lender of the bank) alive
+    /// with it. The bank of each position holding shares is passed as a
+    /// remaining account so its share price can be read.
+    pub fn validate<'info>(&self, remaining: &'info [AccountInfo<'info>]) -> Result<()> {
+        for p in self
+            .account
+            .positions
+            .iter()
+            .filter(|p| p.deposit_shares > 0)
+        {
+            let worth = if p.bank == self.bank.key() {
+                self.bank.deposit_tokens(p.deposit_shares)?
+            } else {
+                let info = remaining
+                    .iter()
+                    .find(|a| a.key() == p.bank)
+                    .ok_or(MarginError::CollateralBankMissing)?;
+                Account::<Bank>::try_from(info)?.deposit_tokens(p.deposit_shares)?
+            };
+            require!(worth == 0, MarginError::AccountHasCollateral);
+        }
         Ok(())
     }
 }
 
 /// Permissionless: write off an account's debt in `bank` once it has no
-/// collateral left. The bank's insurance fund pays into the vault first;
-/// only what it cannot cover is socialised across the bank's lenders, by
-/// lowering the tokens their shares are worth (O(1) for any number of them).
-#[access_control(ctx.accounts.validate())]
-pub fn handle_write_off_bad_debt(ctx: Context<WriteOffBadDebt>) -> Result<()> {
+/// collateral of any worth left. The bank's insurance fund pays into the
+/// vault first; only what it cannot cover is socialised across the bank's
+/// lenders, by lowering the tokens their shares are worth (O(1) for any
+/// number of them).
+#[access_control(ctx.accounts.validate(ctx.remaining_accounts))]
+pub fn handle_write_off_bad_debt<'info>(
+    ctx: Context<'_, '_, 'info, 'info, WriteOffBadDebt<'info>>,
+) -> Result<()> {
     let a = ctx.accounts;
     let bank_key = a.bank.key();
     let position = a

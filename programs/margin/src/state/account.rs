@@ -4,6 +4,12 @@ use crate::errors::MarginError;
 
 pub const MAX_POSITIONS: usize = 8;
 
+/// How long a liquidatable mark is remembered without a liquidation: a day
+/// at the 400 ms target. An account may recover with no transaction at
+/// all (the price comes back) and nothing on chain can see it; a dip a day
+/// or more after the last liquidation is treated as a new one.
+pub const RAMP_MEMORY_SLOTS: u64 = 216_000;
+
 #[derive(
     AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
 )]
@@ -30,11 +36,26 @@ pub struct MarginAccount {
     pub positions: [Position; MAX_POSITIONS],
     /// First slot a liquidation found this account below maintenance (0 = healthy).
     pub liquidatable_since_slot: u64,
+    /// Slot of the last liquidation: a mark older than `RAMP_MEMORY_SLOTS`
+    /// with no liquidation since no longer ramps the fee.
+    pub last_liquidated_slot: u64,
     pub index: u8,
     pub bump: u8,
 }
 
 impl MarginAccount {
+    /// Slots the liquidation fee has ramped at `slot`: since the mark,
+    /// unless there is none or it is older than `RAMP_MEMORY_SLOTS` without
+    /// a liquidation.
+    pub fn ramp_slots(&self, slot: u64) -> u64 {
+        let forgotten = slot.saturating_sub(self.last_liquidated_slot) > RAMP_MEMORY_SLOTS;
+        if self.liquidatable_since_slot == 0 || forgotten {
+            0
+        } else {
+            slot.saturating_sub(self.liquidatable_since_slot)
+        }
+    }
+
     pub const SEED: &'static [u8] = b"account";
     /// Sized from the types (InitSpace), never summed by hand.
     pub const SPACE: usize = 8 + MarginAccount::INIT_SPACE;
@@ -47,11 +68,20 @@ impl MarginAccount {
         self.positions.iter().any(|p| p.borrows > 0)
     }
 
+    /// Shares held anywhere, worth something or not (see
+    /// `write_off_bad_debt` for the banks that tell the difference).
     pub fn has_deposits(&self) -> bool {
         self.positions.iter().any(|p| p.deposit_shares > 0)
     }
 
     /// The existing position for `bank`.
+    pub fn existing(&self, bank: &Pubkey) -> Option<&Position> {
+        self.positions
+            .iter()
+            .find(|p| &p.bank == bank && !p.is_empty())
+    }
+
+    /// The existing position for `bank`, to change.
     pub fn existing_mut(&mut self, bank: &Pubkey) -> Option<&mut Position> {
         self.positions
             .iter_mut()

@@ -3,6 +3,12 @@ use risk_math::shares::Pool;
 use risk_math::{MathError, WAD};
 
 use crate::errors::MarginError;
+use crate::state::LiquidationParams;
+
+/// Most slots one `update_risk` counts toward the ratio's rate limit: a
+/// minute at the 400 ms target. Idle time is not banked, so the first
+/// update after a quiet day moves the ratio by at most this many steps.
+pub const MAX_RATE_LIMIT_SLOTS: u64 = 150;
 
 /// Shape of a bank's adaptive maintenance ratio for borrows, WAD:
 /// target = base + vol_mult·σ·sqrt(horizon) + congestion_mult·congestion
@@ -65,8 +71,15 @@ impl BankParams {
             self.liability_ratio_init <= w,
             MarginError::ParamOutOfBounds
         );
+        // Maintenance stays looser than initial for deposits too: the
+        // maintenance haircut widens by the adaptive excess (up to max − base,
+        // at most 90%), and a deposit passing the initial requirement must
+        // not be liquidatable at once.
+        let widest_maint = (self.asset_haircut_maint as u128
+            + self.maint.max.saturating_sub(self.maint.base) as u128)
+            .min(WAD * 9 / 10);
         require!(
-            self.asset_haircut_maint <= self.asset_haircut_init,
+            widest_maint <= self.asset_haircut_init as u128,
             MarginError::ParamOutOfBounds
         );
         // The adaptive ratio stays inside [min, max] <= the initial ratio, so
@@ -96,6 +109,21 @@ impl BankParams {
         require!(self.conf_mult <= 10 * w, MarginError::ParamOutOfBounds);
         require!(
             (1..=600).contains(&self.max_price_age_secs),
+            MarginError::ParamOutOfBounds
+        );
+        Ok(())
+    }
+
+    /// A liquidation repaying one unit of value frees (1 + ratio) of the
+    /// liability bank's requirement and costs (1 + fee)(1 - haircut) of the
+    /// collateral bank's; at or below zero `liquidation_size` finds no size
+    /// and the account cannot be liquidated through that pair. Banks are
+    /// created one at a time, so the pair condition is split per bank: a
+    /// maintenance ratio never below the fee cap and a positive maintenance
+    /// haircut make every pair improvable at every fee up to the cap.
+    pub fn validate_liquidable(&self, liquidation: &LiquidationParams) -> Result<()> {
+        require!(
+            self.maint.min >= liquidation.fee_cap && self.asset_haircut_maint > 0,
             MarginError::ParamOutOfBounds
         );
         Ok(())

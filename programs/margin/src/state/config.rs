@@ -2,9 +2,20 @@ use anchor_lang::prelude::*;
 
 use crate::errors::MarginError;
 
-/// Global margin status: ReduceOnly and Shutdown come with the guardian
-/// flow (M-of-N); for now governance sets them.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+/// Global margin status, in rising severity: governance sets a lasting
+/// one, M-of-N guardians may add a stricter one for a bounded time.
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    InitSpace,
+)]
 pub enum MarginStatus {
     Active,
     ReduceOnly,
@@ -195,25 +206,57 @@ pub struct MarginConfig {
     pub validators: ValidatorSet,
     pub governance: GovernanceParams,
     pub guardians: GuardianSet,
-    /// When a guardian-set status lapses back to Active (0: never, e.g. set by governance).
+    /// When the guardians' status lapses (0 or past: none in force).
     pub status_expires_at: i64,
     /// When the current Shutdown began: settlement prices fixed before it are stale.
     pub shutdown_since: i64,
     pub bump: u8,
+    /// The guardians' status while `status_expires_at` is ahead: only ever
+    /// stricter than governance's `status`, which it never replaces.
+    pub guardian_status: MarginStatus,
     /// Room for later settings without a migration.
-    pub reserved: [u8; 504],
+    pub reserved: [u8; 503],
 }
 
 impl MarginConfig {
-    /// Set the status until `expires_at` (0: until changed), noting when a
-    /// Shutdown begins.
-    pub fn set_status(&mut self, status: MarginStatus, expires_at: i64, now: i64) {
-        if status == MarginStatus::Shutdown && self.effective_status(now) != MarginStatus::Shutdown
+    /// Governance's lasting status. A guardian pause in force stays in
+    /// force on top of it until it lapses.
+    pub fn set_governance_status(&mut self, status: MarginStatus, now: i64) {
+        let before = self.effective_status(now);
+        self.status = status;
+        self.note_shutdown(before, now);
+    }
+
+    /// The guardians' status until `expires_at` (Active with 0: lift their
+    /// pause). Refused unless it leaves governance's status in force or
+    /// tightens it: guardians can stop risk quickly, never restart it.
+    pub fn set_guardian_status(
+        &mut self,
+        status: MarginStatus,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<()> {
+        let lifts_own_pause = status == MarginStatus::Active && self.guardian_pause_in_force(now);
+        require!(
+            lifts_own_pause || status > self.status,
+            MarginError::GuardiansCannotLoosen
+        );
+        let before = self.effective_status(now);
+        self.guardian_status = status;
+        self.status_expires_at = expires_at;
+        self.note_shutdown(before, now);
+        Ok(())
+    }
+
+    fn guardian_pause_in_force(&self, now: i64) -> bool {
+        self.status_expires_at != 0 && now < self.status_expires_at
+    }
+
+    fn note_shutdown(&mut self, before: MarginStatus, now: i64) {
+        if before != MarginStatus::Shutdown && self.effective_status(now) == MarginStatus::Shutdown
         {
             self.shutdown_since = now;
         }
-        self.status = status;
-        self.status_expires_at = expires_at;
     }
 
     /// Fail unless margin is shut down now.
@@ -225,10 +268,11 @@ impl MarginConfig {
         Ok(())
     }
 
-    /// The status in force at `now`: a guardian pause lapses unless renewed.
+    /// The status in force at `now`: governance's, or the guardians'
+    /// stricter one until it lapses (back to governance's, not to Active).
     pub fn effective_status(&self, now: i64) -> MarginStatus {
-        if self.status_expires_at != 0 && now >= self.status_expires_at {
-            MarginStatus::Active
+        if self.guardian_pause_in_force(now) {
+            self.status.max(self.guardian_status)
         } else {
             self.status
         }

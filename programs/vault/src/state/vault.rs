@@ -62,6 +62,27 @@ pub struct GreeksCache {
     pub ts: i64,
 }
 
+impl GreeksCache {
+    /// Usable while younger than the age limit and while `spot` has not
+    /// moved past the move limit from the cached spot (Lyra: 3 h or 5%).
+    /// Without a spot to compare (`None`) the cache is not trusted.
+    pub fn is_fresh(&self, spot: Option<u128>, now: i64, params: &VaultParams) -> Result<bool> {
+        let Some(spot) = spot else {
+            return Ok(false);
+        };
+        let age_ok =
+            self.ts > 0 && now.saturating_sub(self.ts) <= params.greeks_max_age_secs as i64;
+        let limit = risk_math::fixed::mul_div(
+            self.spot,
+            params.greeks_max_move_bps as u128,
+            10_000,
+            risk_math::Rounding::Down,
+        )
+        .map_err(VaultError::from)?;
+        Ok(age_ok && spot.abs_diff(self.spot) <= limit)
+    }
+}
+
 /// An option vault. Every asset unit in `asset_vault` belongs to exactly
 /// one bucket: active (share holders'), pending deposits, the withdrawal
 /// reserve, the option payoff reserve, or accrued fees.
@@ -137,11 +158,13 @@ impl Vault {
 
     /// One share's worth in asset units at `now`, WAD: what other programs
     /// lend against. Outstanding options are marked at the Greeks cache's
-    /// model price while the cache is within its age limit, else at their
-    /// worst case (`risk_math::vault::marked_liability`).
-    pub fn nav_per_share(&self, now: i64) -> Result<u128> {
-        let fresh = self.greeks.ts > 0
-            && now.saturating_sub(self.greeks.ts) <= self.params.greeks_max_age_secs as i64;
+    /// model price while the cache is fresh by age and by `spot` (the
+    /// underlying's price now, quote WAD, read by the caller from this
+    /// vault's feed), else at their worst case
+    /// (`risk_math::vault::marked_liability`): a cache young enough but
+    /// marked before a 30% move must not lend against the old mark.
+    pub fn nav_per_share(&self, now: i64, spot: Option<u128>) -> Result<u128> {
+        let fresh = self.greeks.is_fresh(spot, now, &self.params)?;
         let terms = Series {
             kind: self.strategy.option_kind(),
             strike: 0,
