@@ -380,6 +380,103 @@ impl Chain {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> TxResult {
+        let Some(mut probe) = crate::shadow::take() else {
+            return self.execute_unprobed(payer, ixs, signers).await;
+        };
+        self.run_variants(&mut *probe, payer, ixs, signers).await;
+        let out = self.execute_unprobed(payer, ixs, signers).await;
+        if out.is_ok() {
+            let after = self.seen(payer, ixs, signers).await;
+            probe.observe(&after);
+        }
+        crate::shadow::put_back(probe);
+        out
+    }
+
+    /// A probe's view of a transaction about to run.
+    async fn seen<'a>(
+        &mut self,
+        payer: &Keypair,
+        ixs: &'a [Instruction],
+        signers: &[&Keypair],
+    ) -> crate::shadow::Seen<'a> {
+        let keys = crate::shadow::keys_of(ixs);
+        crate::shadow::Seen {
+            ixs,
+            payer: payer.pubkey(),
+            signers: signers.iter().map(|k| k.pubkey()).collect(),
+            accounts: self.snapshot(&keys).await,
+        }
+    }
+
+    async fn snapshot(
+        &mut self,
+        keys: &[Pubkey],
+    ) -> std::collections::BTreeMap<Pubkey, Option<Account>> {
+        let mut out = std::collections::BTreeMap::new();
+        for k in keys {
+            out.insert(*k, self.account(*k).await);
+        }
+        out
+    }
+
+    /// Run each variant the probe proposes from the current state and tell
+    /// it what happened (see `crate::shadow`).
+    async fn run_variants(
+        &mut self,
+        probe: &mut dyn crate::shadow::Probe,
+        payer: &Keypair,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) {
+        let seen = self.seen(payer, ixs, signers).await;
+        for v in probe.variants(&seen) {
+            for (k, a) in &v.create {
+                self.set_account(*k, a.clone());
+            }
+            let mut all = v.ixs.clone();
+            // A fresh compute limit keeps each variant's signature distinct.
+            self.nonce = self.nonce.wrapping_add(1);
+            let limit = 1_400_000 - (self.nonce % 200_000);
+            if all.first().map(|ix| ix.program_id) == Some(solana_sdk::compute_budget::ID) {
+                all[0] = ComputeBudgetInstruction::set_compute_unit_limit(limit);
+            }
+            let required: BTreeSet<Pubkey> = all
+                .iter()
+                .flat_map(|ix| ix.accounts.iter().filter(|m| m.is_signer).map(|m| m.pubkey))
+                .collect();
+            let chosen: Vec<&Keypair> = signers
+                .iter()
+                .copied()
+                .filter(|k| v.signers.contains(&k.pubkey()) && required.contains(&k.pubkey()))
+                .collect();
+            let signed =
+                |k: &Pubkey| *k == payer.pubkey() || chosen.iter().any(|c| c.pubkey() == *k);
+            if !required.iter().all(signed) {
+                probe.outcome(&v, crate::shadow::Outcome::Unsignable);
+                continue;
+            }
+            let keys = crate::shadow::keys_of(&all);
+            let before = self.snapshot(&keys).await;
+            let result = self.execute_unprobed(payer, &all, &chosen).await;
+            let after = self.snapshot(&keys).await;
+            let outcome = match result {
+                Ok(_) => crate::shadow::Outcome::Succeeded,
+                Err(f) => crate::shadow::Outcome::Refused {
+                    error: f.to_string(),
+                    changed: crate::shadow::changed(&before, &after, &payer.pubkey()),
+                },
+            };
+            probe.outcome(&v, outcome);
+        }
+    }
+
+    async fn execute_unprobed(
+        &mut self,
+        payer: &Keypair,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> TxResult {
         let mut all_signers: Vec<&Keypair> = vec![payer];
         all_signers.extend(
             signers

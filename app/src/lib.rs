@@ -26,6 +26,7 @@ pub mod pricing_ix;
 pub mod replay;
 pub mod serve;
 pub mod setup;
+pub mod shadow;
 pub mod spl;
 pub mod stress;
 pub mod tokens;
