@@ -231,7 +231,9 @@ impl Band {
         stake.deposit = deposit;
         stake.owed = 0;
         match (before > 0, deposit > 0) {
-            (true, false) => self.stakes -= 1,
+            (true, false) => {
+                self.stakes = self.stakes.checked_sub(1).ok_or(MathError::OutOfDomain)?
+            }
             (false, true) => self.stakes = self.stakes.checked_add(1).ok_or(MathError::Overflow)?,
             _ => {}
         }
