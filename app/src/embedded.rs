@@ -358,14 +358,18 @@ impl Chain {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> TxResult {
-        // A varying compute-unit limit keeps otherwise identical transactions
-        // (e.g. repeated refreshes) distinct under one blockhash.
-        self.nonce = self.nonce.wrapping_add(1);
-        let limit = 1_400_000 - (self.nonce % 200_000);
         let mut all = Vec::with_capacity(ixs.len() + 1);
-        all.push(ComputeBudgetInstruction::set_compute_unit_limit(limit));
+        all.push(self.next_compute_limit());
         all.extend_from_slice(ixs);
         self.execute(payer, &all, signers).await
+    }
+
+    /// A varying compute-unit limit keeps otherwise identical transactions
+    /// (e.g. repeated refreshes, or a probe's variants) distinct under one
+    /// blockhash.
+    fn next_compute_limit(&mut self) -> Instruction {
+        self.nonce = self.nonce.wrapping_add(1);
+        ComputeBudgetInstruction::set_compute_unit_limit(1_400_000 - (self.nonce % 200_000))
     }
 
     /// Execute exactly these instructions (no compute-budget prefix).
@@ -435,11 +439,8 @@ impl Chain {
                 self.set_account(*k, a.clone());
             }
             let mut all = v.ixs.clone();
-            // A fresh compute limit keeps each variant's signature distinct.
-            self.nonce = self.nonce.wrapping_add(1);
-            let limit = 1_400_000 - (self.nonce % 200_000);
             if all.first().map(|ix| ix.program_id) == Some(solana_sdk::compute_budget::ID) {
-                all[0] = ComputeBudgetInstruction::set_compute_unit_limit(limit);
+                all[0] = self.next_compute_limit();
             }
             let required: BTreeSet<Pubkey> = all
                 .iter()

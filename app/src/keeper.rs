@@ -212,12 +212,7 @@ async fn settle_stale_stakes(t: &mut dyn Transport, stats: &mut KeeperStats) -> 
         if !band.is_stale(&s.snapshot.into()) {
             continue;
         }
-        let r = crate::backstop_ix::PoolRef {
-            pool: s.pool,
-            collateral_mint: pool.collateral_mint,
-            quote_mint: pool.quote_mint,
-            feed: pool.feed,
-        };
+        let r = crate::backstop_ix::PoolRef::new(pool.collateral_mint, pool.quote_mint, pool.feed);
         if record(
             stats,
             "settle_stake",

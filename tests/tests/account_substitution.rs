@@ -283,12 +283,18 @@ struct Results {
 
 struct SubstitutionProbe {
     idl: BTreeMap<(Pubkey, [u8; 8]), IdlIx>,
-    /// Accounts seen, by type: owner and discriminator (token accounts: mint).
-    registry: BTreeMap<(Pubkey, Vec<u8>), BTreeSet<Pubkey>>,
+    /// Accounts seen, by type: owner and discriminator (token accounts:
+    /// mint), in the order they first appeared. Keys are random, so a set
+    /// ordered by key would pick a different substitute each run; first
+    /// seen makes every run walk the same cases.
+    registry: BTreeMap<(Pubkey, Vec<u8>), Vec<Pubkey>>,
     /// The data each registered account last had.
     data: BTreeMap<Pubkey, Vec<u8>>,
     /// How often each instruction was probed in this world.
     probed: BTreeMap<String, usize>,
+    /// The cases of the variants handed to the chain, in order: the chain
+    /// reports one outcome per variant, in the same order.
+    cases: std::collections::VecDeque<Case>,
     /// Outcomes of the variants of the transaction about to run.
     pending: Vec<(Case, Outcome)>,
     pending_ixs: Vec<String>,
@@ -322,6 +328,7 @@ impl SubstitutionProbe {
             registry: BTreeMap::new(),
             data: BTreeMap::new(),
             probed: BTreeMap::new(),
+            cases: Default::default(),
             pending: vec![],
             pending_ixs: vec![],
             results: results.clone(),
@@ -553,6 +560,7 @@ fn intended(case: &Case) -> bool {
 
 impl Probe for SubstitutionProbe {
     fn variants(&mut self, tx: &Seen) -> Vec<Variant> {
+        self.cases.clear();
         self.pending.clear();
         self.pending_ixs.clear();
         let mut all = vec![];
@@ -577,6 +585,7 @@ impl Probe for SubstitutionProbe {
                     self.results.lock().unwrap().intended_skipped += 1;
                     continue;
                 }
+                self.cases.push_back(case);
                 all.push(v);
             }
         }
@@ -587,38 +596,18 @@ impl Probe for SubstitutionProbe {
         if outcome == Outcome::Succeeded {
             eprintln!("LANDED: {}", variant.label);
         }
-        let mut parts = variant.label.splitn(3, ' ');
-        let ix = parts.next().unwrap_or_default();
-        let slot = parts.next().unwrap_or_default();
-        let mutation = parts.next().unwrap_or_default();
-        let mutation = [
-            "another",
-            "own other",
-            "forged",
-            "aliased",
-            "unsigned",
-            "foreign",
-            "omitted",
-            "reordered",
-        ]
-        .into_iter()
-        .find(|m| *m == mutation)
-        .unwrap_or("?");
-        self.pending.push((
-            Case {
-                ix: ix.into(),
-                slot: slot.into(),
-                mutation,
-            },
-            outcome,
-        ));
+        let case = self.cases.pop_front().expect("one outcome per variant");
+        self.pending.push((case, outcome));
     }
 
     fn observe(&mut self, after: &Seen) {
         for (key, acc) in &after.accounts {
             if let Some(acc) = acc {
                 if let Some(t) = type_key(acc) {
-                    self.registry.entry(t).or_default().insert(*key);
+                    let seen = self.registry.entry(t).or_default();
+                    if !seen.contains(key) {
+                        seen.push(*key);
+                    }
                     self.data.insert(*key, acc.data.clone());
                 }
             }

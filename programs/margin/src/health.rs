@@ -19,8 +19,8 @@
 //!   feeds are fine (liquidation reduces risk), halted ones are not.
 
 use anchor_lang::prelude::*;
-use pricing::read::{read_feed, to_wad, ReadPolicy};
-use pricing::state::pause;
+use pricing::read::{read_feed, read_loaded, to_wad, ReadPolicy};
+use pricing::state::{pause, PriceFeed};
 use risk_math::breaker::Status;
 use risk_math::fixed::mul_div;
 use risk_math::margin::{
@@ -91,10 +91,11 @@ pub fn account_health<'info>(
             |vault| {
                 let feed = vault_feed.ok_or(MarginError::HealthAccountsMismatch)?;
                 require_keys_eq!(feed.key(), vault.feed, MarginError::HealthAccountsMismatch);
-                read_feed(feed, clock, &vault_spot_policy(&bank))
-                    .ok()
-                    .map(|r| to_wad(r.price, r.expo))
-                    .transpose()
+                mark_spot(
+                    &bank,
+                    &*AccountLoader::<PriceFeed>::try_from(feed)?.load()?,
+                    clock,
+                )
             },
             clock.unix_timestamp,
         )?;
@@ -263,17 +264,23 @@ pub fn share_nav(
     Ok(Some(vault.nav_per_share(now, spot)?))
 }
 
-/// The policy a share bank reads its vault's feed with, for the Greeks'
-/// freshness: the bank's own age limit, as for every price it reads;
-/// Restricted is fine (marking sells nothing).
-pub fn vault_spot_policy(bank: &Bank) -> ReadPolicy {
-    ReadPolicy {
+/// The vault's underlying now, from the vault's own feed (the caller
+/// checks it is that feed), for the Greeks mark's freshness: read with the
+/// share bank's age limit, as every price it reads; Restricted is fine
+/// (marking sells nothing). None when the feed refuses a reading (stale,
+/// halted): the mark is then not trusted.
+pub fn mark_spot(bank: &Bank, feed: &PriceFeed, clock: &Clock) -> Result<Option<u128>> {
+    let policy = ReadPolicy {
         max_age_secs: bank.params.max_price_age_secs,
         allow_restricted: true,
         twap_window_secs: 0,
         require_twap: false,
         operation: 0,
-    }
+    };
+    read_loaded(feed, clock, &policy)
+        .ok()
+        .map(|r| to_wad(r.price, r.expo))
+        .transpose()
 }
 
 /// Fail unless the account meets its initial requirement; returns the margin.

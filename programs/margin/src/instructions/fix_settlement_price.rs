@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use pricing::read::{last_valid_twap, read_loaded, to_wad};
+use pricing::read::{last_valid_twap, to_wad};
 use pricing::state::PriceFeed;
 
 use risk_math::fixed::mul_div;
@@ -7,7 +7,7 @@ use risk_math::{Rounding, WAD};
 
 use crate::errors::MarginError;
 use crate::events::SettlementPriceFixed;
-use crate::health::{share_nav, vault_spot_policy};
+use crate::health::{mark_spot, share_nav};
 use crate::state::{Bank, MarginConfig};
 
 #[derive(Accounts)]
@@ -59,8 +59,7 @@ pub fn handle_fix_settlement_price(ctx: Context<FixSettlementPrice>) -> Result<(
             .as_ref()
             .ok_or(MarginError::HealthAccountsMismatch)?;
         require_keys_eq!(feed.key(), vault.feed, MarginError::HealthAccountsMismatch);
-        let reading = read_loaded(&*feed.load()?, &clock, &vault_spot_policy(bank));
-        let spot = reading.ok().map(|r| to_wad(r.price, r.expo)).transpose()?;
+        let spot = mark_spot(bank, &*feed.load()?, &clock)?;
         // One share price fixed for the whole wind-down: never the
         // worst-case mark a stale cache falls back to, which a caller could
         // wait for. Anyone refreshes the Greeks (`update_greeks`) first.
