@@ -350,9 +350,9 @@ async fn debt(t: &mut dyn Transport, owner: &Pubkey) -> anyhow::Result<u64> {
         crate::pda::margin::account(owner, 0),
     )
     .await?;
-    let borrows = account
+    let scaled = account
         .active()
         .find(|p| p.bank == bank)
-        .map_or(0, |p| p.borrows);
-    Ok(borrows)
+        .map_or(0, |p| p.borrow_scaled);
+    Ok(d.bank("USDC")?.1.debt_tokens(scaled)?)
 }

@@ -112,6 +112,21 @@ pub fn apply_bank_params(mint: Pubkey) -> Instruction {
     )
 }
 
+/// Accrue `mint`'s bank to now and sweep the fund's interest to the
+/// insurance vault (permissionless, needs no price).
+pub fn accrue(mint: Pubkey) -> Instruction {
+    let bank = pda::margin::bank(&mint);
+    build(
+        acc::Accrue {
+            bank,
+            vault: pda::margin::vault(&bank),
+            insurance_vault: pda::margin::insurance(&bank),
+            token_program: spl_token::ID,
+        },
+        ix::Accrue {},
+    )
+}
+
 pub fn agent_set_maint_base(risk_agent: Pubkey, mint: Pubkey, base: u64) -> Instruction {
     build(
         acc::AgentSetMaintBase {

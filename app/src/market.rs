@@ -4,7 +4,7 @@
 
 use anchor_lang::prelude::Pubkey;
 use margin::state::{
-    AdaptiveMaintenance, Bank, BankParams, GovernanceParams, LiquidationParams, MarginAccount,
+    AdaptiveMaintenance, Bank, BankParams, GovernanceParams, InterestParams, LiquidationParams, MarginAccount,
 };
 use pricing::state::FeedParams;
 use solana_sdk::signature::{Keypair, Signer};
@@ -78,6 +78,34 @@ pub fn governance_params(risk_agent: Pubkey) -> GovernanceParams {
     }
 }
 
+/// BTC's curve: borrowed mostly to short, so kept scarce: 0% base, 4% a
+/// year at 45% utilisation, then steeply up to the 300% cap; a fifth of
+/// the interest to the insurance fund.
+pub fn btc_interest() -> InterestParams {
+    InterestParams {
+        base_rate: 0,
+        slope_low: 4 * W / 100,
+        slope_high: 3 * W,
+        optimal_utilization: 45 * W / 100,
+        max_rate: 3 * W,
+        protocol_fee: W / 5,
+    }
+}
+
+/// USDC's curve (the shape of the large stablecoin lenders'): 8% a year at
+/// the 80% optimum, +100% over the last fifth, capped at 150%; a tenth of
+/// the interest to the insurance fund.
+pub fn usdc_interest() -> InterestParams {
+    InterestParams {
+        base_rate: 0,
+        slope_low: 8 * W / 100,
+        slope_high: W,
+        optimal_utilization: 80 * W / 100,
+        max_rate: 3 * W / 2,
+        protocol_fee: W / 10,
+    }
+}
+
 /// Initial: BTC counts 80%, USDC 95%; a borrow needs 110%. Maintenance looser.
 pub fn btc_params() -> BankParams {
     BankParams {
@@ -89,6 +117,7 @@ pub fn btc_params() -> BankParams {
         deposit_cap: 1_000 * BTC,
         borrow_cap: 500 * BTC,
         max_price_age_secs: 60,
+        interest: btc_interest(),
     }
 }
 
@@ -98,6 +127,7 @@ pub fn usdc_params() -> BankParams {
         asset_haircut_maint: W / 50,
         deposit_cap: 50_000_000 * USDC,
         borrow_cap: 20_000_000 * USDC,
+        interest: usdc_interest(),
         ..btc_params()
     }
 }
@@ -417,7 +447,8 @@ impl MarginMarket {
         self.chain.send(&[ix], &[]).await
     }
 
-    /// Tokens `user`'s deposit in `mint`'s bank is worth now (its shares at the pool's price).
+    /// Tokens `user`'s deposit in `mint`'s bank is worth now (its shares at
+    /// the pool's price, with interest to the chain's clock).
     pub async fn deposit_worth(&mut self, user: &User, mint: Pubkey) -> u64 {
         let bank_key = pda::margin::bank(&mint);
         let shares = self
@@ -427,21 +458,30 @@ impl MarginMarket {
             .iter()
             .find(|p| p.bank == bank_key && !p.is_empty())
             .map_or(0, |p| p.deposit_shares);
+        let now = self.chain.clock().unix_timestamp;
         self.bank(mint)
             .await
-            .deposit_tokens(shares)
+            .projected(now)
+            .and_then(|b| b.deposit_tokens(shares))
             .expect("share value")
     }
 
-    /// `user`'s debt in `mint`'s bank.
+    /// `user`'s debt in `mint`'s bank, with interest to the chain's clock.
     pub async fn debt(&mut self, user: &User, mint: Pubkey) -> u64 {
         let bank_key = pda::margin::bank(&mint);
-        self.account(user)
+        let scaled = self
+            .account(user)
             .await
             .positions
             .iter()
             .find(|p| p.bank == bank_key && !p.is_empty())
-            .map_or(0, |p| p.borrows)
+            .map_or(0, |p| p.borrow_scaled);
+        let now = self.chain.clock().unix_timestamp;
+        self.bank(mint)
+            .await
+            .projected(now)
+            .and_then(|b| b.debt_tokens(scaled))
+            .expect("debt")
     }
 
     /// Permissionless write-off of `victim`'s USDC debt (the BTC bank is

@@ -143,11 +143,11 @@ impl World {
         )
         .await
         .unwrap();
-        let debt = account
+        let scaled = account
             .active()
             .find(|p| p.bank == bank)
-            .map_or(0, |p| p.borrows);
-        debt
+            .map_or(0, |p| p.borrow_scaled);
+        d.bank_by_key(&bank).unwrap().debt_tokens(scaled).unwrap()
     }
 
     async fn vault_round(&mut self) -> u32 {

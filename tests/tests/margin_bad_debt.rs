@@ -54,7 +54,7 @@ async fn insurance_pays_first_then_lenders_share_the_rest() {
     assert_eq!(m.insurance(usdc).await, 0);
     assert_eq!(m.debt(&borrower, usdc).await, 0);
     let bank = m.bank(usdc).await;
-    assert_eq!(bank.total_borrows, 0);
+    assert_eq!(bank.total_borrows().unwrap(), 0);
     assert_eq!(bank.total_deposits, 80_000 * USDC - ev.socialised);
     assert_eq!(bank.total_deposit_shares, 80_000 * USDC);
     assert_eq!(ev.total_deposits_after, bank.total_deposits);

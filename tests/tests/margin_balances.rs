@@ -36,7 +36,7 @@ async fn deposit_withdraw_round_trip_reconciles_to_the_unit() {
     w.send_as(&u, flow.withdraw(BTC + 3)).await.unwrap();
     let pos = w.account(&u).await.positions[0];
     assert_eq!(
-        (pos.bank, pos.deposit_shares, pos.borrows),
+        (pos.bank, pos.deposit_shares, pos.borrow_scaled),
         (w.btc_bank(), BTC + 2, 0)
     );
     let btc_mint = w.btc_mint;
@@ -83,7 +83,7 @@ async fn borrow_and_repay_within_initial_health() {
         MarginError::RepayExceedsDebt,
     );
     let usdc_mint = w.usdc_mint;
-    assert_eq!(w.bank(usdc_mint).await.total_borrows, 0);
+    assert_eq!(w.bank(usdc_mint).await.total_borrows().unwrap(), 0);
     let only_btc = w.flow(&b, w.btc_mint, true, false);
     w.send_as(&b, only_btc.withdraw(BTC)).await.unwrap();
     assert_eq!(w.tokens(b.btc).await, BTC);

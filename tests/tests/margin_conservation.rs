@@ -11,6 +11,12 @@
 //! no position ever holds both) and anyone deposits dust (after a loss, a
 //! share worth 0). Each sequence ends in a Shutdown that must wind down
 //! completely: every debt settled or written off, every depositor paid.
+//!
+//! Interest runs throughout: time jumps by minutes to days at random, and
+//! anyone may `accrue` a bank (sweeping the fund's interest to the
+//! insurance vault). Every instruction accrues the banks it touches first,
+//! so the books must balance exactly with interest at every step:
+//! vault = deposits + the fund's unswept fees - debt with interest.
 
 use rampart_tests::margin_world::*;
 use rampart_tests::{Rng, Signer};
@@ -32,7 +38,7 @@ async fn check_invariants(
         (m.usdc_mint, books.usdc_total, m.usdc_bank()),
     ] {
         let mut held = 0;
-        let (mut shares, mut worth, mut borrows) = (0u64, 0u64, 0u64);
+        let (mut shares, mut worth, mut scaled, mut owed) = (0u64, 0u64, 0u64, 0u64);
         let bank = m.bank(mint).await;
         for u in users.iter().copied().chain(std::iter::once(liquidator)) {
             held += m
@@ -53,7 +59,8 @@ async fn check_invariants(
                 {
                     shares += p.deposit_shares;
                     worth += bank.deposit_tokens(p.deposit_shares).unwrap();
-                    borrows += p.borrows;
+                    scaled += p.borrow_scaled;
+                    owed += bank.debt_tokens(p.borrow_scaled).unwrap();
                 }
             }
         }
@@ -64,15 +71,22 @@ async fn check_invariants(
             total,
             "step {step}: tokens of {mint} created or destroyed"
         );
+        let debt = bank.total_borrows().unwrap();
         assert_eq!(
-            vault,
-            bank.total_deposits - bank.total_borrows,
-            "step {step}: vault != deposits - borrows"
+            vault as u128 + debt as u128,
+            bank.total_deposits as u128 + bank.pending_fees as u128,
+            "step {step}: vault != deposits + fees - debt with interest"
         );
         assert_eq!(
-            (shares, borrows),
-            (bank.total_deposit_shares, bank.total_borrows),
+            (shares, scaled),
+            (bank.total_deposit_shares, bank.borrow_scaled),
             "step {step}: positions != bank totals"
+        );
+        // Each loan rounds its debt up: together they owe at least the
+        // bank's total, and at most a unit per loan more.
+        assert!(
+            owed >= debt && owed - debt <= users.len() as u64,
+            "step {step}: loans owe {owed}, bank total {debt}"
         );
         for u in users.iter().copied().chain(std::iter::once(liquidator)) {
             if let Some(acc) = m
@@ -86,7 +100,7 @@ async fn check_invariants(
                 assert!(
                     acc.positions
                         .iter()
-                        .all(|p| p.deposit_shares == 0 || p.borrows == 0),
+                        .all(|p| p.deposit_shares == 0 || p.borrow_scaled == 0),
                     "step {step}: a position holds deposits and debt in one bank"
                 );
             }
@@ -102,6 +116,10 @@ async fn check_invariants(
 }
 
 struct Outcome {
+    accruals: usize,
+    /// USDC interest accrued over the sequence, and the fund's part.
+    interest: u64,
+    fees: u64,
     succeeded: usize,
     liquidations: usize,
     write_offs: usize,
@@ -139,6 +157,7 @@ async fn run(seed: u64, steps: usize) -> Outcome {
     holders.push(&lender);
     let mut price = 30_000.0;
     let (mut succeeded, mut liquidations, mut write_offs, mut relapses) = (0, 0, 0, 0);
+    let mut accruals = 0;
     // Per borrower: the slot of its last healthy borrow, and whether it was
     // liquidated before that borrow.
     let mut healthy_since: Vec<Option<(u64, bool)>> = vec![None; borrowers.len()];
@@ -147,7 +166,20 @@ async fn run(seed: u64, steps: usize) -> Outcome {
         let who = rng.below(borrowers.len() as u64) as usize;
         let u = &borrowers[who];
         let (btc_mint, usdc_mint) = (m.btc_mint, m.usdc_mint);
-        let result = match rng.below(16) {
+        let result = match rng.below(18) {
+            16 => {
+                // Time passes: a minute to three days without a transaction,
+                // then a fresh price (interest alone moves the books).
+                m.chain.advance(60 + rng.below(3 * 86_400) as i64);
+                m.tick(price).await.unwrap();
+                m.update_btc_risk().await
+            }
+            17 => {
+                let mint = if rng.below(2) == 0 { usdc_mint } else { btc_mint };
+                let r = m.chain.send(&[rampart::margin_ix::accrue(mint)], &[]).await;
+                accruals += usize::from(r.is_ok());
+                r
+            }
             0 => {
                 m.send_as(
                     u,
@@ -263,7 +295,11 @@ async fn run(seed: u64, steps: usize) -> Outcome {
         check_invariants(&mut m, &holders, &liquidator, &books, step).await;
     }
     let settled = wind_down(&mut m, &borrowers, &lender, &liquidator, &holders, &books).await;
+    let usdc = m.bank(m.usdc_mint).await;
     Outcome {
+        accruals,
+        interest: usdc.interest_accrued,
+        fees: usdc.fees_accrued,
         succeeded,
         liquidations,
         write_offs,
@@ -303,7 +339,7 @@ async fn wind_down(
     }
     for mint in [btc_mint, usdc_mint] {
         assert_eq!(
-            m.bank(mint).await.total_borrows,
+            m.bank(mint).await.borrow_scaled,
             0,
             "a debt survived the wind-down"
         );
@@ -316,6 +352,12 @@ async fn wind_down(
                 m.send_as(u, ix).await.unwrap();
             }
         }
+    }
+    // The fund's interest still in the vaults goes to the insurance vaults.
+    for mint in [btc_mint, usdc_mint] {
+        let ix = rampart::margin_ix::accrue(mint);
+        m.chain.send(&[ix], &[]).await.unwrap();
+        assert_eq!(m.bank(mint).await.pending_fees, 0);
     }
     check_invariants(m, holders, liquidator, books, usize::MAX).await;
     for mint in [btc_mint, usdc_mint] {
@@ -338,8 +380,12 @@ async fn random_sequences_conserve_every_token() {
     ] {
         let o = run(seed, 400).await;
         println!(
-            "seed {seed:#x}: {}/400 actions succeeded, {} liquidations ({} relapses after a healthy borrow), {} write-offs, {} positions settled in the shutdown, books exact after every step",
-            o.succeeded, o.liquidations, o.relapses, o.write_offs, o.settled
+            "seed {seed:#x}: {}/400 actions succeeded, {} liquidations ({} relapses after a healthy borrow), {} write-offs, {} positions settled in the shutdown, {} accrue calls, {} USDC units of interest ({} to the fund), books exact after every step",
+            o.succeeded, o.liquidations, o.relapses, o.write_offs, o.settled, o.accruals, o.interest, o.fees
+        );
+        assert!(
+            o.interest > 0 && o.fees > 0 && o.accruals > 0,
+            "interest must run through the sequence"
         );
         total_relapses += o.relapses;
         assert!(

@@ -27,7 +27,7 @@ fn position(account: &margin::state::MarginAccount, mint: Pubkey) -> (u64, u64) 
         .positions
         .iter()
         .find(|p| p.bank == bank && !p.is_empty())
-        .map_or((0, 0), |p| (p.deposit_shares, p.borrows))
+        .map_or((0, 0), |p| (p.deposit_shares, p.borrow_scaled))
 }
 
 /// Finding 1: a borrow from the bank an account has deposits in nets
@@ -55,7 +55,7 @@ async fn same_bank_borrow_nets_and_the_shutdown_winds_down() {
         "the borrow came out of the account's own deposit"
     );
     assert_eq!(m.tokens(griefer.usdc).await, 1);
-    assert_eq!(m.bank(usdc).await.total_borrows, 0);
+    assert_eq!(m.bank(usdc).await.total_borrows().unwrap(), 0);
 
     // A borrow larger than the deposit: the deposit goes first, the rest is debt.
     let b = m.user(2 * BTC, 10_000 * USDC).await.unwrap();
@@ -69,7 +69,7 @@ async fn same_bank_borrow_nets_and_the_shutdown_winds_down() {
     let account = m.account(&b).await;
     assert_eq!(position(&account, usdc), (0, 5_000 * USDC));
     let bank = m.bank(usdc).await;
-    assert_eq!(bank.total_borrows, 5_000 * USDC);
+    assert_eq!(bank.total_borrows().unwrap(), 5_000 * USDC);
     assert_eq!(bank.total_deposits, deposits_before - 10_000 * USDC);
     assert_eq!(m.tokens(b.usdc).await, 15_000 * USDC);
 
@@ -83,7 +83,7 @@ async fn same_bank_borrow_nets_and_the_shutdown_winds_down() {
         m.bank(usdc).await.deposit_tokens(shares).unwrap(),
         1_000 * USDC
     );
-    assert_eq!(m.bank(usdc).await.total_borrows, 0);
+    assert_eq!(m.bank(usdc).await.total_borrows().unwrap(), 0);
 
     // Shutdown: nothing is owed to the USDC bank, every lender is paid.
     shut_down(&mut m).await;
@@ -160,7 +160,7 @@ async fn worthless_dust_shares_do_not_block_write_off_or_the_wind_down() {
     let write_off = margin_ix::write_off_bad_debt(account_key, btc, &[m.usdc_bank()]);
     m.chain.send(&[write_off], &[]).await.unwrap();
     assert_eq!(m.debt(&v, btc).await, 0);
-    assert_eq!(m.bank(btc).await.total_borrows, 0);
+    assert_eq!(m.bank(btc).await.total_borrows().unwrap(), 0);
     // The BTC lender leaves with what the pool holds for them.
     let worth = m.deposit_worth(&btc_lender, btc).await;
     assert!(worth > 9 * BTC);

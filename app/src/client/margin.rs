@@ -130,7 +130,8 @@ fn valued(d: &Deployment, account: &MarginAccount) -> anyhow::Result<Vec<(Pubkey
                 .find(|(k, _)| *k == bank.feed)
                 .map(|(_, f)| f)
                 .context("bank feed missing")?;
-            Ok((p.bank, value(d, bank, feed, p.deposit_shares, p.borrows)))
+            let debt = bank.debt_tokens(p.borrow_scaled)?;
+            Ok((p.bank, value(d, bank, feed, p.deposit_shares, debt)))
         })
         .collect()
 }

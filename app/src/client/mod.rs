@@ -67,9 +67,18 @@ impl Deployment {
     pub async fn load(t: &mut dyn Transport) -> anyhow::Result<Deployment> {
         let mut feeds = transport::all_zero_copy::<PriceFeed>(t, ::pricing::ID).await?;
         feeds.sort_by_key(|(_, f)| feed_name(f));
+        // Banks as an accrual now would leave them: every debt and deposit
+        // the client shows or sizes with includes interest to the chain's
+        // clock, as the program's own health reads them.
+        let now = t.clock().await?.unix_timestamp;
+        let banks = transport::all::<Bank>(t, ::margin::ID)
+            .await?
+            .into_iter()
+            .map(|(k, b)| Ok((k, b.projected(now)?)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let mut d = Deployment {
             feeds,
-            banks: transport::all::<Bank>(t, ::margin::ID).await?,
+            banks,
             vaults: transport::all::<Vault>(t, ::vault::ID).await?,
         };
         let names: Vec<String> = d.banks.iter().map(|(_, b)| d.symbol(b)).collect();

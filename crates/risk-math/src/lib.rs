@@ -10,6 +10,7 @@ pub mod backstop;
 pub mod breaker;
 pub mod consensus;
 pub mod fixed;
+pub mod interest;
 pub mod margin;
 pub mod options;
 pub mod price;

@@ -15,6 +15,7 @@ pub struct BalanceChanged {
     pub action: u8,
     pub amount: u64,
     pub deposits_after: u64,
+    /// Debt with interest accrued to now.
     pub borrows_after: u64,
     /// Initial-requirement margin after the action, WAD quote (0 when not computed).
     pub initial_margin_after: i128,
@@ -168,4 +169,33 @@ pub struct ProposalClosed {
     pub account: Pubkey,
     /// Approvals it had gathered.
     pub approvals: u8,
+}
+
+/// A bank's interest was accrued (emitted when any accrued): the rates
+/// are annual and, with utilisation, WAD, read at the utilisation the
+/// period started with; the indices are after it.
+#[event]
+pub struct InterestAccrued {
+    pub bank: Pubkey,
+    pub secs: u64,
+    pub utilization: u128,
+    pub borrow_rate: u128,
+    pub deposit_rate: u128,
+    /// Tokens one scaled unit of debt owes, and one deposit share is worth, WAD.
+    pub borrow_index: u128,
+    pub deposit_index: u128,
+    /// Tokens of interest, and the insurance fund's part of them.
+    pub interest: u64,
+    pub to_fund: u64,
+    pub total_borrows: u64,
+    pub total_deposits: u64,
+}
+
+/// The insurance fund's interest left the bank's vault for the insurance vault.
+#[event]
+pub struct FeesSwept {
+    pub bank: Pubkey,
+    pub amount: u64,
+    /// Still owed to the fund (lent out at the time).
+    pub pending_after: u64,
 }

@@ -11,6 +11,9 @@
 //! - Initial requirement (opening risk): deposits at min(spot, TWAP,
 //!   spot - k·conf), borrows at max(spot, TWAP, spot + k·conf), initial
 //!   haircuts and ratios; refused on Restricted feeds.
+//! - Debt is valued with interest accrued to now, deposits with the
+//!   interest lenders earned to now: a borrower who never acts still
+//!   drifts toward liquidation as interest grows.
 //! - Maintenance requirement (liquidation): spot prices (with a Restricted
 //!   feed among the positions, the worse of the whole account at spot and
 //!   the whole account at TWAP),
@@ -81,7 +84,10 @@ pub fn account_health<'info>(
         let entry = health_entries(remaining)
             .find(|e| e.bank.key() == position.bank)
             .ok_or(MarginError::HealthAccountsMismatch)?;
-        let bank = Account::<Bank>::try_from(entry.bank)?;
+        let mut bank = Account::<Bank>::try_from(entry.bank)?;
+        // Debt and deposits with interest to now, as an accrual now would
+        // store them (this copy is never written back).
+        bank.accrue(clock.unix_timestamp)?;
         require_keys_eq!(entry.feed.key(), bank.feed, MarginError::WrongFeed);
         let vault_info = entry.share_vault.map(|s| s.vault);
         let vault_feed = entry.share_vault.and_then(|s| s.feed);
@@ -164,10 +170,10 @@ pub fn account_health<'info>(
             };
             n += 1;
         }
-        if position.borrows > 0 {
+        if position.borrow_scaled > 0 {
             alternative[n] = twap_or_spot;
             balances[n] = Balance {
-                amount: position.borrows,
+                amount: bank.debt_tokens(position.borrow_scaled)?,
                 decimals: bank.decimals,
                 price: liability_price,
                 is_liability: true,

@@ -4,6 +4,8 @@
 //! partial liquidation paying an insurance fund, with M-of-N validator
 //! confirmation of large liquidations; timelocked bank parameters and a
 //! risk agent on a leash; M-of-N guardian pauses that lapse unless renewed.
+//! Loans pay interest by utilisation (a kinked curve per bank), carried by
+//! one borrow index per bank; lenders earn it less the insurance fund's fee.
 //! Deposits are shares of a per-bank pool, so bad debt beyond the insurance
 //! fund is socialised across lenders in O(1); under Shutdown every position
 //! settles at its banks' last valid TWAPs and lenders are paid once their
@@ -99,6 +101,10 @@ pub mod margin {
 
     pub fn repay(ctx: Context<TokenFlow>, amount: u64) -> Result<()> {
         handle_repay(ctx, amount)
+    }
+
+    pub fn accrue(ctx: Context<Accrue>) -> Result<()> {
+        handle_accrue(ctx)
     }
 
     pub fn update_risk(ctx: Context<UpdateRisk>) -> Result<()> {

@@ -41,8 +41,9 @@ impl Plan {
         remaining: &'info [AccountInfo<'info>],
         clock: &Clock,
     ) -> Result<Health> {
-        // Health reads banks from the remaining accounts: write the
-        // collateral bank's new pool totals through first.
+        // Health reads banks from the remaining accounts: write both
+        // banks' accrued and booked totals through first.
+        banks.liability_bank.exit(&crate::ID)?;
         banks.collateral_bank.exit(&crate::ID)?;
         let after = account_health(account, remaining, clock, Requirement::Maintenance)?.health;
         require!(
@@ -119,7 +120,19 @@ pub fn plan<'info>(
     let before = account_health(account, remaining, clock, Requirement::Maintenance)?;
     require!(!before.health.is_healthy(), MarginError::AccountHealthy);
     let (liability_key, collateral_key) = (liability.key(), collateral.key());
-    let (debt, held) = debt_and_collateral(account, &liability_key, collateral)?;
+    // A proposal reads the banks without writing them: size on the
+    // balances an accrual now would leave (identical for banks the
+    // liquidation just accrued).
+    let now = clock.unix_timestamp;
+    let (liability, collateral) = (
+        Box::new(liability.projected(now)?),
+        Box::new(collateral.projected(now)?),
+    );
+    let (debt, held) = debt_and_collateral(
+        account,
+        (&liability_key, &liability),
+        (&collateral_key, &collateral),
+    )?;
     require!(debt > 0 && held > 0, MarginError::NothingToLiquidate);
     let lp = *before
         .priced(&liability_key)
@@ -195,16 +208,19 @@ pub fn clear_if_healthy<'info>(
     Ok(())
 }
 
-/// `account`'s debt in the liability bank and the tokens its deposit in
-/// `collateral` is worth.
+/// `account`'s debt in `liability` (interest to the bank's last accrual)
+/// and the tokens its deposit in `collateral` is worth.
 pub fn debt_and_collateral(
     account: &MarginAccount,
-    liability_key: &Pubkey,
-    collateral: &Account<Bank>,
+    (liability_key, liability): (&Pubkey, &Bank),
+    (collateral_key, collateral): (&Pubkey, &Bank),
 ) -> Result<(u64, u64)> {
-    let debt = account.existing(liability_key).map_or(0, |p| p.borrows);
+    let scaled = account.existing(liability_key).map_or(0, |p| p.borrow_scaled);
     let shares = account
-        .existing(&collateral.key())
+        .existing(collateral_key)
         .map_or(0, |p| p.deposit_shares);
-    Ok((debt, collateral.deposit_tokens(shares)?))
+    Ok((
+        liability.debt_tokens(scaled)?,
+        collateral.deposit_tokens(shares)?,
+    ))
 }

@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
 
+use super::accrue::accrue_bank;
 use crate::errors::MarginError;
 use crate::events::BankParamsApplied;
 use crate::state::Bank;
@@ -19,6 +20,9 @@ pub fn handle_apply_bank_params(ctx: Context<ApplyBankParams>) -> Result<()> {
         MarginError::TimelockNotElapsed
     );
     bank.pending_params.validate()?;
+    // Interest up to now at the old curve: a new rate applies from now on,
+    // never to time already passed.
+    accrue_bank(bank, now)?;
     bank.params = bank.pending_params;
     bank.pending_eta = 0;
     bank.clamp_effective_ratio();

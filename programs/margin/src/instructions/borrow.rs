@@ -29,30 +29,22 @@ pub fn handle_borrow<'info>(
         MarginError::ProtocolStatusForbids
     );
     require!(!a.bank.is_share_bank(), MarginError::SharesNotBorrowable);
+    a.accrue(clock.unix_timestamp)?;
     let bank_key = a.bank.key();
     let position = a.account.position_mut(&bank_key)?;
     let own = a.bank.deposit_tokens(position.deposit_shares)?;
     let from_deposit = own.min(amount);
     if from_deposit > 0 {
-        position.deposit_shares -= a
-            .bank
-            .remove_deposit(from_deposit, position.deposit_shares)?;
+        a.bank.withdraw_from(position, from_deposit)?;
     }
     let debt = amount - from_deposit;
-    let total = a
-        .bank
-        .total_borrows
-        .checked_add(debt)
-        .ok_or(MarginError::MathOverflow)?;
-    require!(
-        total <= a.bank.params.borrow_cap,
-        MarginError::BorrowCapExceeded
-    );
-    position.borrows = position
-        .borrows
-        .checked_add(debt)
-        .ok_or(MarginError::MathOverflow)?;
-    a.bank.total_borrows = total;
+    if debt > 0 {
+        a.bank.borrow_to(position, debt)?;
+        require!(
+            a.bank.total_borrows()? <= a.bank.params.borrow_cap,
+            MarginError::BorrowCapExceeded
+        );
+    }
     // Health reads the bank from the remaining accounts: write the new
     // pool totals through first so shares are valued as they now are.
     a.bank.exit(&crate::ID)?;

@@ -61,7 +61,10 @@ pub fn handle_create_bank(ctx: Context<CreateBank>, params: BankParams) -> Resul
     bank.params = params;
     bank.insurance_vault = ctx.accounts.insurance_vault.key();
     bank.effective_maint_ratio = params.maint.base;
-    bank.ratio_slot = Clock::get()?.slot;
+    let clock = Clock::get()?;
+    bank.ratio_slot = clock.slot;
+    bank.borrow_index = risk_math::WAD;
+    bank.last_accrual = clock.unix_timestamp;
     bank.decimals = ctx.accounts.mint.decimals;
     bank.bump = ctx.bumps.bank;
     bank.vault_bump = ctx.bumps.vault;

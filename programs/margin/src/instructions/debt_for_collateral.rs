@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 
+use super::accrue::accrue_bank;
 use super::token_flow::pay_from_bank;
 use crate::errors::MarginError;
 use crate::liquidation::debt_and_collateral;
@@ -27,6 +28,12 @@ pub struct BankPair<'info> {
 }
 
 impl<'info> BankPair<'info> {
+    /// Accrue both banks' interest to now: first, before any balance is read.
+    pub fn accrue(&mut self, now: i64) -> Result<()> {
+        accrue_bank(&mut self.liability_bank, now)?;
+        accrue_bank(&mut self.collateral_bank, now)
+    }
+
     pub fn keys(&self) -> (Pubkey, Pubkey) {
         (self.liability_bank.key(), self.collateral_bank.key())
     }
@@ -34,29 +41,29 @@ impl<'info> BankPair<'info> {
     /// `account`'s debt in the liability bank and the collateral tokens
     /// its deposit in the collateral bank is worth.
     pub fn balances(&self, account: &mut MarginAccount) -> Result<(u64, u64)> {
-        debt_and_collateral(account, &self.liability_bank.key(), &self.collateral_bank)
+        debt_and_collateral(
+            account,
+            (&self.liability_bank.key(), &self.liability_bank),
+            (&self.collateral_bank.key(), &self.collateral_bank),
+        )
     }
 
     /// Book the exchange on `account` and the banks: `repay` of its debt
     /// is gone, `seize` tokens of its collateral leave the pool.
     pub fn book(&mut self, account: &mut MarginAccount, repay: u64, seize: u64) -> Result<()> {
         let (liability, collateral) = self.keys();
-        if let Some(pos) = account.existing_mut(&liability) {
-            pos.borrows = pos
-                .borrows
-                .checked_sub(repay)
-                .ok_or(MarginError::MathOverflow)?;
+        if repay > 0 {
+            let pos = account
+                .existing_mut(&liability)
+                .ok_or(MarginError::NothingToLiquidate)?;
+            self.liability_bank.repay_from(pos, repay)?;
         }
-        if let Some(pos) = account.existing_mut(&collateral) {
-            pos.deposit_shares -= self
-                .collateral_bank
-                .remove_deposit(seize, pos.deposit_shares)?;
+        if seize > 0 {
+            let pos = account
+                .existing_mut(&collateral)
+                .ok_or(MarginError::NothingToLiquidate)?;
+            self.collateral_bank.withdraw_from(pos, seize)?;
         }
-        self.liability_bank.total_borrows = self
-            .liability_bank
-            .total_borrows
-            .checked_sub(repay)
-            .ok_or(MarginError::MathOverflow)?;
         Ok(())
     }
 

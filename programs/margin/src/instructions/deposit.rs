@@ -18,12 +18,14 @@ pub fn handle_deposit(ctx: Context<TokenFlow>, amount: u64) -> Result<()> {
         status != MarginStatus::Shutdown,
         MarginError::ProtocolStatusForbids
     );
+    ctx.accounts.accrue(now)?;
     let bank = &mut ctx.accounts.bank;
     let bank_key = bank.key();
     let position = ctx.accounts.account.position_mut(&bank_key)?;
-    let repaid = position.borrows.min(amount);
-    position.borrows -= repaid;
-    bank.total_borrows = bank.total_borrows.saturating_sub(repaid);
+    let repaid = bank.debt_tokens(position.borrow_scaled)?.min(amount);
+    if repaid > 0 {
+        bank.repay_from(position, repaid)?;
+    }
     let rest = amount - repaid;
     if rest > 0 {
         let total = bank
@@ -34,11 +36,7 @@ pub fn handle_deposit(ctx: Context<TokenFlow>, amount: u64) -> Result<()> {
             total <= bank.params.deposit_cap,
             MarginError::DepositCapExceeded
         );
-        let minted = bank.add_deposit(rest)?;
-        position.deposit_shares = position
-            .deposit_shares
-            .checked_add(minted)
-            .ok_or(MarginError::MathOverflow)?;
+        bank.deposit_to(position, rest)?;
     }
     ctx.accounts.pull(amount)?;
     ctx.accounts.emit_change(action::DEPOSIT, amount, 0)

@@ -50,6 +50,7 @@ pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'inf
         a.config.effective_status(clock.unix_timestamp) != MarginStatus::Shutdown,
         MarginError::ProtocolStatusForbids
     );
+    a.pair.banks.accrue(clock.unix_timestamp)?;
     let (liability_key, collateral_key) = a.pair.banks.keys();
     let p = plan(
         &a.config,

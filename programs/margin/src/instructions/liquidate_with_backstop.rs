@@ -76,6 +76,7 @@ pub fn handle_liquidate_with_backstop<'info>(
         a.config.effective_status(clock.unix_timestamp) != MarginStatus::Shutdown,
         MarginError::ProtocolStatusForbids
     );
+    a.banks.accrue(clock.unix_timestamp)?;
     let (liability_key, collateral_key) = a.banks.keys();
     let p = plan(
         &a.config,

@@ -1,3 +1,4 @@
+pub mod accrue;
 pub mod agent_set_maint_base;
 pub mod apply_bank_params;
 pub mod approve_liquidation;
@@ -24,6 +25,7 @@ pub mod update_risk;
 pub mod withdraw;
 pub mod write_off_bad_debt;
 
+pub use accrue::*;
 pub use agent_set_maint_base::*;
 pub use apply_bank_params::*;
 pub use approve_liquidation::*;

@@ -4,19 +4,19 @@ use super::token_flow::*;
 use crate::errors::MarginError;
 use crate::events::action;
 
-/// Repay a borrow. Always allowed: stale or halted prices, reduce-only and
-/// shutdown never stop a user from reducing debt.
+/// Repay a borrow, up to the debt with interest accrued to now. Always
+/// allowed: stale or halted prices, reduce-only and shutdown never stop a
+/// user from reducing debt.
 pub fn handle_repay(ctx: Context<TokenFlow>, amount: u64) -> Result<()> {
     require!(amount > 0, MarginError::ZeroAmount);
-    let bank_key = ctx.accounts.bank.key();
-    let position = ctx
-        .accounts
+    ctx.accounts.accrue(Clock::get()?.unix_timestamp)?;
+    let a = &mut *ctx.accounts;
+    let bank_key = a.bank.key();
+    let position = a
         .account
         .existing_mut(&bank_key)
         .ok_or(MarginError::RepayExceedsDebt)?;
-    require!(amount <= position.borrows, MarginError::RepayExceedsDebt);
-    position.borrows -= amount;
-    ctx.accounts.pull(amount)?;
-    ctx.accounts.bank.total_borrows = ctx.accounts.bank.total_borrows.saturating_sub(amount);
-    ctx.accounts.emit_change(action::REPAY, amount, 0)
+    a.bank.repay_from(position, amount)?;
+    a.pull(amount)?;
+    a.emit_change(action::REPAY, amount, 0)
 }

@@ -36,6 +36,7 @@ pub fn handle_settle_position(ctx: Context<SettlePosition>) -> Result<()> {
     let a = ctx.accounts;
     let since = a.config.shutdown_since;
     let pair = &mut a.pair.banks;
+    pair.accrue(Clock::get()?.unix_timestamp)?;
     let liability_price = pair.liability_bank.current_settlement_price(since)?;
     let collateral_price = pair.collateral_bank.current_settlement_price(since)?;
     let (debt, held) = pair.balances(&mut a.account)?;

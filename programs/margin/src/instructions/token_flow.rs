@@ -27,6 +27,11 @@ pub struct TokenFlow<'info> {
 }
 
 impl<'info> TokenFlow<'info> {
+    /// Accrue the bank's interest to now: first, before any balance is read.
+    pub fn accrue(&mut self, now: i64) -> Result<()> {
+        super::accrue::accrue_bank(&mut self.bank, now)
+    }
+
     /// Emit the balance change of this account in `bank` after an action.
     pub fn emit_change(&self, action: u8, amount: u64, initial_margin_after: i128) -> Result<()> {
         let bank = self.bank.key();
@@ -35,8 +40,9 @@ impl<'info> TokenFlow<'info> {
             .positions
             .iter()
             .find(|p| p.bank == bank && !p.is_empty())
-            .map_or((0, 0), |p| (p.deposit_shares, p.borrows));
+            .map_or((0, 0), |p| (p.deposit_shares, p.borrow_scaled));
         let deposits_after = self.bank.deposit_tokens(shares)?;
+        let borrows_after = self.bank.debt_tokens(borrows_after)?;
         emit!(BalanceChanged {
             account: self.account.key(),
             bank,

@@ -21,15 +21,16 @@ pub fn handle_withdraw<'info>(
     require!(amount > 0, MarginError::ZeroAmount);
     let clock = Clock::get()?;
     let a = ctx.accounts;
+    a.accrue(clock.unix_timestamp)?;
     if a.config.effective_status(clock.unix_timestamp) == MarginStatus::Shutdown {
-        require!(a.bank.total_borrows == 0, MarginError::SettlementPending);
+        require!(a.bank.borrow_scaled == 0, MarginError::SettlementPending);
     }
     let bank_key = a.bank.key();
     let position = a
         .account
         .existing_mut(&bank_key)
         .ok_or(MarginError::InsufficientDeposit)?;
-    position.deposit_shares -= a.bank.remove_deposit(amount, position.deposit_shares)?;
+    a.bank.withdraw_from(position, amount)?;
     let margin = if a.account.has_debt() {
         // Health reads the bank from the remaining accounts: write the new
         // pool totals through first so shares are valued as they now are.

@@ -2,6 +2,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 use risk_math::margin::cover_bad_debt;
 
+use super::accrue::accrue_bank;
 use super::token_flow::pay_from_bank;
 use crate::errors::MarginError;
 use crate::events::BadDebtWrittenOff;
@@ -35,20 +36,25 @@ impl WriteOffBadDebt<'_> {
     /// with it. The bank of each position holding shares is passed as a
     /// remaining account so its share price can be read.
     pub fn validate<'info>(&self, remaining: &'info [AccountInfo<'info>]) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
         for p in self
             .account
             .positions
             .iter()
             .filter(|p| p.deposit_shares > 0)
         {
+            // Worth with interest to now: shares a loan's interest made
+            // worth something are collateral again.
             let worth = if p.bank == self.bank.key() {
-                self.bank.deposit_tokens(p.deposit_shares)?
+                self.bank.projected(now)?.deposit_tokens(p.deposit_shares)?
             } else {
                 let info = remaining
                     .iter()
                     .find(|a| a.key() == p.bank)
                     .ok_or(MarginError::CollateralBankMissing)?;
-                Account::<Bank>::try_from(info)?.deposit_tokens(p.deposit_shares)?
+                let mut bank = Account::<Bank>::try_from(info)?;
+                bank.accrue(now)?;
+                bank.deposit_tokens(p.deposit_shares)?
             };
             require!(worth == 0, MarginError::AccountHasCollateral);
         }
@@ -66,23 +72,25 @@ pub fn handle_write_off_bad_debt<'info>(
     ctx: Context<'_, '_, 'info, 'info, WriteOffBadDebt<'info>>,
 ) -> Result<()> {
     let a = ctx.accounts;
+    accrue_bank(&mut a.bank, Clock::get()?.unix_timestamp)?;
     let bank_key = a.bank.key();
     let position = a
         .account
         .existing_mut(&bank_key)
+        .filter(|p| p.borrow_scaled > 0)
         .ok_or(MarginError::NoDebt)?;
-    let debt = position.borrows;
-    position.borrows = 0;
+    let debt = a.bank.write_off_from(position)?;
     let (from_insurance, rest) = cover_bad_debt(debt, a.insurance_vault.amount);
-    // Borrows never exceed deposits (they come out of the vault), so the
-    // pool can always absorb the rest.
+    // The debt came out of the vault and its interest was credited to
+    // lenders and the fund, so their claims can absorb the rest; what the
+    // lenders' pool cannot (the fund's unswept fees were lent too) comes
+    // out of those fees.
     let socialised = a.bank.socialise_loss(rest);
-    require!(socialised == rest, MarginError::MathOverflow);
-    a.bank.total_borrows = a
-        .bank
-        .total_borrows
-        .checked_sub(debt)
-        .ok_or(MarginError::MathOverflow)?;
+    if socialised < rest {
+        let from_fees = (rest - socialised).min(a.bank.pending_fees);
+        a.bank.release_fees(from_fees)?;
+        require!(socialised + from_fees == rest, MarginError::MathOverflow);
+    }
     pay_from_bank(
         &a.token_program,
         &a.bank,

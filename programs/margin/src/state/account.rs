@@ -17,13 +17,19 @@ pub struct Position {
     pub bank: Pubkey,
     /// Shares of the bank's deposit pool (see `Bank::deposit_tokens` for their worth).
     pub deposit_shares: u64,
-    /// Tokens owed to the bank.
-    pub borrows: u64,
+    /// Scaled debt (see `Bank::debt_tokens` for the tokens it owes).
+    pub borrow_scaled: u64,
+    /// Principal in: tokens deposited and tokens borrowed, each reduced in
+    /// proportion as the balance leaves (`risk_math::interest::reduce_basis`),
+    /// so worth − basis is the interest earned and debt − basis the
+    /// interest owed. Shown to users; no rule reads them.
+    pub deposit_basis: u64,
+    pub borrow_basis: u64,
 }
 
 impl Position {
     pub fn is_empty(&self) -> bool {
-        self.deposit_shares == 0 && self.borrows == 0
+        self.deposit_shares == 0 && self.borrow_scaled == 0
     }
 }
 
@@ -65,7 +71,7 @@ impl MarginAccount {
     }
 
     pub fn has_debt(&self) -> bool {
-        self.positions.iter().any(|p| p.borrows > 0)
+        self.positions.iter().any(|p| p.borrow_scaled > 0)
     }
 
     /// Shares held anywhere, worth something or not (see

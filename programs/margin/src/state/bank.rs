@@ -1,9 +1,10 @@
 use anchor_lang::prelude::*;
+use risk_math::interest::{debt_of, reduce_basis, Accrual, Book, RateModel, MAX_ANNUAL_RATE};
 use risk_math::shares::Pool;
 use risk_math::{MathError, WAD};
 
 use crate::errors::MarginError;
-use crate::state::LiquidationParams;
+use crate::state::{LiquidationParams, Position};
 
 /// Most slots one `update_risk` counts toward the ratio's rate limit: a
 /// minute at the 400 ms target. Idle time is not banked, so the first
@@ -39,6 +40,60 @@ impl AdaptiveMaintenance {
     }
 }
 
+/// A bank's interest-rate curve (see `risk_math::interest::RateModel`):
+/// annual rates and utilisation, WAD.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub struct InterestParams {
+    /// Borrow rate at 0% utilisation.
+    pub base_rate: u64,
+    /// Added linearly up to the optimal utilisation.
+    pub slope_low: u64,
+    /// Added linearly from the optimal utilisation to 100%: the kink that
+    /// makes lending out the last tokens expensive, so lenders can leave.
+    pub slope_high: u64,
+    pub optimal_utilization: u64,
+    /// The borrow rate never exceeds this.
+    pub max_rate: u64,
+    /// Share of interest paid to the bank's insurance fund.
+    pub protocol_fee: u64,
+}
+
+impl InterestParams {
+    pub fn to_math(&self) -> RateModel {
+        RateModel {
+            base_rate: self.base_rate as u128,
+            slope_low: self.slope_low as u128,
+            slope_high: self.slope_high as u128,
+            optimal_utilization: self.optimal_utilization as u128,
+            max_rate: self.max_rate as u128,
+            protocol_fee: self.protocol_fee as u128,
+        }
+    }
+
+    /// Hard bounds: the optimum strictly inside (1%, 99%) so neither
+    /// segment divides by zero; a cap of at most 300% a year (see
+    /// `MAX_ANNUAL_RATE`) at or above the base; a steep slope at least
+    /// the gentle one and at most 10x a year; the fund's share at most
+    /// half of the interest.
+    pub fn validate(&self) -> Result<()> {
+        let w = WAD as u64;
+        require!(
+            (w / 100..=w / 100 * 99).contains(&self.optimal_utilization),
+            MarginError::ParamOutOfBounds
+        );
+        require!(
+            self.max_rate as u128 <= MAX_ANNUAL_RATE && self.base_rate <= self.max_rate,
+            MarginError::ParamOutOfBounds
+        );
+        require!(
+            self.slope_low <= self.slope_high && self.slope_high <= 10 * w,
+            MarginError::ParamOutOfBounds
+        );
+        require!(self.protocol_fee <= w / 2, MarginError::ParamOutOfBounds);
+        Ok(())
+    }
+}
+
 /// Risk settings of a bank, WAD where a ratio.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub struct BankParams {
@@ -55,6 +110,7 @@ pub struct BankParams {
     pub borrow_cap: u64,
     /// Oldest feed price accepted, seconds.
     pub max_price_age_secs: u32,
+    pub interest: InterestParams,
 }
 
 impl BankParams {
@@ -111,7 +167,7 @@ impl BankParams {
             (1..=600).contains(&self.max_price_age_secs),
             MarginError::ParamOutOfBounds
         );
-        Ok(())
+        self.interest.validate()
     }
 
     /// A liquidation repaying one unit of value frees (1 + ratio) of the
@@ -150,11 +206,25 @@ pub struct Bank {
     pub pending_eta: i64,
     /// Last time the risk agent moved the maintenance base.
     pub agent_last_change_ts: i64,
-    /// Tokens owed to depositors: shrinks when bad debt is socialised.
+    /// Tokens owed to depositors: grows by their interest, shrinks when
+    /// bad debt is socialised.
     pub total_deposits: u64,
     /// Deposit shares outstanding; each is worth total_deposits / total_deposit_shares.
     pub total_deposit_shares: u64,
-    pub total_borrows: u64,
+    /// Scaled debt of every loan; each unit owes `borrow_index` tokens.
+    pub borrow_scaled: u64,
+    /// Tokens one scaled unit of debt owes, WAD: 1 at creation, compounds
+    /// per second at the utilisation curve's rate.
+    pub borrow_index: u128,
+    /// Interest owed to the insurance fund, still in the vault until an
+    /// `accrue` sweeps it across.
+    pub pending_fees: u64,
+    /// Unix time interest was last accrued to.
+    pub last_accrual: i64,
+    /// Every token of interest accrued and the fund's part of it, since
+    /// creation (saturating; for reports).
+    pub interest_accrued: u64,
+    pub fees_accrued: u64,
     /// Under Shutdown: the last valid TWAP every position in this bank
     /// settles at (WAD, 0 = not fixed), and when it was fixed.
     pub settlement_price: u128,
@@ -181,34 +251,153 @@ impl Bank {
         self.total_deposits = pool.total_tokens;
     }
 
+    /// The bank's lending book: deposits, loans and the fund's fees.
+    pub fn book(&self) -> Book {
+        Book {
+            pool: self.pool(),
+            borrow_scaled: self.borrow_scaled,
+            borrow_index: self.borrow_index,
+            pending_fees: self.pending_fees,
+            last_accrual: self.last_accrual,
+        }
+    }
+
+    fn store_book(&mut self, book: Book) {
+        self.store(book.pool);
+        self.borrow_scaled = book.borrow_scaled;
+        self.borrow_index = book.borrow_index;
+        self.pending_fees = book.pending_fees;
+        self.last_accrual = book.last_accrual;
+    }
+
+    /// Accrue interest to `now`. Every instruction that reads or writes
+    /// this bank's balances calls it first; it needs no price, so a stale
+    /// or halted feed never stops it.
+    pub fn accrue(&mut self, now: i64) -> Result<Accrual> {
+        let mut book = self.book();
+        let accrual = book
+            .accrue(&self.params.interest.to_math(), now)
+            .map_err(MarginError::from)?;
+        self.store_book(book);
+        self.interest_accrued = self.interest_accrued.saturating_add(accrual.interest);
+        self.fees_accrued = self.fees_accrued.saturating_add(accrual.to_fund);
+        Ok(accrual)
+    }
+
+    /// This bank as an accrual at `now` would leave it, for a bank read
+    /// but not written (health's remaining accounts, proposal sizing):
+    /// the same function, so the reader sees what a writer would store.
+    pub fn projected(&self, now: i64) -> Result<Bank> {
+        let mut bank = self.clone();
+        bank.accrue(now)?;
+        Ok(bank)
+    }
+
+    /// Every loan with interest to the last accrual, tokens.
+    pub fn total_borrows(&self) -> Result<u64> {
+        Ok(self.book().debt().map_err(MarginError::from)?)
+    }
+
+    /// Tokens `scaled` units of debt owe at the current index (rounded up).
+    pub fn debt_tokens(&self, scaled: u64) -> Result<u64> {
+        Ok(debt_of(scaled, self.borrow_index).map_err(MarginError::from)?)
+    }
+
     /// Tokens a position's deposit shares are worth now (rounded down).
     pub fn deposit_tokens(&self, shares: u64) -> Result<u64> {
         Ok(self.pool().tokens_of(shares).map_err(MarginError::from)?)
     }
 
-    /// Take `amount` tokens in; returns the shares minted.
-    pub fn add_deposit(&mut self, amount: u64) -> Result<u64> {
+    /// Take `amount` tokens into `position`'s deposit.
+    pub fn deposit_to(&mut self, position: &mut Position, amount: u64) -> Result<()> {
         let mut pool = self.pool();
         let minted = pool.deposit(amount).map_err(|e| match e {
             MathError::OutOfDomain => MarginError::DepositsWipedOut,
             _ => MarginError::MathOverflow,
         })?;
         self.store(pool);
-        Ok(minted)
+        position.deposit_shares = position
+            .deposit_shares
+            .checked_add(minted)
+            .ok_or(MarginError::MathOverflow)?;
+        position.deposit_basis = position.deposit_basis.saturating_add(amount);
+        Ok(())
     }
 
-    /// Pay `amount` tokens out of a position holding `position_shares`;
-    /// returns the shares burned.
-    pub fn remove_deposit(&mut self, amount: u64, position_shares: u64) -> Result<u64> {
+    /// Pay `amount` tokens out of `position`'s deposit (the caller moves
+    /// the tokens); its principal shrinks in proportion.
+    pub fn withdraw_from(&mut self, position: &mut Position, amount: u64) -> Result<()> {
+        let worth = self.deposit_tokens(position.deposit_shares)?;
         let mut pool = self.pool();
         let burned = pool
-            .withdraw(amount, position_shares)
+            .withdraw(amount, position.deposit_shares)
             .map_err(|e| match e {
                 MathError::OutOfDomain => MarginError::InsufficientDeposit,
                 _ => MarginError::MathOverflow,
             })?;
         self.store(pool);
-        Ok(burned)
+        position.deposit_shares -= burned;
+        position.deposit_basis = if position.deposit_shares == 0 {
+            0
+        } else {
+            reduce_basis(position.deposit_basis, amount, worth)
+        };
+        Ok(())
+    }
+
+    /// Lend `amount` tokens to `position` (the caller moves the tokens).
+    pub fn borrow_to(&mut self, position: &mut Position, amount: u64) -> Result<()> {
+        let mut book = self.book();
+        let scaled = book.borrow(amount).map_err(MarginError::from)?;
+        self.store_book(book);
+        position.borrow_scaled = position
+            .borrow_scaled
+            .checked_add(scaled)
+            .ok_or(MarginError::MathOverflow)?;
+        position.borrow_basis = position.borrow_basis.saturating_add(amount);
+        Ok(())
+    }
+
+    /// Take `amount` tokens against `position`'s debt (the caller moves
+    /// the tokens); more than it owes is `RepayExceedsDebt`.
+    pub fn repay_from(&mut self, position: &mut Position, amount: u64) -> Result<()> {
+        let owed = self.debt_tokens(position.borrow_scaled)?;
+        let mut book = self.book();
+        let burned = book
+            .repay(amount, position.borrow_scaled)
+            .map_err(|e| match e {
+                MathError::OutOfDomain => MarginError::RepayExceedsDebt,
+                _ => MarginError::MathOverflow,
+            })?;
+        self.store_book(book);
+        position.borrow_scaled -= burned;
+        position.borrow_basis = if position.borrow_scaled == 0 {
+            0
+        } else {
+            reduce_basis(position.borrow_basis, amount, owed)
+        };
+        Ok(())
+    }
+
+    /// Remove `position`'s debt, which nobody will repay; returns the
+    /// tokens the bank's debt fell by (what must be covered).
+    pub fn write_off_from(&mut self, position: &mut Position) -> Result<u64> {
+        let mut book = self.book();
+        let debt = book
+            .write_off(position.borrow_scaled)
+            .map_err(MarginError::from)?;
+        self.store_book(book);
+        position.borrow_scaled = 0;
+        position.borrow_basis = 0;
+        Ok(debt)
+    }
+
+    /// The fund's claim on the vault shrinks by `amount` (see `Book::release_fees`).
+    pub fn release_fees(&mut self, amount: u64) -> Result<()> {
+        let mut book = self.book();
+        book.release_fees(amount).map_err(MarginError::from)?;
+        self.store_book(book);
+        Ok(())
     }
 
     /// Lenders absorb `amount` tokens of bad debt in proportion to their shares.
