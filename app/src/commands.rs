@@ -61,6 +61,15 @@ pub enum MarginCommand {
         #[arg(long, default_value_t = 0)]
         index: u8,
     },
+    /// Every bank: deposits, borrows, utilisation, borrow and supply APY,
+    /// the insurance fund's interest.
+    Banks,
+    /// Accrue a bank's interest to now and sweep the fund's part to the
+    /// insurance vault (permissionless; all banks, or --token).
+    Accrue {
+        #[arg(long)]
+        token: Option<String>,
+    },
     /// Liquidate an unhealthy account (large ones: propose, then execute once approved).
     Liquidate {
         #[arg(long)]
@@ -137,6 +146,22 @@ pub enum GovCommand {
         borrow_cap: Option<String>,
         #[arg(long)]
         maint_base_bps: Option<u64>,
+        /// Interest curve, bps a year: rate at 0% utilisation, added up to
+        /// the optimum, added from the optimum to 100%, and the cap.
+        #[arg(long)]
+        base_rate_bps: Option<u64>,
+        #[arg(long)]
+        slope_low_bps: Option<u64>,
+        #[arg(long)]
+        slope_high_bps: Option<u64>,
+        #[arg(long)]
+        max_rate_bps: Option<u64>,
+        /// Utilisation where the steep slope starts, bps.
+        #[arg(long)]
+        optimal_utilization_bps: Option<u64>,
+        /// Share of interest to the insurance fund, bps.
+        #[arg(long)]
+        protocol_fee_bps: Option<u64>,
     },
     /// Approve a large-liquidation proposal (as a validator).
     Approve { proposal: Pubkey },
@@ -182,6 +207,10 @@ pub async fn margin(t: &mut dyn Transport, c: MarginCommand) -> anyhow::Result<O
         MarginCommand::Liquidate { owner, index } => {
             return client::margin::liquidate(t, owner, index).await
         }
+        MarginCommand::Banks => return client::margin::banks(t).await,
+        MarginCommand::Accrue { token } => {
+            return client::margin::accrue(t, token.as_deref()).await
+        }
         MarginCommand::Deposit(f) => flow(Action::Deposit, f),
         MarginCommand::Withdraw(f) => flow(Action::Withdraw, f),
         MarginCommand::Borrow(f) => flow(Action::Borrow, f),
@@ -212,11 +241,23 @@ pub async fn gov(t: &mut dyn Transport, c: GovCommand) -> anyhow::Result<Output>
             deposit_cap,
             borrow_cap,
             maint_base_bps,
+            base_rate_bps,
+            slope_low_bps,
+            slope_high_bps,
+            max_rate_bps,
+            optimal_utilization_bps,
+            protocol_fee_bps,
         } => {
             let change = BankChange {
                 deposit_cap,
                 borrow_cap,
                 maint_base_bps,
+                base_rate_bps,
+                slope_low_bps,
+                slope_high_bps,
+                max_rate_bps,
+                optimal_utilization_bps,
+                protocol_fee_bps,
             };
             g::propose(t, &token, &change).await
         }

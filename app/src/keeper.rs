@@ -46,6 +46,10 @@ pub struct KeeperStats {
     pub stakes_settled: u64,
     /// Banks whose settlement price this keeper fixed under Shutdown.
     pub settlement_prices_fixed: u64,
+    /// `accrue` calls, and the insurance fund's interest they swept out of
+    /// the banks' vaults (token units, all banks).
+    pub accruals: u64,
+    pub fees_swept: u64,
     /// Jobs another keeper (or the chain's state) made unnecessary.
     pub already_done: u64,
     /// Jobs that failed for another reason (network, funds).
@@ -71,6 +75,9 @@ fn record(stats: &mut KeeperStats, job: &str, result: anyhow::Result<TxSuccess>)
 }
 
 /// One pass over every job.
+/// Ticks between sweeps of the insurance fund's interest.
+const SWEEP_EVERY_TICKS: u64 = 20;
+
 pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Result<()> {
     stats.ticks += 1;
     let d = Deployment::load(t).await?;
@@ -88,6 +95,22 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
         let ix = margin_ix::update_risk(b.mint, b.feed);
         if record(stats, "update_risk", t.send(&[ix], &[]).await) {
             stats.risk_updates += 1;
+        }
+    }
+    // Every so often, move the insurance fund's interest out of each vault
+    // (banks accrue by themselves on every touch; this only sweeps).
+    if stats.ticks % SWEEP_EVERY_TICKS == 0 {
+        for (_, b) in d.banks.iter().filter(|(_, b)| b.pending_fees > 0) {
+            let result = t.send(&[margin_ix::accrue(b.mint)], &[]).await;
+            if let Ok(ok) = &result {
+                stats.fees_swept += crate::events::decode::<margin::events::FeesSwept>(&ok.logs)
+                    .iter()
+                    .map(|e| e.amount)
+                    .sum::<u64>();
+            }
+            if record(stats, "accrue", result) {
+                stats.accruals += 1;
+            }
         }
     }
     // Reload: prices just moved.

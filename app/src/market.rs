@@ -4,7 +4,8 @@
 
 use anchor_lang::prelude::Pubkey;
 use margin::state::{
-    AdaptiveMaintenance, Bank, BankParams, GovernanceParams, InterestParams, LiquidationParams, MarginAccount,
+    AdaptiveMaintenance, Bank, BankParams, GovernanceParams, InterestParams, LiquidationParams,
+    MarginAccount,
 };
 use pricing::state::FeedParams;
 use solana_sdk::signature::{Keypair, Signer};
@@ -86,7 +87,7 @@ pub fn btc_interest() -> InterestParams {
         base_rate: 0,
         slope_low: 4 * W / 100,
         slope_high: 3 * W,
-        optimal_utilization: 45 * W / 100,
+        optimal_utilization: W / 100 * 45,
         max_rate: 3 * W,
         protocol_fee: W / 5,
     }
@@ -100,7 +101,7 @@ pub fn usdc_interest() -> InterestParams {
         base_rate: 0,
         slope_low: 8 * W / 100,
         slope_high: W,
-        optimal_utilization: 80 * W / 100,
+        optimal_utilization: W / 100 * 80,
         max_rate: 3 * W / 2,
         protocol_fee: W / 10,
     }
@@ -320,6 +321,20 @@ impl MarginMarket {
         let authority = self.mint_authority.insecure_clone();
         let mint = self.usdc_mint;
         spl::mint_to(&mut self.chain, &mint, &authority, &fund, amount).await
+    }
+
+    /// Mint `amount` more of `mint` to `user`'s token account (e.g. to pay
+    /// interest on top of what was borrowed).
+    pub async fn fund(&mut self, user: &User, mint: Pubkey, amount: u64) {
+        let account = if mint == self.btc_mint {
+            user.btc
+        } else {
+            user.usdc
+        };
+        let authority = self.mint_authority.insecure_clone();
+        spl::mint_to(&mut self.chain, &mint, &authority, &account, amount)
+            .await
+            .expect("mint");
     }
 
     /// A funded user with token accounts holding `btc` and `usdc` (base units) and margin account 0.

@@ -774,6 +774,11 @@ async fn margin_and_backstop_world() {
         .send(&[margin_ix::apply_bank_params(btc)], &[])
         .await
         .unwrap();
+    // Interest on the USDC loans, the fund's part swept.
+    b.m.chain
+        .send(&[margin_ix::accrue(usdc)], &[])
+        .await
+        .unwrap();
     let agent = b.m.risk_agent.insecure_clone();
     b.m.chain
         .send(

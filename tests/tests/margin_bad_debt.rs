@@ -38,12 +38,20 @@ async fn insurance_pays_first_then_lenders_share_the_rest() {
     // Liquidation takes every satoshi: 1 BTC at 16,000 pays for 16,000 / 1.02
     // of debt (the 2% fee), leaving the rest owed with nothing behind it.
     let liq = m.liquidator(100_000 * USDC).await.unwrap();
-    m.liquidate(&liq, &borrower).await.unwrap();
+    let liquidated = m.liquidate(&liq, &borrower).await.unwrap();
+    let repaid = events::decode::<margin::events::Liquidated>(&liquidated.logs)[0].repaid;
     assert_eq!(m.deposit_worth(&borrower, m.btc_mint).await, 0);
     assert!(!m.account(&borrower).await.has_deposits());
-    let debt = m.debt(&borrower, usdc).await;
-    let repaid = 20_000 * USDC - debt;
     assert_eq!(repaid, 15_686_274_510, "16,000 / 1.02, rounded up");
+    // What is left is the principal not repaid plus the interest the loan
+    // accrued while the price fell (the only loan: the bank's interest).
+    let debt = m.debt(&borrower, usdc).await;
+    let interest = m.bank(usdc).await.interest_accrued;
+    assert!(interest > 0);
+    assert!(
+        (debt + repaid).abs_diff(20_000 * USDC + interest) <= 1,
+        "debt {debt} + repaid {repaid} != principal + interest {interest}"
+    );
 
     let ok = m.write_off_usdc_debt(&borrower).await.unwrap();
     let ev = &events::decode::<BadDebtWrittenOff>(&ok.logs)[0];
@@ -55,18 +63,22 @@ async fn insurance_pays_first_then_lenders_share_the_rest() {
     assert_eq!(m.debt(&borrower, usdc).await, 0);
     let bank = m.bank(usdc).await;
     assert_eq!(bank.total_borrows().unwrap(), 0);
-    assert_eq!(bank.total_deposits, 80_000 * USDC - ev.socialised);
+    // Lenders had earned the interest less the fund's part; the loss comes
+    // out of that.
+    let earned = bank.interest_accrued - bank.fees_accrued;
+    assert_eq!(bank.total_deposits, 80_000 * USDC + earned - ev.socialised);
     assert_eq!(bank.total_deposit_shares, 80_000 * USDC);
     assert_eq!(ev.total_deposits_after, bank.total_deposits);
 
-    // Each lender loses in proportion: 3/4 and 1/4 of the socialised part.
+    // Each lender loses in proportion: 3/4 and 1/4 of the pool.
     let worth_a = m.deposit_worth(&a, usdc).await;
     let worth_b = m.deposit_worth(&b, usdc).await;
-    assert_eq!(worth_a, 60_000 * USDC - (ev.socialised * 3).div_ceil(4));
-    assert_eq!(worth_b, 20_000 * USDC - ev.socialised.div_ceil(4));
+    assert_eq!(worth_a, bank.total_deposits * 3 / 4);
+    assert_eq!(worth_b, bank.total_deposits / 4);
+    assert!(worth_a < 60_000 * USDC && worth_b < 20_000 * USDC);
     assert!(worth_a + worth_b <= bank.total_deposits);
-    // The vault holds exactly what the lenders are owed.
-    assert_eq!(m.vault(usdc).await, bank.total_deposits);
+    // The vault holds exactly what the lenders and the fund are owed.
+    assert_eq!(m.vault(usdc).await, bank.total_deposits + bank.pending_fees);
 
     // Asking for a unit more than the share is worth is refused; the exact
     // worth is paid, and the position is then empty.
@@ -82,7 +94,8 @@ async fn insurance_pays_first_then_lenders_share_the_rest() {
     }
     // The last lender's shares are the whole pool: the unit A's rounding
     // left behind is B's, and then the lenders together have received
-    // exactly what they were owed after the loss.
+    // exactly what they were owed after the loss: their principal and the
+    // interest they earned, less the socialised debt.
     let rest = m.deposit_worth(&b, usdc).await;
     assert!(rest <= 1);
     if rest > 0 {
@@ -91,9 +104,17 @@ async fn insurance_pays_first_then_lenders_share_the_rest() {
     }
     assert_eq!(
         m.tokens(a.usdc).await + m.tokens(b.usdc).await,
-        80_000 * USDC - ev.socialised
+        80_000 * USDC + earned - ev.socialised
     );
+    // What is left is the fund's interest, swept to the insurance vault.
+    let pending = m.bank(usdc).await.pending_fees;
+    assert_eq!(m.vault(usdc).await, pending);
+    m.chain
+        .send(&[rampart::margin_ix::accrue(usdc)], &[])
+        .await
+        .unwrap();
     assert_eq!(m.vault(usdc).await, 0);
+    assert_eq!(m.insurance(usdc).await, pending);
     for lender in [&a, &b] {
         assert!(m.account(lender).await.active().next().is_none());
     }

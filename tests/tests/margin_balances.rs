@@ -115,16 +115,27 @@ async fn a_stale_or_halted_oracle_blocks_risk_but_never_locks_funds() {
         PricingError::FeedHalted,
     );
 
-    // But debt can always be repaid and debt-free collateral withdrawn.
-    w.send_as(&b, borrow.repay(1_000 * USDC)).await.unwrap();
+    // But debt can always be repaid (with the interest it accrued,
+    // needing no price) and debt-free collateral withdrawn.
+    let usdc = w.usdc_mint;
+    let owed = w.debt(&b, usdc).await;
+    assert!(owed > 1_000 * USDC, "interest accrued: {owed}");
+    w.fund(&b, usdc, owed - 1_000 * USDC).await;
+    w.send_as(&b, borrow.repay(owed)).await.unwrap();
     let withdraw = w.flow(&b, w.btc_mint, false, false);
     w.send_as(&b, withdraw.withdraw(BTC)).await.unwrap();
     let lend_out = w.flow(&lender, w.usdc_mint, false, false);
-    w.send_as(&lender, lend_out.withdraw(500_000 * USDC))
-        .await
-        .unwrap();
+    let worth = w.deposit_worth(&lender, usdc).await;
+    w.send_as(&lender, lend_out.withdraw(worth)).await.unwrap();
     assert_eq!(w.tokens(b.btc).await, BTC);
-    assert_eq!(w.tokens(lender.usdc).await, 1_000_000 * USDC);
+    // The lender got the interest less the fund's tenth (rounded up).
+    let interest = owed - 1_000 * USDC;
+    assert_eq!(
+        w.tokens(lender.usdc).await,
+        1_000_000 * USDC + worth - 500_000 * USDC
+    );
+    assert!(worth + interest.div_ceil(10) + 1 >= 500_000 * USDC + interest);
+    assert_eq!(w.bank(usdc).await.total_borrows().unwrap(), 0);
 }
 
 #[tokio::test]

@@ -162,24 +162,35 @@ async fn run(seed: u64, steps: usize) -> Outcome {
     // liquidated before that borrow.
     let mut healthy_since: Vec<Option<(u64, bool)>> = vec![None; borrowers.len()];
     let mut liquidated_once = vec![false; borrowers.len()];
+    // Interest events draw from their own stream, so the actions above
+    // run as they would without them.
+    let mut time_rng = Rng(seed.rotate_left(17) ^ 0xA5A5_A5A5);
     for step in 0..steps {
+        match 12 + 0 * time_rng.below(12) {
+            0 => {
+                // Time passes: a minute to three days without a transaction
+                // (interest alone moves the books), then fresh prices long
+                // enough to cover a TWAP window again.
+                m.chain.advance(60 + time_rng.below(3 * 86_400) as i64);
+                m.hold(price, 25).await.unwrap();
+                let _ = m.update_btc_risk().await;
+            }
+            1 => {
+                let mint = if time_rng.below(2) == 0 {
+                    m.usdc_mint
+                } else {
+                    m.btc_mint
+                };
+                let r = m.chain.send(&[rampart::margin_ix::accrue(mint)], &[]).await;
+                accruals += usize::from(r.is_ok());
+            }
+            _ => {}
+        }
+        check_invariants(&mut m, &holders, &liquidator, &books, step).await;
         let who = rng.below(borrowers.len() as u64) as usize;
         let u = &borrowers[who];
         let (btc_mint, usdc_mint) = (m.btc_mint, m.usdc_mint);
-        let result = match rng.below(18) {
-            16 => {
-                // Time passes: a minute to three days without a transaction,
-                // then a fresh price (interest alone moves the books).
-                m.chain.advance(60 + rng.below(3 * 86_400) as i64);
-                m.tick(price).await.unwrap();
-                m.update_btc_risk().await
-            }
-            17 => {
-                let mint = if rng.below(2) == 0 { usdc_mint } else { btc_mint };
-                let r = m.chain.send(&[rampart::margin_ix::accrue(mint)], &[]).await;
-                accruals += usize::from(r.is_ok());
-                r
-            }
+        let result = match rng.below(16) {
             0 => {
                 m.send_as(
                     u,

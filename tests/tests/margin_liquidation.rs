@@ -49,7 +49,10 @@ async fn crash_liquidates_partially_and_pays_the_fund() {
     // Partial: most of the debt remains.
     let usdc = w.usdc_mint;
     let debt = w.debt(&b, usdc).await;
-    assert_eq!(debt, 21_000 * USDC - ev.repaid);
+    // The only loan: what it owes is the principal left plus the bank's interest.
+    let interest = w.bank(usdc).await.interest_accrued;
+    assert!(interest > 0);
+    assert!((debt + ev.repaid).abs_diff(21_000 * USDC + interest) <= 1);
     assert!(ev.repaid < 21_000 * USDC / 2, "repaid {}", ev.repaid);
     // The fee at first sight is the 2% base: seized ≈ repaid × 1.02 at 24,000.
     let seized_usd = ev.seized as f64 / 1e8 * 24_000.0;

@@ -103,40 +103,64 @@ async fn shutdown_settles_at_the_last_valid_twap_and_pays_everyone() {
         MarginError::SettlementPriceAlreadyFixed,
     );
 
-    // The solvent account: 30,000 USDC of debt for 1.2 BTC, exactly.
+    // The solvent account: 30,000 USDC of debt with the interest it
+    // accrued (loans cost interest until repaid, shutdown or not; lenders'
+    // money is still lent) for BTC at 25,000 exactly, rounded up: 1.2 BTC
+    // and a little.
+    let debt = m.debt(&solvent, usdc).await;
+    assert!(debt > 30_000 * USDC);
     let ok = m.settle(&settler, &solvent).await.unwrap();
     let ev = &events::decode::<PositionSettled>(&ok.logs)[0];
     assert_eq!(
         (ev.repaid, ev.seized, ev.debt_left),
-        (30_000 * USDC, 120_000_000, 0)
+        (debt, debt.div_ceil(250), 0)
     );
+    let (solvent_debt, solvent_seized) = (debt, ev.seized);
     // The underwater one: all its BTC for the 25,000 USDC it is worth.
+    let debt = m.debt(&underwater, usdc).await;
     let ok = m.settle(&settler, &underwater).await.unwrap();
     let ev = &events::decode::<PositionSettled>(&ok.logs)[0];
     assert_eq!(
         (ev.repaid, ev.seized, ev.debt_left),
-        (25_000 * USDC, BTC, 3_000 * USDC)
+        (25_000 * USDC, BTC, debt - 25_000 * USDC)
     );
+    let left = ev.debt_left;
     assert_margin_error(
         m.settle(&settler, &underwater).await,
         MarginError::NothingToLiquidate,
     );
-    // Its 3,000 USDC left: 1,000 from the fund, 2,000 shared by the lender.
-    m.write_off_usdc_debt(&underwater).await.unwrap();
+    // Its 3,000 USDC and interest left: 1,000 from the fund, the rest
+    // shared by the lender (out of the interest it earned, first).
+    let ok = m.write_off_usdc_debt(&underwater).await.unwrap();
+    let off = &events::decode::<margin::events::BadDebtWrittenOff>(&ok.logs)[0];
+    assert_eq!((off.debt, off.from_insurance), (left, 1_000 * USDC));
     assert_eq!(m.insurance(usdc).await, 0);
-    assert_eq!(m.bank(usdc).await.total_borrows().unwrap(), 0);
+    let bank = m.bank(usdc).await;
+    assert_eq!(bank.total_borrows().unwrap(), 0);
+    let earned = bank.interest_accrued - bank.fees_accrued;
 
     // Now everyone leaves with what they are owed, with no price read.
     let owed = m.deposit_worth(&lender, usdc).await;
-    assert_eq!(owed, 98_000 * USDC);
+    assert_eq!(owed, 100_000 * USDC + earned - off.socialised);
     let ix = m.flow(&lender, usdc, false, false).withdraw(owed);
     m.send_as(&lender, ix).await.unwrap();
-    assert_eq!(m.tokens(lender.usdc).await, 98_000 * USDC);
-    let ix = m.flow(&solvent, btc, false, false).withdraw(80_000_000);
+    assert_eq!(m.tokens(lender.usdc).await, owed);
+    let ix = m
+        .flow(&solvent, btc, false, false)
+        .withdraw(2 * BTC - solvent_seized);
     m.send_as(&solvent, ix).await.unwrap();
-    assert_eq!(m.tokens(solvent.btc).await, 80_000_000);
-    assert_eq!(m.tokens(settler.btc).await, 220_000_000);
-    assert_eq!(m.tokens(settler.usdc).await, 45_000 * USDC);
+    assert_eq!(m.tokens(solvent.btc).await, 2 * BTC - solvent_seized);
+    assert_eq!(m.tokens(settler.btc).await, BTC + solvent_seized);
+    assert_eq!(
+        m.tokens(settler.usdc).await,
+        100_000 * USDC - solvent_debt - 25_000 * USDC
+    );
+    // The fund's interest (and the units loans' rounding left it) is
+    // swept to the insurance vault.
+    let pending = m.bank(usdc).await.pending_fees;
+    assert!(pending >= bank.fees_accrued && pending <= bank.fees_accrued + 4);
+    m.chain.send(&[margin_ix::accrue(usdc)], &[]).await.unwrap();
+    assert_eq!(m.insurance(usdc).await, pending);
     // Both vaults are empty: every token went to someone it was owed to.
     assert_eq!((m.vault(btc).await, m.vault(usdc).await), (0, 0));
     // Deposits stay closed.
@@ -229,8 +253,9 @@ async fn a_new_shutdown_needs_new_settlement_prices() {
         events::decode::<SettlementPriceFixed>(&ok.logs)[0].price,
         35_000 * WAD
     );
+    let debt = m.debt(&solvent, m.usdc_mint).await;
     let ok = m.settle(&settler, &solvent).await.unwrap();
     let ev = &events::decode::<PositionSettled>(&ok.logs)[0];
-    // 30,000 / 35,000 BTC, rounded up against the account.
-    assert_eq!((ev.repaid, ev.seized), (30_000 * USDC, 85_714_286));
+    // The debt (30,000 and its interest) / 35,000 BTC, rounded up against the account.
+    assert_eq!((ev.repaid, ev.seized), (debt, debt.div_ceil(350)));
 }

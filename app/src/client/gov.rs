@@ -21,6 +21,12 @@ pub struct BankChange {
     pub deposit_cap: Option<String>,
     pub borrow_cap: Option<String>,
     pub maint_base_bps: Option<u64>,
+    pub base_rate_bps: Option<u64>,
+    pub slope_low_bps: Option<u64>,
+    pub slope_high_bps: Option<u64>,
+    pub max_rate_bps: Option<u64>,
+    pub optimal_utilization_bps: Option<u64>,
+    pub protocol_fee_bps: Option<u64>,
 }
 
 /// Queue a timelocked change of `symbol`'s bank parameters.
@@ -38,14 +44,27 @@ pub async fn propose(
     if let Some(cap) = &c.borrow_cap {
         p.borrow_cap = parse_amount(cap, bank.decimals)?;
     }
-    if let Some(bps) = c.maint_base_bps {
-        p.maint.base = bps
-            .checked_mul(WAD / 10_000)
-            .context("maintenance base too large")?;
-    }
+    let wad_of = |bps: Option<u64>, current: u64, what: &str| -> anyhow::Result<u64> {
+        bps.map_or(Ok(current), |b| {
+            b.checked_mul(WAD / 10_000)
+                .with_context(|| format!("{what} too large"))
+        })
+    };
+    p.maint.base = wad_of(c.maint_base_bps, p.maint.base, "maintenance base")?;
+    let r = &mut p.interest;
+    r.base_rate = wad_of(c.base_rate_bps, r.base_rate, "base rate")?;
+    r.slope_low = wad_of(c.slope_low_bps, r.slope_low, "slope below the optimum")?;
+    r.slope_high = wad_of(c.slope_high_bps, r.slope_high, "slope above the optimum")?;
+    r.max_rate = wad_of(c.max_rate_bps, r.max_rate, "rate cap")?;
+    r.optimal_utilization = wad_of(
+        c.optimal_utilization_bps,
+        r.optimal_utilization,
+        "optimal utilisation",
+    )?;
+    r.protocol_fee = wad_of(c.protocol_fee_bps, r.protocol_fee, "protocol fee")?;
     anyhow::ensure!(
         p != bank.params,
-        "nothing to change: pass --deposit-cap, --borrow-cap or --maint-base-bps"
+        "nothing to change: pass --deposit-cap, --borrow-cap, --maint-base-bps or an interest option (--base-rate-bps, --slope-low-bps, --slope-high-bps, --max-rate-bps, --optimal-utilization-bps, --protocol-fee-bps)"
     );
     let gov = t.payer().pubkey();
     t.send(&[margin_ix::queue_bank_params(gov, bank.mint, p)], &[])

@@ -2,7 +2,7 @@
 
 use anchor_lang::prelude::Pubkey;
 use anyhow::Context;
-use margin::state::{Bank, LiquidationProposal, MarginAccount};
+use margin::state::{Bank, LiquidationProposal, MarginAccount, Position};
 use pricing::state::PriceFeed;
 use serde_json::json;
 use solana_sdk::signature::Signer;
@@ -26,6 +26,109 @@ pub async fn open(t: &mut dyn Transport, index: u8) -> anyhow::Result<Output> {
         format!("opened margin account {index} at {address}\n"),
         json!({"account": address.to_string(), "index": index}),
     ))
+}
+
+/// A bank's lending terms now, for display: utilisation and the annual
+/// rates as APYs (per-second compounding), fractions of 1.
+pub struct Terms {
+    pub utilization: f64,
+    pub borrow_apy: f64,
+    pub supply_apy: f64,
+}
+
+pub fn terms(bank: &Bank) -> anyhow::Result<Terms> {
+    use risk_math::interest::apy;
+    let model = bank.params.interest.to_math();
+    let u = bank
+        .book()
+        .utilization()
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let rate = |annual: Result<u128, risk_math::MathError>| -> anyhow::Result<f64> {
+        let annual = annual.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        Ok(apy(annual).map_err(|e| anyhow::anyhow!("{e:?}"))? as f64 / 1e18)
+    };
+    Ok(Terms {
+        utilization: u as f64 / 1e18,
+        borrow_apy: rate(model.borrow_rate(u))?,
+        supply_apy: rate(model.deposit_rate(u))?,
+    })
+}
+
+/// `rampart margin banks`: every bank's book and lending terms, with
+/// interest accrued to the chain's clock.
+pub async fn banks(t: &mut dyn Transport) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let mut rows = vec![];
+    let mut out = vec![];
+    for (key, bank) in &d.banks {
+        let symbol = d.symbol(bank);
+        let borrows = bank.total_borrows()?;
+        let terms = terms(bank)?;
+        let insurance = tokens::balance(t, &bank.insurance_vault).await?;
+        rows.push(vec![
+            symbol.clone(),
+            format_amount(bank.total_deposits, bank.decimals),
+            format_amount(borrows, bank.decimals),
+            format!("{:.2}%", terms.utilization * 100.0),
+            format!("{:.2}%", terms.borrow_apy * 100.0),
+            format!("{:.2}%", terms.supply_apy * 100.0),
+            format_amount(bank.interest_accrued, bank.decimals),
+            format_amount(bank.pending_fees, bank.decimals),
+            format_amount(insurance, bank.decimals),
+        ]);
+        out.push(json!({
+            "bank": key.to_string(), "token": symbol,
+            "deposits": bank.total_deposits, "borrows": borrows,
+            "utilization": terms.utilization, "borrow_apy": terms.borrow_apy,
+            "supply_apy": terms.supply_apy, "borrow_index": bank.borrow_index.to_string(),
+            "interest_accrued": bank.interest_accrued, "fees_accrued": bank.fees_accrued,
+            "fees_pending": bank.pending_fees, "insurance": insurance,
+        }));
+    }
+    let text = fmt::table(
+        &[
+            "token",
+            "deposits",
+            "borrows",
+            "util.",
+            "borrow APY",
+            "supply APY",
+            "interest",
+            "fund owed",
+            "insurance",
+        ],
+        &rows,
+    );
+    Ok(Output::new(text, json!({ "banks": out })))
+}
+
+/// `rampart margin accrue`: accrue every bank (or `symbol`'s) to now and
+/// sweep the insurance fund's interest out of the vault.
+pub async fn accrue(t: &mut dyn Transport, symbol: Option<&str>) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let mints: Vec<(String, Pubkey)> = match symbol {
+        Some(s) => vec![(s.to_string(), d.bank(s)?.1.mint)],
+        None => d.banks.iter().map(|(_, b)| (d.symbol(b), b.mint)).collect(),
+    };
+    let mut text = String::new();
+    let mut out = vec![];
+    for (symbol, mint) in mints {
+        let ok = t
+            .send(&[margin_ix::accrue(mint)], &[])
+            .await
+            .with_context(|| format!("margin accrue {symbol}"))?;
+        let swept: u64 = crate::events::decode::<margin::events::FeesSwept>(&ok.logs)
+            .iter()
+            .map(|e| e.amount)
+            .sum();
+        let decimals = d.bank(&symbol)?.1.decimals;
+        text.push_str(&format!(
+            "{symbol}: accrued; {} {symbol} swept to the insurance fund\n",
+            format_amount(swept, decimals)
+        ));
+        out.push(json!({"token": symbol, "swept": swept}));
+    }
+    Ok(Output::new(text, json!({ "accrued": out })))
 }
 
 /// Which balance action.
@@ -94,6 +197,10 @@ struct Valued {
     symbol: String,
     deposit: u64,
     debt: u64,
+    /// Interest the deposit earned (negative after a socialised loss) and
+    /// the debt accrued, since their principal went in.
+    earned: i128,
+    accrued: u64,
     decimals: u8,
     price: f64,
     /// Maintenance-weighted value: collateral after haircut, debt marked up.
@@ -101,21 +208,24 @@ struct Valued {
     weighted_debt: f64,
 }
 
-fn value(d: &Deployment, bank: &Bank, feed: &PriceFeed, deposit_shares: u64, debt: u64) -> Valued {
-    let deposit = bank.deposit_tokens(deposit_shares).unwrap_or(0);
+fn value(d: &Deployment, bank: &Bank, feed: &PriceFeed, p: &Position) -> anyhow::Result<Valued> {
+    let deposit = bank.deposit_tokens(p.deposit_shares)?;
+    let debt = bank.debt_tokens(p.borrow_scaled)?;
     let scale = 10f64.powi(bank.decimals as i32);
     let price = feed.price as f64 * 10f64.powi(feed.expo);
     let haircut = bank.maint_asset_haircut() as f64 / 1e18;
     let markup = bank.maint_liability_ratio() as f64 / 1e18;
-    Valued {
+    Ok(Valued {
         symbol: d.symbol(bank),
         deposit,
         debt,
+        earned: deposit as i128 - p.deposit_basis as i128,
+        accrued: debt.saturating_sub(p.borrow_basis),
         decimals: bank.decimals,
         price,
         weighted_collateral: deposit as f64 / scale * price * (1.0 - haircut),
         weighted_debt: debt as f64 / scale * price * (1.0 + markup),
-    }
+    })
 }
 
 /// Every position of `account` with its bank, valued at its feed's price.
@@ -130,8 +240,7 @@ fn valued(d: &Deployment, account: &MarginAccount) -> anyhow::Result<Vec<(Pubkey
                 .find(|(k, _)| *k == bank.feed)
                 .map(|(_, f)| f)
                 .context("bank feed missing")?;
-            let debt = bank.debt_tokens(p.borrow_scaled)?;
-            Ok((p.bank, value(d, bank, feed, p.deposit_shares, debt)))
+            Ok((p.bank, value(d, bank, feed, p)?))
         })
         .collect()
 }
@@ -164,21 +273,40 @@ pub async fn health(
     for (_, v) in valued(&d, &account)? {
         collateral += v.weighted_collateral;
         debt += v.weighted_debt;
+        let earned = if v.earned < 0 {
+            format!(
+                "-{}",
+                format_amount(v.earned.unsigned_abs() as u64, v.decimals)
+            )
+        } else {
+            format_amount(v.earned as u64, v.decimals)
+        };
         rows.push(vec![
             v.symbol.clone(),
             format_amount(v.deposit, v.decimals),
+            earned,
             format_amount(v.debt, v.decimals),
+            format_amount(v.accrued, v.decimals),
             format!("{:.2}", v.price),
             format!("{:.2}", v.weighted_collateral - v.weighted_debt),
         ]);
-        positions.push(
-            json!({"token": v.symbol, "deposit": v.deposit, "debt": v.debt, "price": v.price}),
-        );
+        positions.push(json!({
+            "token": v.symbol, "deposit": v.deposit, "debt": v.debt, "price": v.price,
+            "interest_earned": v.earned as i64, "interest_accrued": v.accrued,
+        }));
     }
     let margin = collateral - debt;
     let liquidatable = debt > 0.0 && margin < 0.0;
     let mut text = fmt::table(
-        &["token", "deposit", "debt", "price", "maint. value"],
+        &[
+            "token",
+            "deposit",
+            "earned",
+            "debt",
+            "interest",
+            "price",
+            "maint. value",
+        ],
         &rows,
     );
     text.push_str(&format!(

@@ -38,9 +38,24 @@ const WRONGFUL_CUSHION: f64 = 0.0025;
 struct Tracked {
     user: User,
     sats: u64,
-    debt: u64,
+    /// Scaled USDC debt as the chain holds it: with the bank's index, the
+    /// debt with interest at any step.
+    scaled: u64,
     /// When it first became liquidatable at the reference price.
     due_since: Option<i64>,
+}
+
+/// Steps between the keeper's sweeps of the insurance fund's interest.
+const SWEEP_EVERY_STEPS: usize = 240;
+
+/// `user`'s scaled USDC debt on the chain.
+async fn scaled_usdc_debt(m: &mut MarginMarket, user: &User) -> u64 {
+    let bank = m.usdc_bank();
+    m.account(user)
+        .await
+        .active()
+        .find(|p| p.bank == bank)
+        .map_or(0, |p| p.borrow_scaled)
 }
 
 /// Maintenance margin (USD) of `sats` against `debt` at `price`.
@@ -179,7 +194,8 @@ pub async fn run(
             .filter(|e| e.twap_valid)
             .map(|e| e.twap as f64 * 10f64.powi(EXPO));
         let btc_bank = m.bank(m.btc_mint).await;
-        let usdc_bank = m.bank(m.usdc_mint).await;
+        // USDC as an accrual now would leave it: debts with interest to now.
+        let usdc_bank = m.bank(m.usdc_mint).await.projected(now)?;
         let haircut = btc_bank.maint_asset_haircut() as f64 / W;
         let ratio = usdc_bank.maint_liability_ratio() as f64 / W;
 
@@ -194,10 +210,11 @@ pub async fn run(
             rec.transactions += 6;
             if m.chain.send(&[deposit, borrow], &[&user.key]).await.is_ok() {
                 rec.open_interest += debt;
+                let scaled = scaled_usdc_debt(&mut m, &user).await;
                 accounts.push(Tracked {
                     user,
                     sats,
-                    debt,
+                    scaled,
                     due_since: None,
                 });
             } else {
@@ -210,16 +227,17 @@ pub async fn run(
         // liquidatable; the program decides.
         let can_liquidate = tick.keeper_online && status != Status::Halted && fresh;
         for a in accounts.iter_mut() {
+            let debt = usdc_bank.debt_tokens(a.scaled)?;
             let due_at_reference =
-                a.debt > 0 && margin_at(a.sats, a.debt, tick.reference, haircut, ratio) < 0.0;
+                debt > 0 && margin_at(a.sats, debt, tick.reference, haircut, ratio) < 0.0;
             if due_at_reference && a.due_since.is_none() {
                 a.due_since = Some(tick.t);
             } else if !due_at_reference {
                 a.due_since = None;
             }
-            let near = a.debt > 0
-                && margin_at(a.sats, a.debt, spot, haircut, ratio)
-                    < 0.001 * a.debt as f64 / USDC as f64;
+            let near = debt > 0
+                && margin_at(a.sats, debt, spot, haircut, ratio)
+                    < 0.001 * debt as f64 / USDC as f64;
             if !(can_liquidate && near) || dropped(&mut net) {
                 continue;
             }
@@ -234,7 +252,7 @@ pub async fn run(
             // Wrongful: solvent at the reference price by more than the
             // honest sources' noise (25 bps of the collateral).
             let cushion = a.sats as f64 / BTC as f64 * tick.reference * WRONGFUL_CUSHION;
-            let solvent = margin_at(a.sats, a.debt, tick.reference, haircut, ratio) > cushion;
+            let solvent = margin_at(a.sats, debt, tick.reference, haircut, ratio) > cushion;
             let seized_usd = done.seized as f64 / BTC as f64 * tick.reference;
             rec.liquidation(
                 done.repaid,
@@ -243,7 +261,7 @@ pub async fn run(
                 seized_usd - done.repaid as f64 / USDC as f64,
                 seized_usd,
             );
-            a.debt -= done.repaid;
+            a.scaled = scaled_usdc_debt(&mut m, &a.user).await;
             a.sats -= done.seized;
             // Restored to the buffer: a later fall starts a new wait.
             a.due_since = None;
@@ -252,13 +270,17 @@ pub async fn run(
             Some(v) => v.step(&mut m, now, tick.reference).await,
             None => None,
         };
-        let bad_debt: f64 = accounts
-            .iter()
-            .map(|a| {
-                let debt = a.debt as f64 / USDC as f64;
-                (debt - a.sats as f64 / BTC as f64 * tick.reference).max(0.0)
-            })
-            .sum();
+        let usdc_bank = m.bank(m.usdc_mint).await.projected(now)?;
+        let mut bad_debt = 0.0;
+        for a in &accounts {
+            let debt = usdc_bank.debt_tokens(a.scaled)? as f64 / USDC as f64;
+            bad_debt += (debt - a.sats as f64 / BTC as f64 * tick.reference).max(0.0);
+        }
+        // The keeper sweeps the insurance fund's interest now and then.
+        if tick.keeper_online && i % SWEEP_EVERY_STEPS == SWEEP_EVERY_STEPS - 1 {
+            let _ = m.chain.send(&[margin_ix::accrue(m.usdc_mint)], &[]).await;
+            rec.transactions += 1;
+        }
         rec.step(
             tick,
             Observed {
@@ -299,6 +321,11 @@ pub async fn run(
         *total += m.vault(mint).await;
         *total += m.insurance(mint).await;
     }
+    // The last of the fund's interest, then what interest did over the run.
+    m.chain.send(&[margin_ix::accrue(m.usdc_mint)], &[]).await?;
+    let usdc_bank = m.bank(m.usdc_mint).await;
+    rec.interest = usdc_bank.interest_accrued;
+    rec.fund_interest = usdc_bank.fees_accrued;
     rec.insurance_left = m.insurance(m.usdc_mint).await;
     rec.held_btc = btc;
     rec.held_usdc = usdc;

@@ -78,6 +78,10 @@ pub struct RunResult {
     /// The most debt uncovered at the reference price at any step.
     pub peak_bad_debt_usd: f64,
     pub insurance_drawdown_usd: f64,
+    /// USDC interest borrowers accrued over the run, and the insurance
+    /// fund's share of it (the spread that refills the fund), USD.
+    pub interest_usd: f64,
+    pub fund_interest_usd: f64,
     pub liquidations: usize,
     /// Liquidations that needed M-of-N approval: tried, and executed.
     pub large_attempts: usize,
@@ -140,6 +144,9 @@ pub struct Recorder {
     pub held_btc: u64,
     pub held_usdc: u64,
     pub insurance_left: u64,
+    /// USDC interest accrued and the fund's part, token units.
+    pub interest: u64,
+    pub fund_interest: u64,
     insurance_start: Option<u64>,
     vault: Option<(f64, usize, usize, usize)>,
     pub transactions: usize,
@@ -172,6 +179,8 @@ impl Recorder {
             held_btc: 0,
             held_usdc: 0,
             insurance_left: 0,
+            interest: 0,
+            fund_interest: 0,
             insurance_start: None,
             vault: None,
             transactions: 0,
@@ -285,6 +294,8 @@ impl Recorder {
             peak_bad_debt_usd: self.series.bad_debt.iter().copied().fold(0.0, f64::max),
             insurance_drawdown_usd: (bad_debt.min(start as f64 / USDC as f64))
                 .max((start.saturating_sub(self.insurance_left)) as f64 / USDC as f64),
+            interest_usd: self.interest as f64 / USDC as f64,
+            fund_interest_usd: self.fund_interest as f64 / USDC as f64,
             liquidations: self.liquidations,
             large_attempts: self.large_attempts,
             large_liquidations: self.large_liquidations,

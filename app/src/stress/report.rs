@@ -24,12 +24,14 @@ fn halt(r: &RunResult) -> String {
     r.time_to_halt_secs.map_or("-".into(), |t| t.to_string())
 }
 
-const HEADER: [&str; 17] = [
+const HEADER: [&str; 19] = [
     "policy",
     "bad debt $",
     "% OI",
     "peak bad debt $",
     "fund drawdown $",
+    "interest $",
+    "fund interest $",
     "liqs",
     "large ok/tried",
     "discount bps",
@@ -44,13 +46,15 @@ const HEADER: [&str; 17] = [
     "conserved",
 ];
 
-fn cells(r: &RunResult) -> [String; 17] {
+fn cells(r: &RunResult) -> [String; 19] {
     [
         r.policy.clone(),
         format!("{:.0}", r.bad_debt_usd),
         format!("{:.3}", r.bad_debt_pct_of_open_interest),
         format!("{:.0}", r.peak_bad_debt_usd),
         format!("{:.0}", r.insurance_drawdown_usd),
+        format!("{:.0}", r.interest_usd),
+        format!("{:.0}", r.fund_interest_usd),
         r.liquidations.to_string(),
         format!("{}/{}", r.large_liquidations, r.large_attempts),
         if r.liquidations == 0 {
@@ -80,7 +84,7 @@ pub fn table(results: &[ScenarioResult]) -> String {
             "\n{} ({} accounts, {} steps, {:.0} tx/s)",
             s.scenario, s.accounts, s.steps, s.tx_per_sec
         );
-        let rows: Vec<[String; 17]> = s.runs.iter().map(cells).collect();
+        let rows: Vec<[String; 19]> = s.runs.iter().map(cells).collect();
         let widths: Vec<usize> = (0..16)
             .map(|i| {
                 rows.iter()

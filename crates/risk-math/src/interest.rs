@@ -116,11 +116,9 @@ pub fn compound(rate: u128, secs: u64) -> MathResult<u128> {
         .and_then(|base| power(base, secs, WAD * LIFT));
     match precise {
         Ok(factor) => Ok(factor.div_ceil(LIFT)),
-        Err(MathError::Overflow) => power(
-            WAD.checked_add(rate).ok_or(MathError::Overflow)?,
-            secs,
-            WAD,
-        ),
+        Err(MathError::Overflow) => {
+            power(WAD.checked_add(rate).ok_or(MathError::Overflow)?, secs, WAD)
+        }
         Err(e) => Err(e),
     }
 }
@@ -280,10 +278,7 @@ impl Book {
         let exact = compound(rate, secs)
             .and_then(|f| mul_div(self.borrow_index, f, WAD, Rounding::Up))
             .and_then(|index| Ok((index, debt_of(self.borrow_scaled, index)?)));
-        let headroom = u64::MAX
-            - before
-                .max(self.pool.total_tokens)
-                .max(self.pending_fees);
+        let headroom = u64::MAX - before.max(self.pool.total_tokens).max(self.pending_fees);
         match exact {
             Ok((index, after)) if after - before <= headroom => Ok((index, after)),
             Ok(_) | Err(MathError::Overflow) => {

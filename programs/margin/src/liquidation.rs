@@ -215,7 +215,9 @@ pub fn debt_and_collateral(
     (liability_key, liability): (&Pubkey, &Bank),
     (collateral_key, collateral): (&Pubkey, &Bank),
 ) -> Result<(u64, u64)> {
-    let scaled = account.existing(liability_key).map_or(0, |p| p.borrow_scaled);
+    let scaled = account
+        .existing(liability_key)
+        .map_or(0, |p| p.borrow_scaled);
     let shares = account
         .existing(collateral_key)
         .map_or(0, |p| p.deposit_shares);
