@@ -335,7 +335,10 @@ async fn restricted_refuses_new_risk_and_keeps_liquidation_repay_and_free_withdr
     let debt = w.debt(&borrower, usdc).await;
     let repay = w.flow(&borrower, usdc, true, true).repay(100 * USDC);
     w.send_as(&borrower, repay).await.unwrap();
-    assert_eq!(w.debt(&borrower, usdc).await, debt - 100 * USDC);
+    // Less 100 USDC, and at most the unit a partial repay's rounding
+    // leaves owed (scaled debt burns rounded down).
+    let left = w.debt(&borrower, usdc).await;
+    assert!(left >= debt - 100 * USDC && left <= debt - 100 * USDC + 1);
     let held = w.tokens(lender.usdc).await;
     let free = w.flow(&lender, usdc, false, true).withdraw(1_000 * USDC);
     w.send_as(&lender, free).await.unwrap();

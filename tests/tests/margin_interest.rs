@@ -339,3 +339,63 @@ async fn accrue_rejects_foreign_vaults_and_moves_nothing() {
     accrue(&mut m, usdc).await;
     assert_ne!(snapshot(&mut m).await, before);
 }
+
+/// Review findings on interest, each shown doing harm before its fix:
+/// tokens sent straight to a vault were lent out (debt beyond what lenders
+/// supplied, which no write-off could then absorb); a deposit smaller than
+/// a share's worth minted nothing and was given to the pool.
+#[tokio::test]
+async fn donated_tokens_are_not_lent_and_sub_share_deposits_are_refused() {
+    let mut m = MarginMarket::new().await.unwrap();
+    let usdc = m.usdc_mint;
+    let lender = m.lender(10_000 * USDC, 10_000 * USDC).await.unwrap();
+    let borrower = m.leveraged_borrower(BTC, 10_000 * USDC).await.unwrap();
+    // 5,000 USDC arrive in the vault outside any instruction.
+    let vault = pda::margin::vault(&m.usdc_bank());
+    let authority = m.mint_authority.insecure_clone();
+    rampart::spl::mint_to(&mut m.chain, &usdc, &authority, &vault, 5_000 * USDC)
+        .await
+        .unwrap();
+    let before = snapshot(&mut m).await;
+    let held = m.tokens(borrower.usdc).await;
+    let borrow = m.flow(&borrower, usdc, true, true).borrow(1_000 * USDC);
+    assert_margin_error(
+        m.send_as(&borrower, borrow).await,
+        MarginError::InsufficientLiquidity,
+    );
+    assert_eq!(snapshot(&mut m).await, before);
+    assert_eq!(m.tokens(borrower.usdc).await, held);
+
+    // A day of interest: a share is now worth more than one token unit.
+    m.chain.advance(DAY);
+    m.hold(30_000.0, 25).await.unwrap();
+    accrue(&mut m, usdc).await;
+    let bank = m.bank(usdc).await;
+    assert!(bank.total_deposits > bank.total_deposit_shares);
+    let dust = m.user(0, 1).await.unwrap();
+    let before = snapshot(&mut m).await;
+    let deposit = m.flow(&dust, usdc, false, true).deposit(1);
+    assert_margin_error(
+        m.send_as(&dust, deposit).await,
+        MarginError::DepositBelowOneShare,
+    );
+    assert_eq!(snapshot(&mut m).await, before);
+    assert_eq!(m.tokens(dust.usdc).await, 1);
+
+    // `u64::MAX` repays exactly what is owed, whatever the second.
+    let owed = m.debt(&borrower, usdc).await;
+    m.fund(&borrower, usdc, owed - 10_000 * USDC).await;
+    let held = m.tokens(borrower.usdc).await;
+    let repay = m.flow(&borrower, usdc, true, true).repay(u64::MAX);
+    m.send_as(&borrower, repay).await.unwrap();
+    assert_eq!(m.debt(&borrower, usdc).await, 0);
+    assert_eq!(m.tokens(borrower.usdc).await, held - owed);
+    // And with no debt left, u64::MAX is refused, not a zero repayment.
+    let repay = m.flow(&borrower, usdc, true, true).repay(u64::MAX);
+    assert_margin_error(
+        m.send_as(&borrower, repay).await,
+        MarginError::RepayExceedsDebt,
+    );
+    // The lender's deposit earned the interest less the fund's part.
+    assert!(m.deposit_worth(&lender, usdc).await > 10_000 * USDC);
+}

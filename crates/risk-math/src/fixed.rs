@@ -57,7 +57,7 @@ pub fn div_wad(a: u128, b: u128, rounding: Rounding) -> MathResult<u128> {
 }
 
 /// Full 128x128 -> 256-bit product as (high, low).
-fn widening_mul(a: u128, b: u128) -> (u128, u128) {
+pub(crate) fn widening_mul(a: u128, b: u128) -> (u128, u128) {
     const MASK: u128 = u64::MAX as u128;
     let (a1, a0) = (a >> 64, a & MASK);
     let (b1, b0) = (b >> 64, b & MASK);

@@ -88,6 +88,17 @@ impl Pool {
         Ok(burned)
     }
 
+    /// Cancel `shares` worth nothing (a position that must hold no
+    /// deposit, e.g. one now borrowing in this pool): the pool's tokens
+    /// stay with the other shares.
+    pub fn forfeit(&mut self, shares: u64) -> MathResult<()> {
+        self.total_shares = self
+            .total_shares
+            .checked_sub(shares)
+            .ok_or(MathError::Overflow)?;
+        Ok(())
+    }
+
     /// Lenders lose `amount` tokens in proportion to their shares. Returns
     /// what was actually socialised (at most the whole pool).
     pub fn socialise_loss(&mut self, amount: u64) -> u64 {

@@ -90,6 +90,8 @@ pub enum MarginError {
     CollateralBankMissing,
     #[msg("The vault's Greeks mark is stale (by age or spot): refresh it before fixing the share bank's settlement price")]
     ShareMarkStale,
+    #[msg("Deposit is worth less than one share of the bank's pool (interest raised the share price above it)")]
+    DepositBelowOneShare,
 }
 
 impl From<risk_math::MathError> for MarginError {

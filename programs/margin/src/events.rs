@@ -116,7 +116,9 @@ pub struct BadDebtWrittenOff {
     pub account: Pubkey,
     pub bank: Pubkey,
     pub debt: u64,
+    /// Paid from the insurance vault, and from the fund's unswept interest.
     pub from_insurance: u64,
+    pub from_fees: u64,
     pub socialised: u64,
     /// Tokens owed to the bank's depositors after the loss, and their shares.
     pub total_deposits_after: u64,

@@ -28,10 +28,15 @@ pub struct BankPair<'info> {
 }
 
 impl<'info> BankPair<'info> {
-    /// Accrue both banks' interest to now: first, before any balance is read.
+    /// Accrue both banks' interest to now: first, before any balance is
+    /// read. Written through at once, so health (which reads the banks
+    /// from the remaining accounts) finds them accrued instead of
+    /// projecting them again.
     pub fn accrue(&mut self, now: i64) -> Result<()> {
         accrue_bank(&mut self.liability_bank, now)?;
-        accrue_bank(&mut self.collateral_bank, now)
+        accrue_bank(&mut self.collateral_bank, now)?;
+        self.liability_bank.exit(&crate::ID)?;
+        self.collateral_bank.exit(&crate::ID)
     }
 
     pub fn keys(&self) -> (Pubkey, Pubkey) {

@@ -4,7 +4,8 @@ use super::token_flow::*;
 use crate::errors::MarginError;
 use crate::events::action;
 
-/// Repay a borrow, up to the debt with interest accrued to now. Always
+/// Repay a borrow, up to the debt with interest accrued to now (all of
+/// it for `u64::MAX`). Always
 /// allowed: stale or halted prices, reduce-only and shutdown never stop a
 /// user from reducing debt.
 pub fn handle_repay(ctx: Context<TokenFlow>, amount: u64) -> Result<()> {
@@ -16,6 +17,14 @@ pub fn handle_repay(ctx: Context<TokenFlow>, amount: u64) -> Result<()> {
         .account
         .existing_mut(&bank_key)
         .ok_or(MarginError::RepayExceedsDebt)?;
+    // u64::MAX repays everything owed now: a wallet cannot know the
+    // interest of the second its transaction lands.
+    let amount = if amount == u64::MAX {
+        a.bank.debt_tokens(position.borrow_scaled)?
+    } else {
+        amount
+    };
+    require!(amount > 0, MarginError::RepayExceedsDebt);
     a.bank.repay_from(position, amount)?;
     a.pull(amount)?;
     a.emit_change(action::REPAY, amount, 0)

@@ -62,9 +62,10 @@ impl WriteOffBadDebt<'_> {
     }
 }
 
-/// Permissionless: write off an account's debt in `bank` once it has no
-/// collateral of any worth left. The bank's insurance fund pays into the
-/// vault first; only what it cannot cover is socialised across the bank's
+/// Permissionless: write off an account's debt (with its interest) in
+/// `bank` once it has no collateral of any worth left. The bank's
+/// insurance fund pays first (into the vault, then out of its unswept
+/// interest fees); only what it cannot cover is socialised across the bank's
 /// lenders, by lowering the tokens their shares are worth (O(1) for any
 /// number of them).
 #[access_control(ctx.accounts.validate(ctx.remaining_accounts))]
@@ -80,17 +81,15 @@ pub fn handle_write_off_bad_debt<'info>(
         .filter(|p| p.borrow_scaled > 0)
         .ok_or(MarginError::NoDebt)?;
     let debt = a.bank.write_off_from(position)?;
+    // The fund pays first: its tokens in the insurance vault, then its
+    // fees not yet swept out of this vault (booked on the very interest
+    // that will now never be paid). Only the rest is the lenders'.
     let (from_insurance, rest) = cover_bad_debt(debt, a.insurance_vault.amount);
-    // The debt came out of the vault and its interest was credited to
-    // lenders and the fund, so their claims can absorb the rest; what the
-    // lenders' pool cannot (the fund's unswept fees were lent too) comes
-    // out of those fees.
-    let socialised = a.bank.socialise_loss(rest);
-    if socialised < rest {
-        let from_fees = (rest - socialised).min(a.bank.pending_fees);
-        a.bank.release_fees(from_fees)?;
-        require!(socialised + from_fees == rest, MarginError::MathOverflow);
-    }
+    let from_fees = rest.min(a.bank.pending_fees);
+    a.bank.release_fees(from_fees)?;
+    // Debt never exceeds what lenders and the fund supplied (`borrow_to`),
+    // so the lenders' pool absorbs the rest.
+    let socialised = a.bank.socialise_loss(rest - from_fees);
     pay_from_bank(
         &a.token_program,
         &a.bank,
@@ -106,6 +105,7 @@ pub fn handle_write_off_bad_debt<'info>(
         bank: bank_key,
         debt,
         from_insurance,
+        from_fees,
         socialised,
         total_deposits_after: a.bank.total_deposits,
         total_deposit_shares: a.bank.total_deposit_shares,

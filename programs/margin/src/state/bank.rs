@@ -315,6 +315,9 @@ impl Bank {
             MathError::OutOfDomain => MarginError::DepositsWipedOut,
             _ => MarginError::MathOverflow,
         })?;
+        // With a share worth more than a token (interest), a smaller
+        // deposit would mint nothing and be given to the pool.
+        require!(minted > 0, MarginError::DepositBelowOneShare);
         self.store(pool);
         position.deposit_shares = position
             .deposit_shares
@@ -346,9 +349,31 @@ impl Bank {
     }
 
     /// Lend `amount` tokens to `position` (the caller moves the tokens).
+    /// Shares the position still holds are worth nothing (the caller nets
+    /// its deposit first): they are cancelled, so the position never holds
+    /// both a deposit and a debt, not even one interest could revive.
     pub fn borrow_to(&mut self, position: &mut Position, amount: u64) -> Result<()> {
         let mut book = self.book();
-        let scaled = book.borrow(amount).map_err(MarginError::from)?;
+        if position.deposit_shares > 0 {
+            require!(
+                book.pool
+                    .tokens_of(position.deposit_shares)
+                    .map_err(MarginError::from)?
+                    == 0,
+                MarginError::MathOverflow
+            );
+            book.pool
+                .forfeit(position.deposit_shares)
+                .map_err(MarginError::from)?;
+            position.deposit_shares = 0;
+            position.deposit_basis = 0;
+        }
+        // Debt is bounded by what lenders and the fund supplied, not by
+        // the vault's balance (which tokens sent to it would inflate).
+        let scaled = book.borrow(amount).map_err(|e| match e {
+            MathError::OutOfDomain => MarginError::InsufficientLiquidity,
+            _ => MarginError::MathOverflow,
+        })?;
         self.store_book(book);
         position.borrow_scaled = position
             .borrow_scaled
