@@ -159,8 +159,9 @@ mod tests {
         let e = margin::events::BadDebtWrittenOff {
             account: anchor_lang::prelude::Pubkey::new_unique(),
             bank: anchor_lang::prelude::Pubkey::new_unique(),
-            debt: 5,
+            debt: 6,
             from_insurance: 3,
+            from_fees: 1,
             socialised: 2,
             total_deposits_after: 1_000,
             total_deposit_shares: 999,
@@ -174,7 +175,8 @@ mod tests {
         let decoded = decode_logs(&[line]);
         assert_eq!(decoded.len(), 1);
         assert_eq!(decoded[0].name, "margin::BadDebtWrittenOff");
-        assert_eq!(decoded[0].fields["debt"], 5);
+        assert_eq!(decoded[0].fields["debt"], 6);
+        assert_eq!(decoded[0].fields["from_fees"], 1);
         assert_eq!(decoded[0].fields["socialised"], 2);
         assert_eq!(decoded[0].fields["account"], e.account.to_string());
     }

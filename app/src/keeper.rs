@@ -99,7 +99,7 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
     }
     // Every so often, move the insurance fund's interest out of each vault
     // (banks accrue by themselves on every touch; this only sweeps).
-    if stats.ticks % SWEEP_EVERY_TICKS == 0 {
+    if stats.ticks.is_multiple_of(SWEEP_EVERY_TICKS) {
         for (_, b) in d.banks.iter().filter(|(_, b)| b.pending_fees > 0) {
             let result = t.send(&[margin_ix::accrue(b.mint)], &[]).await;
             if let Ok(ok) = &result {
