@@ -87,7 +87,9 @@ pub fn account_health<'info>(
         let mut bank = Account::<Bank>::try_from(entry.bank)?;
         // Debt and deposits with interest to now, as an accrual now would
         // store them (this copy is never written back).
-        bank.accrue(clock.unix_timestamp)?;
+        if bank.accrues_at(clock.unix_timestamp) {
+            bank.accrue(clock.unix_timestamp)?;
+        }
         require_keys_eq!(entry.feed.key(), bank.feed, MarginError::WrongFeed);
         let vault_info = entry.share_vault.map(|s| s.vault);
         let vault_feed = entry.share_vault.and_then(|s| s.feed);

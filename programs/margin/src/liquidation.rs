@@ -124,14 +124,18 @@ pub fn plan<'info>(
     // balances an accrual now would leave (identical for banks the
     // liquidation just accrued).
     let now = clock.unix_timestamp;
-    let (liability, collateral) = (
-        Box::new(liability.projected(now)?),
-        Box::new(collateral.projected(now)?),
-    );
+    let project = |bank: &Bank| -> Result<Option<Box<Bank>>> {
+        bank.accrues_at(now)
+            .then(|| bank.projected(now).map(Box::new))
+            .transpose()
+    };
+    let (liability_now, collateral_now) = (project(liability)?, project(collateral)?);
+    let liability: &Bank = liability_now.as_deref().unwrap_or(liability);
+    let collateral: &Bank = collateral_now.as_deref().unwrap_or(collateral);
     let (debt, held) = debt_and_collateral(
         account,
-        (&liability_key, &liability),
-        (&collateral_key, &collateral),
+        (&liability_key, liability),
+        (&collateral_key, collateral),
     )?;
     require!(debt > 0 && held > 0, MarginError::NothingToLiquidate);
     let lp = *before

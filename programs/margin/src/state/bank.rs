@@ -293,6 +293,12 @@ impl Bank {
         Ok(bank)
     }
 
+    /// Whether an accrual at `now` would change anything (a loan and time
+    /// since the last one): readers of an up-to-date bank skip the copy.
+    pub fn accrues_at(&self, now: i64) -> bool {
+        self.borrow_scaled > 0 && now > self.last_accrual
+    }
+
     /// Every loan with interest to the last accrual, tokens.
     pub fn total_borrows(&self) -> Result<u64> {
         Ok(self.book().debt().map_err(MarginError::from)?)
