@@ -19,7 +19,7 @@ use solana_sdk::signature::{Keypair, Signer};
 use tokio::sync::Mutex;
 use vault::state::{OptionSeries, Phase};
 
-use crate::client::margin::{liquidate_account, maintenance_margin, Liquidated};
+use crate::client::margin::{fees_swept, liquidate_account, maintenance_margin, Liquidated};
 use crate::client::vault::roll_instructions;
 use crate::client::{vault_ref, Deployment};
 use crate::embedded::{Chain, TxSuccess};
@@ -103,10 +103,7 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
         for (_, b) in d.banks.iter().filter(|(_, b)| b.pending_fees > 0) {
             let result = t.send(&[margin_ix::accrue(b.mint)], &[]).await;
             if let Ok(ok) = &result {
-                stats.fees_swept += crate::events::decode::<margin::events::FeesSwept>(&ok.logs)
-                    .iter()
-                    .map(|e| e.amount)
-                    .sum::<u64>();
+                stats.fees_swept += fees_swept(&ok.logs);
             }
             if record(stats, "accrue", result) {
                 stats.accruals += 1;

@@ -102,6 +102,14 @@ pub async fn banks(t: &mut dyn Transport) -> anyhow::Result<Output> {
     Ok(Output::new(text, json!({ "banks": out })))
 }
 
+/// Tokens an `accrue` transaction swept to insurance funds, from its logs.
+pub fn fees_swept(logs: &[String]) -> u64 {
+    crate::events::decode::<margin::events::FeesSwept>(logs)
+        .iter()
+        .map(|e| e.amount)
+        .sum()
+}
+
 /// `rampart margin accrue`: accrue every bank (or `symbol`'s) to now and
 /// sweep the insurance fund's interest out of the vault.
 pub async fn accrue(t: &mut dyn Transport, symbol: Option<&str>) -> anyhow::Result<Output> {
@@ -117,10 +125,7 @@ pub async fn accrue(t: &mut dyn Transport, symbol: Option<&str>) -> anyhow::Resu
             .send(&[margin_ix::accrue(mint)], &[])
             .await
             .with_context(|| format!("margin accrue {symbol}"))?;
-        let swept: u64 = crate::events::decode::<margin::events::FeesSwept>(&ok.logs)
-            .iter()
-            .map(|e| e.amount)
-            .sum();
+        let swept = fees_swept(&ok.logs);
         let decimals = d.bank(&symbol)?.1.decimals;
         text.push_str(&format!(
             "{symbol}: accrued; {} {symbol} swept to the insurance fund\n",
