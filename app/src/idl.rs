@@ -52,10 +52,10 @@ pub fn generate(program: &str) -> anyhow::Result<String> {
 /// The code of each program's first error (every program's first is `Unauthorized`).
 fn error_offset(program: &str) -> anyhow::Result<u32> {
     Ok(match program {
-        "pricing" => pricing::errors::code(pricing::errors::PricingError::Unauthorized),
-        "margin" => margin::errors::code(margin::errors::MarginError::Unauthorized),
-        "vault" => vault::errors::code(vault::errors::VaultError::Unauthorized),
-        "backstop" => backstop::errors::code(backstop::errors::BackstopError::Unauthorized),
+        "pricing" => u32::from(pricing::errors::PricingError::Unauthorized),
+        "margin" => u32::from(margin::errors::MarginError::Unauthorized),
+        "vault" => u32::from(vault::errors::VaultError::Unauthorized),
+        "backstop" => u32::from(backstop::errors::BackstopError::Unauthorized),
         other => anyhow::bail!("no program named {other}"),
     })
 }

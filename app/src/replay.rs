@@ -169,7 +169,7 @@ pub async fn run(
     };
     let (mut quarter, mut depeg, mut usdc_q, mut usdc_d) = (vec![], vec![], vec![], vec![]);
     let mut refresh_time = 0f64;
-    let stale = pricing::errors::code(pricing::errors::PricingError::SourceStale);
+    let stale = u32::from(pricing::errors::PricingError::SourceStale);
     for step in 0..total {
         let t = first + step as i64 * CANDLE_SECS;
         chain.set_clock(t, slot_at(t));

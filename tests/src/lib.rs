@@ -19,7 +19,7 @@ pub use rampart::market::{price, EXPO};
 
 /// The Anchor error number of `e`.
 pub fn code(e: PricingError) -> u32 {
-    pricing::errors::code(e)
+    u32::from(e)
 }
 
 /// Assert the transaction failed with exactly `expected`.
@@ -46,19 +46,19 @@ pub fn assert_error(result: TxResult, expected: PricingError) -> TxFailure {
 /// Assert the transaction failed with exactly this margin error.
 #[track_caller]
 pub fn assert_margin_error(result: TxResult, expected: margin::errors::MarginError) {
-    assert_code(result, margin::errors::code(expected), expected);
+    assert_code(result, u32::from(expected), expected);
 }
 
 /// Assert the transaction failed with exactly this backstop error.
 #[track_caller]
 pub fn assert_backstop_error(result: TxResult, expected: backstop::errors::BackstopError) {
-    assert_code(result, backstop::errors::code(expected), expected);
+    assert_code(result, u32::from(expected), expected);
 }
 
 /// Assert the transaction failed with exactly this vault error.
 #[track_caller]
 pub fn assert_vault_error(result: TxResult, expected: vault::errors::VaultError) {
-    assert_code(result, vault::errors::code(expected), expected);
+    assert_code(result, u32::from(expected), expected);
 }
 
 #[track_caller]

@@ -416,7 +416,7 @@ impl Keeper<'_> {
             Ok(ok) => return liquidated(&ok),
             Err(e) => e,
         };
-        let needs_approval = margin::errors::code(MarginError::LargeLiquidationNeedsApproval);
+        let needs_approval = u32::from(MarginError::LargeLiquidationNeedsApproval);
         if err.custom_code() != Some(needs_approval) {
             return None;
         }

@@ -43,8 +43,3 @@ impl From<risk_math::MathError> for BackstopError {
         BackstopError::MathOverflow
     }
 }
-
-/// The on-chain error number of `e` (Anchor adds the offset).
-pub fn code(e: BackstopError) -> u32 {
-    e as u32 + 9000
-}

@@ -99,8 +99,3 @@ impl From<risk_math::MathError> for MarginError {
         MarginError::MathOverflow
     }
 }
-
-/// The Anchor error number of a margin error.
-pub fn code(e: MarginError) -> u32 {
-    e as u32 + 7000
-}

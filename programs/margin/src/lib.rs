@@ -21,6 +21,7 @@ pub mod health;
 pub mod instructions;
 pub mod liquidation;
 pub mod state;
+pub mod valuation;
 
 use instructions::*;
 use state::{

@@ -10,7 +10,6 @@ use risk_math::Rounding;
 
 use crate::errors::MarginError;
 use crate::health::{account_health, AccountHealth, Requirement};
-use crate::instructions::BankPair;
 use crate::state::{Bank, LiquidationProposal, MarginAccount, MarginConfig};
 
 pub struct Plan {
@@ -35,7 +34,7 @@ impl Plan {
     pub fn conclude<'info>(
         &self,
         account: &mut MarginAccount,
-        banks: &BankPair<'info>,
+        (liability_bank, collateral_bank): (&Account<'info, Bank>, &Account<'info, Bank>),
         proposal: Option<&Account<'info, LiquidationProposal>>,
         proposer: Option<AccountInfo<'info>>,
         remaining: &'info [AccountInfo<'info>],
@@ -43,8 +42,8 @@ impl Plan {
     ) -> Result<Health> {
         // Health reads banks from the remaining accounts: write both
         // banks' accrued and booked totals through first.
-        banks.liability_bank.exit(&crate::ID)?;
-        banks.collateral_bank.exit(&crate::ID)?;
+        liability_bank.exit(&crate::ID)?;
+        collateral_bank.exit(&crate::ID)?;
         let after = account_health(account, remaining, clock, Requirement::Maintenance)?.health;
         require!(
             after.margin() > self.before.health.margin(),

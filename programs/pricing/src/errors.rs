@@ -77,8 +77,3 @@ impl From<risk_math::MathError> for PricingError {
         PricingError::MathOverflow
     }
 }
-
-/// The Anchor error number of a pricing error, as stored per source.
-pub fn code(e: PricingError) -> u32 {
-    e as u32 + anchor_lang::error::ERROR_CODE_OFFSET
-}

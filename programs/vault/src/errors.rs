@@ -60,8 +60,3 @@ impl From<risk_math::MathError> for VaultError {
         VaultError::MathOverflow
     }
 }
-
-/// The Anchor error number of a vault error.
-pub fn code(e: VaultError) -> u32 {
-    e as u32 + 8000
-}

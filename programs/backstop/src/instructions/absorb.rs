@@ -4,9 +4,10 @@ use pricing::read::{read_loaded, to_wad, ReadPolicy};
 use pricing::state::{pause, PriceFeed};
 use risk_math::backstop::{absorb, discount_to_reference, unit_price, AbsorbLimits, Band};
 
+use super::pay_from_pool;
 use crate::errors::BackstopError;
 use crate::events::{Absorbed, BandFillRecord};
-use crate::state::{pay_from_pool, Consumer, Pool};
+use crate::state::{Consumer, Pool};
 
 #[derive(Accounts)]
 pub struct Absorb<'info> {

@@ -2,9 +2,10 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 use risk_math::backstop::{Band, Stake};
 
+use super::pay_from_pool;
 use crate::errors::BackstopError;
 use crate::events::StakeChanged;
-use crate::state::{pay_from_pool, Pool, StakeAccount};
+use crate::state::{Pool, StakeAccount};
 
 /// Accounts of an LP's deposit or withdrawal in one band: the pool with
 /// both vaults, the LP's stake, and the LP's token account of each mint

@@ -94,7 +94,7 @@ pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'inf
 
     let after = p.conclude(
         &mut a.account,
-        &a.pair.banks,
+        (&a.pair.banks.liability_bank, &a.pair.banks.collateral_bank),
         a.proposal.as_deref(),
         a.proposer.as_ref().map(|p| p.to_account_info()),
         remaining,

@@ -117,7 +117,7 @@ pub fn handle_liquidate_with_backstop<'info>(
 
     let after = p.conclude(
         &mut a.account,
-        &a.banks,
+        (&a.banks.liability_bank, &a.banks.collateral_bank),
         a.proposal.as_deref(),
         a.proposer.as_ref().map(|p| p.to_account_info()),
         remaining,

@@ -55,7 +55,7 @@ pub fn handle_add_source(
     // unverified price is fine to pin, it is judged at every refresh.
     if let Err(e) = sources::parse(kind, &source.try_borrow_data()?, &pinned, &feed_key) {
         let code = error_code(&e);
-        if is_identity_error(code) || code == crate::errors::code(PricingError::SourceMalformed) {
+        if is_identity_error(code) || code == u32::from(PricingError::SourceMalformed) {
             return Err(e);
         }
     }

@@ -66,7 +66,7 @@ pub fn handle_refresh<'info>(ctx: Context<'_, '_, 'info, 'info, Refresh<'info>>)
         params.breaker_cap_bps,
     )
     .map_err(PricingError::from)?;
-    let stale = crate::errors::code(PricingError::SourceStale);
+    let stale = u32::from(PricingError::SourceStale);
     let stale_only = (0..feed.num_sources as usize)
         .all(|i| readings.valid_mask & (1 << i) != 0 || readings.errors[i] == stale);
     let observation = breaker::observe(&Seen {
@@ -111,7 +111,7 @@ pub fn handle_refresh<'info>(ctx: Context<'_, '_, 'info, 'info, Refresh<'info>>)
     feed.valid_mask = readings.valid_mask;
     feed.agreeing_mask = candidate.map_or(0, |c| c.agreeing_mask);
     feed.outlier_mask = candidate.map_or(0, |c| c.outlier_mask);
-    let outlier_code = crate::errors::code(PricingError::SourceOutlier);
+    let outlier_code = u32::from(PricingError::SourceOutlier);
     let mut source_errors = readings.errors;
     for (i, e) in source_errors.iter_mut().enumerate() {
         if feed.outlier_mask & (1 << i) != 0 {

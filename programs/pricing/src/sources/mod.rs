@@ -149,7 +149,7 @@ pub fn is_identity_error(code: u32) -> bool {
         PricingError::ManualFeedMismatch,
     ]
     .into_iter()
-    .any(|e| crate::errors::code(e) == code)
+    .any(|e| u32::from(e) == code)
 }
 
 /// The numeric code of an error, as stored per source and shown in events.
