@@ -7,15 +7,18 @@ use anchor_lang::prelude::Pubkey;
 pub mod margin_world;
 pub use pricing::errors::PricingError;
 pub use pricing::state::{FeedParams, PriceFeed, SourceKind};
-pub use rampart::embedded::{Chain, ChainBuilder, TxFailure, TxResult, TxSuccess};
-pub use rampart::{events, pda, pricing_ix as ix, setup};
+pub use rampart_embedded::{Chain, ChainBuilder, TxFailure, TxResult, TxSuccess};
+pub use rampart_sdk::events;
+pub use rampart_sdk::pda;
+pub use rampart_sdk::pricing_ix as ix;
+pub use rampart_sim::setup;
 pub use solana_sdk::signature::{Keypair, Signer};
 
 /// A realistic mainnet-era clock to start from.
 pub const T0: i64 = 1_700_000_000;
 pub const SLOT0: u64 = 230_000_000;
 /// Prices use 8 decimals, like Pyth (one definition, in the library).
-pub use rampart::market::{price, EXPO};
+pub use rampart_sim::market::{price, EXPO};
 
 /// The Anchor error number of `e`.
 pub fn code(e: PricingError) -> u32 {

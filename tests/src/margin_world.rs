@@ -1,4 +1,4 @@
 //! The margin market scenario lives in the client library so benchmarks and
 //! the simulator share it; tests use it from here.
 
-pub use rampart::market::*;
+pub use rampart_sim::market::*;

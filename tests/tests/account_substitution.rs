@@ -3,7 +3,7 @@
 //! (pricing, margin and the backstop through a crash, a large liquidation
 //! and a shutdown; both vaults through their epochs). Before each of the
 //! first two landings of an instruction, a probe installed in the embedded
-//! chain (`rampart::shadow`) runs variants of that very transaction from
+//! chain (`rampart_embedded::shadow`) runs variants of that very transaction from
 //! the same state, for each account slot the IDL names:
 //! - **another**: another account of the same type (another user's or
 //!   market's: same owner and discriminator; for token accounts the same
@@ -25,11 +25,11 @@ use std::sync::{Arc, Mutex};
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use margin::state::{GuardianSet, MarginStatus, ValidatorSet};
-use rampart::backstop_market::BackstopMarket;
-use rampart::margin_ix;
-use rampart::market::{btc_params, User, BTC, USDC};
-use rampart::shadow::{Outcome, Probe, Seen, Variant};
-use rampart::vault_market::*;
+use rampart_embedded::shadow::{Outcome, Probe, Seen, Variant};
+use rampart_sdk::margin_ix;
+use rampart_sim::backstop_market::BackstopMarket;
+use rampart_sim::market::{btc_params, User, BTC, USDC};
+use rampart_sim::vault_market::*;
 use rampart_tests::*;
 use solana_sdk::account::Account;
 
@@ -701,7 +701,7 @@ async fn margin_and_backstop_world() {
     ] {
         b.m.chain.send(&[ix], &[&gov]).await.unwrap();
     }
-    let extra = rampart::pda::manual_price(&feed, 1);
+    let extra = rampart_sdk::pda::manual_price(&feed, 1);
     let payer = b.m.chain.payer_pubkey();
     let keeper_key = b.m.ops.keeper.pubkey();
     let ixs = [
@@ -754,7 +754,7 @@ async fn margin_and_backstop_world() {
 
     // Bank governance: queue, cancel, queue again, apply; the risk agent.
     let adaptive = margin::state::BankParams {
-        maint: rampart::market::adaptive_maintenance(),
+        maint: rampart_sim::market::adaptive_maintenance(),
         ..btc_params()
     };
     let q = margin_ix::queue_bank_params(gov.pubkey(), btc, adaptive);
@@ -807,7 +807,7 @@ async fn margin_and_backstop_world() {
     let ix = b.pool.set_consumer(
         gov.pubkey(),
         other,
-        rampart::backstop_market::consumer_limits(),
+        rampart_sim::backstop_market::consumer_limits(),
         true,
     );
     b.m.chain.send(&[ix], &[&gov]).await.unwrap();
@@ -975,11 +975,11 @@ async fn vault_world() {
 async fn every_instruction_refuses_substituted_accounts() {
     let idl = load_idls();
     let results = Arc::new(Mutex::new(Results::default()));
-    rampart::shadow::install(SubstitutionProbe::for_world(&idl, &results));
+    rampart_embedded::shadow::install(SubstitutionProbe::for_world(&idl, &results));
     margin_and_backstop_world().await;
-    rampart::shadow::install(SubstitutionProbe::for_world(&idl, &results));
+    rampart_embedded::shadow::install(SubstitutionProbe::for_world(&idl, &results));
     vault_world().await;
-    rampart::shadow::uninstall();
+    rampart_embedded::shadow::uninstall();
 
     let r = results.lock().unwrap();
     let all: BTreeSet<String> = idl

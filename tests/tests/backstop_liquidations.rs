@@ -5,8 +5,8 @@
 
 use backstop::events::Absorbed;
 use margin::events::LiquidatedToBackstop;
-use rampart::backstop_market::BackstopMarket;
-use rampart::market::{User, BTC, USDC};
+use rampart_sim::backstop_market::BackstopMarket;
+use rampart_sim::market::{User, BTC, USDC};
 use rampart_tests::*;
 use risk_math::backstop::{band_price, unit_price};
 use risk_math::fixed::{mul_div, Rounding};
@@ -172,7 +172,7 @@ async fn two_protocols_share_one_buffer_and_each_absorb_names_its_consumer() {
 async fn an_approved_large_liquidation_locks_withdrawals_until_it_runs() {
     use margin::errors::MarginError;
     use margin::state::ValidatorSet;
-    use rampart::margin_ix;
+    use rampart_sdk::margin_ix;
 
     let mut b = BackstopMarket::new().await.unwrap();
     let validators: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
@@ -277,7 +277,7 @@ async fn an_approved_large_liquidation_locks_withdrawals_until_it_runs() {
 #[tokio::test]
 async fn margin_backstop_rejections() {
     use margin::errors::MarginError;
-    use rampart::margin_ix;
+    use rampart_sdk::margin_ix;
 
     let mut b = BackstopMarket::new().await.unwrap();
     b.m.lender(100_000 * USDC, 100_000 * USDC).await.unwrap();

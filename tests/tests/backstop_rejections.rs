@@ -5,10 +5,10 @@
 use anchor_lang::error::ErrorCode;
 use backstop::errors::BackstopError;
 use pricing::errors::PricingError;
-use rampart::backstop_ix::Seller;
-use rampart::backstop_market::{consumer_limits, pool_params, BackstopMarket};
-use rampart::market::{User, BTC, USDC};
-use rampart::pricing_ix;
+use rampart_sdk::backstop_ix::Seller;
+use rampart_sdk::pricing_ix;
+use rampart_sim::backstop_market::{consumer_limits, pool_params, BackstopMarket};
+use rampart_sim::market::{User, BTC, USDC};
 use rampart_tests::*;
 use solana_sdk::instruction::Instruction;
 
@@ -282,10 +282,10 @@ async fn governance_rejections() {
 
     // Bands must rise strictly within 0.1%-20%; at most eight.
     let usdc = b.m.usdc_mint;
-    let eth = rampart::spl::create_mint(&mut b.m.chain, &b.m.mint_authority.pubkey(), 8)
+    let eth = rampart_embedded::spl::create_mint(&mut b.m.chain, &b.m.mint_authority.pubkey(), 8)
         .await
         .unwrap();
-    let pool = rampart::backstop_ix::PoolRef::new(eth, usdc, b.m.btc_feed);
+    let pool = rampart_sdk::backstop_ix::PoolRef::new(eth, usdc, b.m.btc_feed);
     for bad in [
         vec![],
         vec![100, 100],

@@ -8,7 +8,7 @@ use anchor_lang::prelude::Pubkey;
 use margin::events::Liquidated;
 use pricing::events::{BreakerResumed, BreakerTripped, FeedRestricted, MoveConfirmed};
 use pricing::read::{read_loaded, ReadPolicy};
-use rampart::vault_market::VaultMarket;
+use rampart_sim::vault_market::VaultMarket;
 use rampart_tests::margin_world::*;
 use rampart_tests::*;
 use risk_math::breaker::{HaltReason, Status};

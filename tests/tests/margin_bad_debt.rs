@@ -26,7 +26,7 @@ async fn underwater() -> (MarginMarket, User, User, User) {
 async fn insurance_pays_first_then_lenders_share_the_rest() {
     let (mut m, a, b, borrower) = underwater().await;
     let usdc = m.usdc_mint;
-    let account = rampart::pda::margin::account(&borrower.key.pubkey(), 0);
+    let account = rampart_sdk::pda::margin::account(&borrower.key.pubkey(), 0);
 
     // While the account holds collateral its debt is not bad debt yet.
     assert_margin_error(
@@ -156,32 +156,32 @@ async fn write_off_rejects_foreign_accounts_and_moves_nothing() {
     let liq = m.liquidator(100_000 * USDC).await.unwrap();
     m.liquidate(&liq, &borrower).await.unwrap();
     let usdc = m.usdc_mint;
-    let account = rampart::pda::margin::account(&borrower.key.pubkey(), 0);
+    let account = rampart_sdk::pda::margin::account(&borrower.key.pubkey(), 0);
     let before = usdc_books(&mut m, &borrower).await;
 
     // The BTC bank's insurance vault in place of the USDC bank's.
-    let mut ix = rampart::margin_ix::write_off_bad_debt(account, usdc, &[]);
-    ix.accounts[3].pubkey = rampart::pda::margin::insurance(&m.btc_bank());
+    let mut ix = rampart_sdk::margin_ix::write_off_bad_debt(account, usdc, &[]);
+    ix.accounts[3].pubkey = rampart_sdk::pda::margin::insurance(&m.btc_bank());
     assert_anchor_error(
         m.chain.send(&[ix], &[]).await,
         anchor_lang::error::ErrorCode::ConstraintHasOne,
     );
     // The right bank with another bank's vault.
-    let mut ix = rampart::margin_ix::write_off_bad_debt(account, usdc, &[]);
-    ix.accounts[2].pubkey = rampart::pda::margin::vault(&m.btc_bank());
+    let mut ix = rampart_sdk::margin_ix::write_off_bad_debt(account, usdc, &[]);
+    ix.accounts[2].pubkey = rampart_sdk::pda::margin::vault(&m.btc_bank());
     assert_anchor_error(
         m.chain.send(&[ix], &[]).await,
         anchor_lang::error::ErrorCode::ConstraintHasOne,
     );
     // A bank the account owes nothing to.
-    let ix = rampart::margin_ix::write_off_bad_debt(account, m.btc_mint, &[]);
+    let ix = rampart_sdk::margin_ix::write_off_bad_debt(account, m.btc_mint, &[]);
     assert_margin_error(m.chain.send(&[ix], &[]).await, MarginError::NoDebt);
     // A margin account copied under another owner program is not an account.
     let mut forged = m.chain.account(account).await.unwrap();
     forged.owner = pricing::ID;
     let fake = anchor_lang::prelude::Pubkey::new_unique();
     m.chain.set_account(fake, forged);
-    let ix = rampart::margin_ix::write_off_bad_debt(fake, usdc, &[]);
+    let ix = rampart_sdk::margin_ix::write_off_bad_debt(fake, usdc, &[]);
     assert_anchor_error(
         m.chain.send(&[ix], &[]).await,
         anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram,

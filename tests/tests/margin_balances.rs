@@ -150,7 +150,7 @@ async fn hostile_inputs_get_exact_errors_and_move_nothing() {
     theft.owner = intruder.key.pubkey();
     theft.user_token = intruder.btc;
     let mut ix = theft.withdraw(BTC);
-    ix.accounts[1].pubkey = rampart::pda::margin::account(&b.key.pubkey(), 0);
+    ix.accounts[1].pubkey = rampart_sdk::pda::margin::account(&b.key.pubkey(), 0);
     assert_margin_error(w.send_as(&intruder, ix).await, MarginError::NotAccountOwner);
 
     // A USDC token account offered for a BTC deposit.
@@ -202,13 +202,14 @@ async fn caps_and_bank_governance_are_enforced() {
 
     // Only governance creates banks, and only with parameters inside bounds.
     let authority = w.mint_authority.insecure_clone();
-    let eth = rampart::spl::create_mint(&mut w.chain, &authority.pubkey(), 8)
+    let eth = rampart_embedded::spl::create_mint(&mut w.chain, &authority.pubkey(), 8)
         .await
         .unwrap();
     let payer = w.chain.payer_pubkey();
     let btc_feed = w.btc_feed;
     let intruder = w.chain.funded_keypair(1_000_000_000).await;
-    let ix = rampart::margin_ix::create_bank(payer, intruder.pubkey(), eth, btc_feed, btc_params());
+    let ix =
+        rampart_sdk::margin_ix::create_bank(payer, intruder.pubkey(), eth, btc_feed, btc_params());
     assert_margin_error(
         w.chain.send(&[ix], &[&intruder]).await,
         MarginError::Unauthorized,

@@ -44,13 +44,12 @@ async fn check_invariants(
             held += m
                 .tokens(if mint == m.btc_mint { u.btc } else { u.usdc })
                 .await;
-            if let Some(acc) = m
-                .chain
-                .anchor_account::<margin::state::MarginAccount>(rampart::pda::margin::account(
-                    &u.key.pubkey(),
-                    0,
-                ))
-                .await
+            if let Some(acc) =
+                m.chain
+                    .anchor_account::<margin::state::MarginAccount>(
+                        rampart_sdk::pda::margin::account(&u.key.pubkey(), 0),
+                    )
+                    .await
             {
                 for p in acc
                     .positions
@@ -89,13 +88,12 @@ async fn check_invariants(
             "step {step}: loans owe {owed}, bank total {debt}"
         );
         for u in users.iter().copied().chain(std::iter::once(liquidator)) {
-            if let Some(acc) = m
-                .chain
-                .anchor_account::<margin::state::MarginAccount>(rampart::pda::margin::account(
-                    &u.key.pubkey(),
-                    0,
-                ))
-                .await
+            if let Some(acc) =
+                m.chain
+                    .anchor_account::<margin::state::MarginAccount>(
+                        rampart_sdk::pda::margin::account(&u.key.pubkey(), 0),
+                    )
+                    .await
             {
                 assert!(
                     acc.positions
@@ -181,7 +179,10 @@ async fn run(seed: u64, steps: usize, jumps: bool) -> Outcome {
                 } else {
                     m.btc_mint
                 };
-                let r = m.chain.send(&[rampart::margin_ix::accrue(mint)], &[]).await;
+                let r = m
+                    .chain
+                    .send(&[rampart_sdk::margin_ix::accrue(mint)], &[])
+                    .await;
                 accruals += usize::from(r.is_ok());
             }
             _ => {}
@@ -333,8 +334,10 @@ async fn wind_down(
     books: &Books,
 ) -> usize {
     let gov = m.ops.governance.insecure_clone();
-    let ix =
-        rampart::margin_ix::set_margin_status(gov.pubkey(), margin::state::MarginStatus::Shutdown);
+    let ix = rampart_sdk::margin_ix::set_margin_status(
+        gov.pubkey(),
+        margin::state::MarginStatus::Shutdown,
+    );
     m.chain.send(&[ix], &[&gov]).await.unwrap();
     m.fix_settlement_prices().await.unwrap();
     let (btc_mint, usdc_mint) = (m.btc_mint, m.usdc_mint);
@@ -366,7 +369,7 @@ async fn wind_down(
     }
     // The fund's interest still in the vaults goes to the insurance vaults.
     for mint in [btc_mint, usdc_mint] {
-        let ix = rampart::margin_ix::accrue(mint);
+        let ix = rampart_sdk::margin_ix::accrue(mint);
         m.chain.send(&[ix], &[]).await.unwrap();
         assert_eq!(m.bank(mint).await.pending_fees, 0);
     }

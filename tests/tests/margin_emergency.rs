@@ -5,7 +5,7 @@
 
 use margin::errors::MarginError;
 use margin::state::{GuardianSet, MarginStatus};
-use rampart::margin_ix;
+use rampart_sdk::margin_ix;
 use rampart_tests::margin_world::*;
 use rampart_tests::*;
 
@@ -134,7 +134,7 @@ async fn reduce_only_blocks_borrows_but_not_deposits() {
         .unwrap();
     assert_eq!(
         m.chain
-            .anchor_account::<margin::state::MarginConfig>(rampart::pda::margin::config())
+            .anchor_account::<margin::state::MarginConfig>(rampart_sdk::pda::margin::config())
             .await
             .unwrap()
             .status,

@@ -5,7 +5,7 @@
 
 use margin::errors::MarginError;
 use margin::state::BankParams;
-use rampart::margin_ix;
+use rampart_sdk::margin_ix;
 use rampart_tests::margin_world::*;
 use rampart_tests::*;
 
@@ -146,10 +146,10 @@ async fn risk_updates_read_only_the_banks_own_feed() {
 
 #[tokio::test]
 async fn only_protocol_governance_can_initialise_margin() {
-    let mut chain = rampart::embedded::Chain::builder().start().await;
+    let mut chain = rampart_embedded::Chain::builder().start().await;
     chain.set_clock(T0, SLOT0);
     let (ops, _) =
-        rampart::setup::protocol_and_feed(&mut chain, "BTC/USD", EXPO, test_params(), 5_000)
+        rampart_sim::setup::protocol_and_feed(&mut chain, "BTC/USD", EXPO, test_params(), 5_000)
             .await
             .unwrap();
     let intruder = chain.funded_keypair(1_000_000_000).await;

@@ -9,7 +9,7 @@ use anchor_lang::error::ErrorCode;
 use margin::errors::MarginError;
 use margin::events::{FeesSwept, InterestAccrued};
 use margin::state::{BankParams, InterestParams};
-use rampart::margin_ix;
+use rampart_sdk::margin_ix;
 use rampart_tests::margin_world::*;
 use rampart_tests::*;
 use risk_math::interest::{RateModel, SECONDS_PER_YEAR};
@@ -118,7 +118,7 @@ async fn accrual_repayment_and_free_withdrawals_need_no_price() {
     // Both feeds go stale and governance halts BTC.
     m.chain.advance(7 * DAY);
     let gov = m.ops.governance.insecure_clone();
-    let ix = rampart::pricing_ix::set_status(gov.pubkey(), m.btc_feed, 2);
+    let ix = rampart_sdk::pricing_ix::set_status(gov.pubkey(), m.btc_feed, 2);
     m.chain.send(&[ix], &[&gov]).await.unwrap();
     let borrow = m.flow(&borrower, usdc, true, true);
     assert_error(
@@ -353,7 +353,7 @@ async fn donated_tokens_are_not_lent_and_sub_share_deposits_are_refused() {
     // 5,000 USDC arrive in the vault outside any instruction.
     let vault = pda::margin::vault(&m.usdc_bank());
     let authority = m.mint_authority.insecure_clone();
-    rampart::spl::mint_to(&mut m.chain, &usdc, &authority, &vault, 5_000 * USDC)
+    rampart_embedded::spl::mint_to(&mut m.chain, &usdc, &authority, &vault, 5_000 * USDC)
         .await
         .unwrap();
     let before = snapshot(&mut m).await;

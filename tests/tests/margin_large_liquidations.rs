@@ -5,7 +5,7 @@
 use margin::errors::MarginError;
 use margin::events::{Liquidated, LiquidationApproved, LiquidationProposed};
 use margin::state::{ValidatorSet, MAX_VALIDATORS};
-use rampart::margin_ix;
+use rampart_sdk::margin_ix;
 use rampart_tests::margin_world::*;
 use rampart_tests::*;
 

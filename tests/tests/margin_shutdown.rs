@@ -7,7 +7,7 @@
 use margin::errors::MarginError;
 use margin::events::{PositionSettled, SettlementPriceFixed};
 use margin::state::MarginStatus;
-use rampart::margin_ix;
+use rampart_sdk::margin_ix;
 use rampart_tests::margin_world::*;
 use rampart_tests::*;
 
@@ -210,7 +210,7 @@ async fn settlement_rejects_wrong_accounts_and_moves_nothing() {
     );
     // Another bank's vault as the collateral vault.
     let mut ix = margin_ix::settle_position(&m.liquidation(&settler, &solvent));
-    ix.accounts[6].pubkey = rampart::pda::margin::vault(&m.usdc_bank());
+    ix.accounts[6].pubkey = rampart_sdk::pda::margin::vault(&m.usdc_bank());
     assert_anchor_error(
         m.send_as(&settler, ix).await,
         anchor_lang::error::ErrorCode::ConstraintAddress,

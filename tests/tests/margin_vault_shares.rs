@@ -10,9 +10,9 @@ use anchor_lang::prelude::Pubkey;
 use margin::errors::MarginError;
 use margin::events::BalanceChanged;
 use margin::state::BankParams;
-use rampart::margin_ix::{self, HealthEntry};
-use rampart::vault_ix::VaultRef;
-use rampart::vault_market::*;
+use rampart_sdk::margin_ix::{self, HealthEntry};
+use rampart_sdk::vault_ix::VaultRef;
+use rampart_sim::vault_market::*;
 use rampart_tests::margin_world::*;
 use rampart_tests::*;
 use vault::events::OptionsSold;
@@ -126,7 +126,7 @@ async fn scene() -> Scene {
             .deposit(10 * BTC);
     vm.m.send_as(&btc_lender, ix).await.unwrap();
 
-    let share_bank = rampart::pda::margin::bank(&share_mint);
+    let share_bank = rampart_sdk::pda::margin::bank(&share_mint);
     let share_entry = HealthEntry {
         bank: share_bank,
         feed: usdc_feed,
@@ -274,8 +274,8 @@ async fn a_spot_move_inside_the_age_limit_marks_shares_at_the_worst_case() {
     // The keeper's pass sees the move and refreshes the Greeks: the shares
     // count at the puts' fair value at 21,000 again (the half BTC still
     // does not fit: the puts really are worth 13,500 more than before).
-    let mut stats = rampart::keeper::KeeperStats::default();
-    rampart::keeper::tick(&mut s.vm.m.chain, &mut stats)
+    let mut stats = rampart_ops::keeper::KeeperStats::default();
+    rampart_ops::keeper::tick(&mut s.vm.m.chain, &mut stats)
         .await
         .unwrap();
     let put: vault::state::Vault = s.vm.m.chain.anchor_account(s.v.vault).await.unwrap();

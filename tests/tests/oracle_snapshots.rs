@@ -5,7 +5,7 @@
 use anchor_lang::prelude::Pubkey;
 use pricing::events::{FeedRefreshed, SourceChecked};
 use pricing::sources::{owners, pyth_legacy, pyth_receiver, switchboard_on_demand, switchboard_v2};
-use rampart::fixtures::oracle_snapshot;
+use rampart_sim::fixtures::oracle_snapshot;
 use rampart_tests::*;
 
 const SOL_FEED_ID: [u8; 32] =

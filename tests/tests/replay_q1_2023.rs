@@ -2,7 +2,7 @@
 //! in the bank. Multi-source consensus must stay close to BTC/USD through
 //! the USDC depeg, where a single BTC/USDC source is off by >10%.
 
-use rampart::replay;
+use rampart_sim::replay;
 use risk_math::breaker::HaltReason;
 
 #[tokio::test]

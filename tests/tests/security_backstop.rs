@@ -3,8 +3,8 @@
 
 use backstop::errors::BackstopError;
 use backstop::events::StakeSettled;
-use rampart::backstop_market::BackstopMarket;
-use rampart::market::{BTC, USDC};
+use rampart_sim::backstop_market::BackstopMarket;
+use rampart_sim::market::{BTC, USDC};
 use rampart_tests::*;
 
 /// Finding 5: four 1-unit stakes from fresh keys, each placed before one of
@@ -117,7 +117,7 @@ async fn the_backstop_never_buys_below_what_an_open_liquidator_pays() {
     b.m.hold(22_000.0, 25).await.unwrap();
     b.m.tick(24_000.0).await.unwrap();
 
-    let account = rampart::pda::margin::account(&victim.key.pubkey(), 0);
+    let account = rampart_sdk::pda::margin::account(&victim.key.pubkey(), 0);
     let before = (
         b.m.chain.account(account).await.unwrap().data,
         b.vaults().await,

@@ -7,7 +7,7 @@ use anchor_lang::prelude::Pubkey;
 use margin::errors::MarginError;
 use margin::events::{Liquidated, MaintenanceRatioUpdated, SettlementPriceFixed};
 use margin::state::{BankParams, GuardianSet, MarginStatus};
-use rampart::margin_ix;
+use rampart_sdk::margin_ix;
 use rampart_tests::margin_world::*;
 use rampart_tests::*;
 
@@ -22,7 +22,7 @@ async fn shut_down(m: &mut MarginMarket) {
 
 /// (deposit shares, borrows) of `account` in `mint`'s bank.
 fn position(account: &margin::state::MarginAccount, mint: Pubkey) -> (u64, u64) {
-    let bank = rampart::pda::margin::bank(&mint);
+    let bank = rampart_sdk::pda::margin::bank(&mint);
     account
         .positions
         .iter()
@@ -150,7 +150,7 @@ async fn worthless_dust_shares_do_not_block_write_off_or_the_wind_down() {
 
     shut_down(&mut m).await;
     m.chain.advance(60);
-    let account_key = rampart::pda::margin::account(&v.key.pubkey(), 0);
+    let account_key = rampart_sdk::pda::margin::account(&v.key.pubkey(), 0);
     // Without the USDC bank the program cannot see the shares are worthless.
     let blind = margin_ix::write_off_bad_debt(account_key, btc, &[]);
     assert_margin_error(
@@ -340,7 +340,7 @@ async fn a_healthy_borrow_clears_the_liquidatable_mark() {
 #[tokio::test]
 async fn bank_params_no_liquidation_can_improve_are_refused() {
     let mut m = MarginMarket::new().await.unwrap();
-    let mint = rampart::spl::create_mint(&mut m.chain, &m.mint_authority.pubkey(), 6)
+    let mint = rampart_embedded::spl::create_mint(&mut m.chain, &m.mint_authority.pubkey(), 6)
         .await
         .unwrap();
     // A maintenance ratio below the 5% fee cap: repaying 1 unit frees
@@ -399,7 +399,7 @@ async fn fixed_after_shutdown(after: &[(f64, usize)]) -> (SettlementPriceFixed, 
     let fixed = events::decode::<SettlementPriceFixed>(&ok.logs).remove(0);
     let config: margin::state::MarginConfig = m
         .chain
-        .anchor_account(rampart::pda::margin::config())
+        .anchor_account(rampart_sdk::pda::margin::config())
         .await
         .unwrap();
     (fixed, config.shutdown_since, m.chain.clock().unix_timestamp)
@@ -433,7 +433,7 @@ async fn guardians_set(
 async fn status(m: &mut MarginMarket) -> MarginStatus {
     let config: margin::state::MarginConfig = m
         .chain
-        .anchor_account(rampart::pda::margin::config())
+        .anchor_account(rampart_sdk::pda::margin::config())
         .await
         .unwrap();
     config.effective_status(m.chain.clock().unix_timestamp)
@@ -454,7 +454,7 @@ async fn guardians_only_tighten_and_lapse_back_to_governance() {
     m.chain.send(&[ix], &[&g]).await.unwrap();
     let config_before = m
         .chain
-        .account(rampart::pda::margin::config())
+        .account(rampart_sdk::pda::margin::config())
         .await
         .unwrap()
         .data;
@@ -468,7 +468,7 @@ async fn guardians_only_tighten_and_lapse_back_to_governance() {
     );
     let config_after = m
         .chain
-        .account(rampart::pda::margin::config())
+        .account(rampart_sdk::pda::margin::config())
         .await
         .unwrap()
         .data;
@@ -621,7 +621,7 @@ async fn a_mark_with_no_liquidation_for_a_day_is_forgotten() {
 #[tokio::test]
 async fn maintenance_haircut_that_can_exceed_the_initial_one_is_refused() {
     let mut m = MarginMarket::new().await.unwrap();
-    let mint = rampart::spl::create_mint(&mut m.chain, &m.mint_authority.pubkey(), 6)
+    let mint = rampart_embedded::spl::create_mint(&mut m.chain, &m.mint_authority.pubkey(), 6)
         .await
         .unwrap();
     // 5% initial, 2% maintenance, widened by up to 10% − 5% = 5%: 7% > 5%.

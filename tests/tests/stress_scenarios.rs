@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use rampart::stress::{self, RunResult, ScenarioResult};
+use rampart_sim::stress::{self, RunResult, ScenarioResult};
 
 /// `name` with `accounts` accounts under the named policies.
 fn run(name: &str, accounts: usize, policies: &[&str]) -> ScenarioResult {

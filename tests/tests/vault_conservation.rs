@@ -6,8 +6,8 @@
 //! Rejected actions (caps, timing, balances) are expected and must change
 //! nothing.
 
-use rampart::vault_ix::VaultRef;
-use rampart::vault_market::*;
+use rampart_sdk::vault_ix::VaultRef;
+use rampart_sim::vault_market::*;
 use rampart_tests::margin_world::BTC;
 use rampart_tests::{Rng, Signer};
 use vault::state::{DepositReceipt, Phase};
@@ -17,7 +17,7 @@ async fn record_for(vm: &mut VaultMarket, v: &VaultRef, u: &VaultUser) -> Option
     let round = vm.vault(v).await.round;
     let r: DepositReceipt =
         vm.m.chain
-            .anchor_account(rampart::pda::vault::receipt(&v.vault, &u.holder.owner))
+            .anchor_account(rampart_sdk::pda::vault::receipt(&v.vault, &u.holder.owner))
             .await?;
     r.processed_deposit(round).then_some(r.deposit_round)
 }
@@ -66,7 +66,7 @@ async fn run(seed: u64, steps: usize) -> (usize, u32) {
             5 => {
                 let r: DepositReceipt =
                     vm.m.chain
-                        .anchor_account(rampart::pda::vault::receipt(&v.vault, &u.holder.owner))
+                        .anchor_account(rampart_sdk::pda::vault::receipt(&v.vault, &u.holder.owner))
                         .await
                         .unwrap();
                 vm.send_as(u, v.complete_withdrawal(&u.holder, r.withdraw_round))

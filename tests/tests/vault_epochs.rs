@@ -4,7 +4,7 @@
 //! withdrawals at the price of the round they were requested in, option
 //! redemption, and every asset unit accounted for after each step.
 
-use rampart::vault_market::*;
+use rampart_sim::vault_market::*;
 use rampart_tests::margin_world::{BTC, USDC};
 use rampart_tests::*;
 use risk_math::vault::{epoch_fees, price_per_share, shares_for, withdrawal_payout};

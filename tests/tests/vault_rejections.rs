@@ -1,8 +1,8 @@
 //! Hostile and mistimed vault instructions: each fails with its exact
 //! error and moves nothing.
 
-use rampart::vault_ix::VaultRef;
-use rampart::vault_market::*;
+use rampart_sdk::vault_ix::VaultRef;
+use rampart_sim::vault_market::*;
 use rampart_tests::margin_world::{BTC, USDC};
 use rampart_tests::*;
 use vault::errors::VaultError;
@@ -57,7 +57,7 @@ async fn deposits_and_withdrawals_reject_what_they_must() {
     );
     // Someone else's receipt: the seeds name the signer.
     let mut theirs = v.deposit(&whale.holder, BTC, None);
-    theirs.accounts[1].pubkey = rampart::pda::vault::receipt(&v.vault, &others[0].holder.owner);
+    theirs.accounts[1].pubkey = rampart_sdk::pda::vault::receipt(&v.vault, &others[0].holder.owner);
     assert_anchor_error(
         vm.send_as(&whale, theirs).await,
         anchor_lang::error::ErrorCode::ConstraintSeeds,

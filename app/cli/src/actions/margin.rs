@@ -1,0 +1,301 @@
+//! `rampart margin open|deposit|withdraw|borrow|repay|health|liquidate`.
+
+use anchor_lang::prelude::Pubkey;
+use anyhow::Context;
+use margin::state::{Bank, MarginAccount};
+use rampart_ops::liquidator::{liquidate_account, Liquidated};
+use rampart_sdk::events::fees_swept;
+use rampart_sdk::health::{self, Requirement};
+use serde_json::json;
+use solana_sdk::signature::Signer;
+
+use rampart_client::Deployment;
+
+use super::Output;
+use rampart_client::transport::{self, Transport};
+use rampart_sdk::fmt;
+use rampart_sdk::margin_ix::{self, Flow};
+use rampart_sdk::pda;
+use rampart_sdk::tokens::{self, format_amount, parse_amount};
+
+pub async fn open(t: &mut dyn Transport, index: u8) -> anyhow::Result<Output> {
+    let owner = t.payer().pubkey();
+    let address = pda::margin::account(&owner, index);
+    if t.account(address).await?.is_some() {
+        anyhow::bail!("margin account {index} of {owner} already exists at {address}");
+    }
+    t.send(&[margin_ix::open_account(owner, index)], &[])
+        .await
+        .context("margin open")?;
+    Ok(Output::new(
+        format!("opened margin account {index} at {address}\n"),
+        json!({"account": address.to_string(), "index": index}),
+    ))
+}
+
+/// A bank's lending terms now, for display: utilisation and the annual
+/// rates as APYs (per-second compounding), fractions of 1.
+pub struct Terms {
+    pub utilization: f64,
+    pub borrow_apy: f64,
+    pub supply_apy: f64,
+}
+
+pub fn terms(bank: &Bank) -> anyhow::Result<Terms> {
+    use risk_math::interest::apy;
+    let model = bank.params.interest.to_math();
+    let u = bank
+        .book()
+        .utilization()
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let rate = |annual: Result<u128, risk_math::MathError>| -> anyhow::Result<f64> {
+        let annual = annual.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        Ok(apy(annual).map_err(|e| anyhow::anyhow!("{e:?}"))? as f64 / 1e18)
+    };
+    Ok(Terms {
+        utilization: u as f64 / 1e18,
+        borrow_apy: rate(model.borrow_rate(u))?,
+        supply_apy: rate(model.deposit_rate(u))?,
+    })
+}
+
+/// `rampart margin banks`: every bank's book and lending terms, with
+/// interest accrued to the chain's clock.
+pub async fn banks(t: &mut dyn Transport) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let mut rows = vec![];
+    let mut out = vec![];
+    for (key, bank) in &d.banks {
+        let symbol = d.symbol(bank);
+        let borrows = bank.total_borrows()?;
+        let terms = terms(bank)?;
+        let insurance = rampart_client::tokens::balance(t, &bank.insurance_vault).await?;
+        rows.push(vec![
+            symbol.clone(),
+            format_amount(bank.total_deposits, bank.decimals),
+            format_amount(borrows, bank.decimals),
+            format!("{:.2}%", terms.utilization * 100.0),
+            format!("{:.2}%", terms.borrow_apy * 100.0),
+            format!("{:.2}%", terms.supply_apy * 100.0),
+            format_amount(bank.interest_accrued, bank.decimals),
+            format_amount(bank.pending_fees, bank.decimals),
+            format_amount(insurance, bank.decimals),
+        ]);
+        out.push(json!({
+            "bank": key.to_string(), "token": symbol,
+            "deposits": bank.total_deposits, "borrows": borrows,
+            "utilization": terms.utilization, "borrow_apy": terms.borrow_apy,
+            "supply_apy": terms.supply_apy, "borrow_index": bank.borrow_index.to_string(),
+            "interest_accrued": bank.interest_accrued, "fees_accrued": bank.fees_accrued,
+            "fees_pending": bank.pending_fees, "insurance": insurance,
+        }));
+    }
+    let text = fmt::table(
+        &[
+            "token",
+            "deposits",
+            "borrows",
+            "util.",
+            "borrow APY",
+            "supply APY",
+            "interest",
+            "fund owed",
+            "insurance",
+        ],
+        &rows,
+    );
+    Ok(Output::new(text, json!({ "banks": out })))
+}
+
+/// `rampart margin accrue`: accrue every bank (or `symbol`'s) to now and
+/// sweep the insurance fund's interest out of the vault.
+pub async fn accrue(t: &mut dyn Transport, symbol: Option<&str>) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let mints: Vec<(String, Pubkey)> = match symbol {
+        Some(s) => vec![(s.to_string(), d.bank(s)?.1.mint)],
+        None => d.banks.iter().map(|(_, b)| (d.symbol(b), b.mint)).collect(),
+    };
+    let mut text = String::new();
+    let mut out = vec![];
+    for (symbol, mint) in mints {
+        let ok = t
+            .send(&[margin_ix::accrue(mint)], &[])
+            .await
+            .with_context(|| format!("margin accrue {symbol}"))?;
+        let swept = fees_swept(&ok.logs);
+        let decimals = d.bank(&symbol)?.1.decimals;
+        text.push_str(&format!(
+            "{symbol}: accrued; {} {symbol} swept to the insurance fund\n",
+            format_amount(swept, decimals)
+        ));
+        out.push(json!({"token": symbol, "swept": swept}));
+    }
+    Ok(Output::new(text, json!({ "accrued": out })))
+}
+
+/// Which balance action.
+#[derive(Debug, Clone, Copy)]
+pub enum Action {
+    Deposit,
+    Withdraw,
+    Borrow,
+    Repay,
+}
+
+/// Move `amount` (whole-token decimal) of `symbol` between the wallet's
+/// associated token account and its margin account `index`.
+pub async fn flow(
+    t: &mut dyn Transport,
+    action: Action,
+    symbol: &str,
+    amount: &str,
+    index: u8,
+) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let (bank_key, bank) = d.bank(symbol)?;
+    let owner = t.payer().pubkey();
+    let address = pda::margin::account(&owner, index);
+    let account = transport::fetch::<MarginAccount>(t, address)
+        .await?
+        .with_context(|| {
+            format!("no margin account {index} for {owner}: run `rampart margin open` first")
+        })?;
+    let units = parse_amount(amount, bank.decimals)?;
+    anyhow::ensure!(units > 0, "amount must be positive");
+    let user_token = tokens::ata(&owner, &bank.mint);
+    let held = rampart_client::tokens::balance(t, &user_token).await?;
+    let verb = format!("{action:?}").to_lowercase();
+    if matches!(action, Action::Deposit | Action::Repay) && held < units {
+        anyhow::bail!(
+            "insufficient funds: the wallet holds {} {symbol}, {verb} needs {amount}",
+            format_amount(held, bank.decimals)
+        );
+    }
+    let f = Flow {
+        owner,
+        account_index: index,
+        mint: bank.mint,
+        user_token,
+        health: d.health(Some(&account), &[bank_key]),
+    };
+    let ix = match action {
+        Action::Deposit => f.deposit(units),
+        Action::Withdraw => f.withdraw(units),
+        Action::Borrow => f.borrow(units),
+        Action::Repay => f.repay(units),
+    };
+    let create = tokens::create_ata_idempotent(&owner, &owner, &bank.mint);
+    t.send(&[create, ix], &[])
+        .await
+        .with_context(|| format!("margin {verb}"))?;
+    Ok(Output::new(
+        format!("{verb} {amount} {symbol}: done (account {address})\n"),
+        json!({"action": verb, "token": symbol, "amount": units, "account": address.to_string()}),
+    ))
+}
+
+/// Positions and maintenance health of `owner`'s account (the wallet's by
+/// default), valued as the program values it (`rampart_sdk::health`).
+pub async fn health(
+    t: &mut dyn Transport,
+    owner: Option<Pubkey>,
+    index: u8,
+) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let owner = owner.unwrap_or_else(|| t.payer().pubkey());
+    let address = pda::margin::account(&owner, index);
+    let account = transport::require::<MarginAccount>(t, address)
+        .await
+        .with_context(|| format!("margin account {index} of {owner}"))?;
+    let whole = d.value(&account, Requirement::Maintenance)?.health;
+    let mut rows = vec![];
+    let mut positions = vec![];
+    for v in health::positions(&account, &d, &d.clock, Requirement::Maintenance)? {
+        let bank = d.bank_by_key(&v.bank)?;
+        let p = account
+            .existing(&v.bank)
+            .context("a valued position left the account")?;
+        // Interest the deposit earned (negative after a socialised loss)
+        // and the debt accrued, since their principal went in.
+        let earned = v.deposit as i128 - p.deposit_basis as i128;
+        let accrued = v.debt.saturating_sub(p.borrow_basis);
+        let earned_text = if earned < 0 {
+            format!(
+                "-{}",
+                format_amount(earned.unsigned_abs() as u64, v.decimals)
+            )
+        } else {
+            format_amount(earned as u64, v.decimals)
+        };
+        let price = usd(v.spot);
+        rows.push(vec![
+            d.symbol(bank),
+            format_amount(v.deposit, v.decimals),
+            earned_text,
+            format_amount(v.debt, v.decimals),
+            format_amount(accrued, v.decimals),
+            format!("{price:.2}"),
+            format!("{:.2}", usd(v.weighted_collateral) - usd(v.weighted_debt)),
+        ]);
+        positions.push(json!({
+            "token": d.symbol(bank), "deposit": v.deposit, "debt": v.debt, "price": price,
+            "interest_earned": earned as i64, "interest_accrued": accrued,
+        }));
+    }
+    let (collateral, debt) = (usd(whole.assets), usd(whole.liabilities));
+    let margin = whole.margin() as f64 / 1e18;
+    let liquidatable = whole.liabilities > 0 && !whole.is_healthy();
+    let mut text = fmt::table(
+        &[
+            "token",
+            "deposit",
+            "earned",
+            "debt",
+            "interest",
+            "price",
+            "maint. value",
+        ],
+        &rows,
+    );
+    text.push_str(&format!(
+        "maintenance margin ${margin:.2} (weighted collateral ${collateral:.2}, weighted debt ${debt:.2}){}\n",
+        if liquidatable { ": LIQUIDATABLE" } else { "" }
+    ));
+    Ok(Output::new(
+        text,
+        json!({"account": address.to_string(), "owner": owner.to_string(), "positions": positions,
+               "weighted_collateral_usd": collateral, "weighted_debt_usd": debt,
+               "maintenance_margin_usd": margin, "liquidatable": liquidatable}),
+    ))
+}
+
+/// A WAD quote amount in dollars, for display only.
+fn usd(wad: u128) -> f64 {
+    wad as f64 / 1e18
+}
+
+pub async fn liquidate(t: &mut dyn Transport, owner: Pubkey, index: u8) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let address = pda::margin::account(&owner, index);
+    transport::require::<MarginAccount>(t, address)
+        .await
+        .with_context(|| format!("margin account {index} of {owner}"))?;
+    let outcome = liquidate_account(t, &d, address)
+        .await
+        .context("margin liquidate")?;
+    let (text, state) = match &outcome {
+        Liquidated::Done => (format!("liquidated {address}\n"), "done".to_string()),
+        Liquidated::Proposed(p) => (
+            format!("large liquidation of {address}: proposal {p} awaits validator approvals (`rampart gov approve {p}`)\n"),
+            "proposed".into(),
+        ),
+        Liquidated::AwaitingApproval(p) => (
+            format!("large liquidation of {address}: proposal {p} still awaits approvals\n"),
+            "awaiting_approval".into(),
+        ),
+    };
+    Ok(Output::new(
+        text,
+        json!({"account": address.to_string(), "outcome": state}),
+    ))
+}

@@ -1,0 +1,277 @@
+//! `rampart vault status|deposit|withdraw|cancel|roll|greeks|settle`.
+
+use anyhow::Context;
+use rampart_sdk::vault_ix::roll_instructions;
+use serde_json::json;
+use solana_sdk::instruction::Instruction;
+use solana_sdk::signature::Signer;
+use vault::state::{DepositReceipt, OptionSeries, Phase, Vault};
+
+use rampart_client::Deployment;
+
+use super::Output;
+use rampart_client::transport::{self, Transport};
+use rampart_sdk::fmt;
+use rampart_sdk::pda;
+use rampart_sdk::tokens::{self, format_amount, parse_amount};
+use rampart_sdk::vault_ix::{Holder, VaultRef};
+
+fn phase(v: &Vault) -> &'static str {
+    match v.phase {
+        Phase::Settled => "settled",
+        Phase::Processed => "processed",
+        Phase::Trading => "trading",
+    }
+}
+
+pub async fn status(t: &mut dyn Transport) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let mut rows = vec![];
+    let mut out = vec![];
+    for (key, v) in &d.vaults {
+        let decimals = decimals(t, &v.asset_mint).await?;
+        let series = transport::fetch::<OptionSeries>(
+            t,
+            rampart_client::deployment::vault_ref(v).series(v.round),
+        )
+        .await?;
+        let expiry = series
+            .as_ref()
+            .filter(|_| v.phase == Phase::Trading)
+            .map(|s| s.expiry_ts);
+        rows.push(vec![
+            d.vault_name(v),
+            v.round.to_string(),
+            phase(v).into(),
+            format_amount(v.active_assets, decimals),
+            format_amount(v.pending_deposits, decimals),
+            expiry.map_or("-".into(), fmt::utc),
+            format!("{:?}", v.status),
+        ]);
+        out.push(json!({"vault": d.vault_name(v), "address": key.to_string(), "round": v.round,
+            "phase": phase(v), "active_assets": v.active_assets, "pending_deposits": v.pending_deposits,
+            "expiry_ts": expiry, "status": format!("{:?}", v.status)}));
+    }
+    Ok(Output::new(
+        fmt::table(
+            &[
+                "vault",
+                "round",
+                "phase",
+                "assets",
+                "pending",
+                "expiry (UTC)",
+                "status",
+            ],
+            &rows,
+        ),
+        json!(out),
+    ))
+}
+
+async fn decimals(
+    t: &mut dyn Transport,
+    mint: &anchor_lang::prelude::Pubkey,
+) -> anyhow::Result<u8> {
+    use solana_sdk::program_pack::Pack;
+    let acc = t
+        .account(*mint)
+        .await?
+        .with_context(|| format!("mint {mint} missing"))?;
+    Ok(anchor_spl::token::spl_token::state::Mint::unpack(&acc.data)
+        .map_err(|e| anyhow::anyhow!("{mint} is not a mint: {e}"))?
+        .decimals)
+}
+
+/// The wallet as a holder of `r`, with the instructions that create its
+/// receipt and token accounts when missing.
+async fn holder(
+    t: &mut dyn Transport,
+    r: &VaultRef,
+) -> anyhow::Result<(Holder, Vec<Instruction>, Option<DepositReceipt>)> {
+    let owner = t.payer().pubkey();
+    let h = Holder {
+        owner,
+        asset: tokens::ata(&owner, &r.asset_mint),
+        shares: tokens::ata(&owner, &r.share_mint()),
+    };
+    let mut setup = vec![
+        tokens::create_ata_idempotent(&owner, &owner, &r.asset_mint),
+        tokens::create_ata_idempotent(&owner, &owner, &r.share_mint()),
+    ];
+    let receipt =
+        transport::fetch::<DepositReceipt>(t, pda::vault::receipt(&r.vault, &owner)).await?;
+    if receipt.is_none() {
+        setup.push(r.open_receipt(owner));
+    }
+    Ok((h, setup, receipt))
+}
+
+/// A deposit left from a processed round converts at that round's price.
+fn record_round(receipt: Option<&DepositReceipt>, v: &Vault) -> Option<u32> {
+    receipt
+        .filter(|r| r.processed_deposit(v.round))
+        .map(|r| r.deposit_round)
+}
+
+pub async fn deposit(t: &mut dyn Transport, name: &str, amount: &str) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let (r, v) = d.vault(name)?;
+    let decimals = decimals(t, &r.asset_mint).await?;
+    let units = parse_amount(amount, decimals)?;
+    let (h, mut ixs, receipt) = holder(t, &r).await?;
+    let held = rampart_client::tokens::balance(t, &h.asset).await?;
+    anyhow::ensure!(
+        held >= units,
+        "insufficient funds: the wallet holds {} of the vault's asset, the deposit needs {amount}",
+        format_amount(held, decimals)
+    );
+    ixs.push(r.deposit(&h, units, record_round(receipt.as_ref(), v)));
+    t.send(&ixs, &[]).await.context("vault deposit")?;
+    Ok(Output::new(
+        format!(
+            "{name}: queued a deposit of {amount} for round {}\n",
+            v.round + 1
+        ),
+        json!({"vault": name, "amount": units, "round": v.round + 1}),
+    ))
+}
+
+pub async fn cancel(t: &mut dyn Transport, name: &str, amount: &str) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let (r, _) = d.vault(name)?;
+    let units = parse_amount(amount, decimals(t, &r.asset_mint).await?)?;
+    let (h, ixs, receipt) = holder(t, &r).await?;
+    anyhow::ensure!(receipt.is_some(), "no deposit in {name} to cancel");
+    let mut ixs = ixs;
+    ixs.push(r.cancel_deposit(&h, units));
+    t.send(&ixs, &[]).await.context("vault cancel")?;
+    Ok(Output::new(
+        format!("{name}: cancelled {amount} of the queued deposit\n"),
+        json!({"vault": name, "amount": units}),
+    ))
+}
+
+/// Request a withdrawal of `shares`, or (without) complete the one a past
+/// round processed.
+pub async fn withdraw(
+    t: &mut dyn Transport,
+    name: &str,
+    shares: Option<&str>,
+) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let (r, v) = d.vault(name)?;
+    let (h, mut ixs, receipt) = holder(t, &r).await?;
+    let receipt = receipt.with_context(|| format!("no position in {name}"))?;
+    match shares {
+        None => {
+            anyhow::ensure!(
+                receipt.withdraw_shares > 0 && receipt.withdraw_round < v.round,
+                "no processed withdrawal to complete in {name} (request one with --shares)"
+            );
+            ixs.push(r.complete_withdrawal(&h, receipt.withdraw_round));
+            t.send(&ixs, &[]).await.context("vault withdraw")?;
+            Ok(Output::new(
+                format!(
+                    "{name}: completed the withdrawal requested in round {}\n",
+                    receipt.withdraw_round
+                ),
+                json!({"vault": name, "completed_round": receipt.withdraw_round}),
+            ))
+        }
+        Some(s) => {
+            let share_decimals = decimals(t, &r.share_mint()).await?;
+            let units = parse_amount(s, share_decimals)?;
+            ixs.push(r.request_withdrawal(&h, units, record_round(Some(&receipt), v)));
+            t.send(&ixs, &[]).await.context("vault withdraw")?;
+            Ok(Output::new(
+                format!("{name}: requested a withdrawal of {s} shares (paid after round {} is processed)\n", v.round),
+                json!({"vault": name, "shares": units, "round": v.round}),
+            ))
+        }
+    }
+}
+
+/// Settle the expired round at its TWAP (permissionless).
+pub async fn settle(t: &mut dyn Transport, name: &str) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let (r, v) = d.vault(name)?;
+    anyhow::ensure!(
+        v.phase == Phase::Trading,
+        "{name}: round {} is {}, nothing to settle",
+        v.round,
+        phase(v)
+    );
+    t.send(&[r.settle_epoch(v.round)], &[])
+        .await
+        .context("vault settle")?;
+    let s = transport::require::<OptionSeries>(t, r.series(v.round)).await?;
+    Ok(Output::new(
+        format!(
+            "{name}: round {} settled at {}\n",
+            v.round,
+            fmt::wad(s.settlement_price as i128, 2)
+        ),
+        json!({"vault": name, "round": v.round, "settlement_price_wad": s.settlement_price.to_string()}),
+    ))
+}
+
+/// Process the settled round and start the next epoch (permissionless).
+pub async fn roll(t: &mut dyn Transport, name: &str) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let (r, v) = d.vault(name)?;
+    let Some((next, ixs)) = roll_instructions(&r, v, t.payer().pubkey()) else {
+        anyhow::bail!(
+            "{name}: round {} is trading; settle it after expiry first",
+            v.round
+        );
+    };
+    t.send(&ixs, &[]).await.context("vault roll")?;
+    let s = transport::require::<OptionSeries>(t, r.series(next)).await?;
+    Ok(Output::new(
+        format!(
+            "{name}: round {next} started, strike {}, expiry {} UTC, capacity {}\n",
+            fmt::wad(s.strike as i128, 2),
+            fmt::utc(s.expiry_ts),
+            s.capacity
+        ),
+        json!({"vault": name, "round": next, "strike_wad": s.strike.to_string(), "expiry_ts": s.expiry_ts, "capacity": s.capacity}),
+    ))
+}
+
+/// Refresh the Greeks cache of the trading round and show it.
+pub async fn greeks(t: &mut dyn Transport, name: &str) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let (r, v) = d.vault(name)?;
+    anyhow::ensure!(
+        v.phase == Phase::Trading,
+        "{name}: no trading round (phase {})",
+        phase(v)
+    );
+    t.send(&[r.update_greeks(v.round)], &[])
+        .await
+        .context("vault greeks")?;
+    let g = transport::require::<Vault>(t, r.vault).await?.greeks;
+    let rows = vec![vec![
+        fmt::wad(g.price, 4),
+        fmt::wad(g.delta, 4),
+        fmt::wad(g.gamma, 8),
+        fmt::wad(g.vega, 2),
+        fmt::wad(g.theta, 2),
+        fmt::wad(g.spot as i128, 2),
+        format!("{:.1}%", g.vol as f64 / 1e16),
+    ]];
+    Ok(Output::new(
+        format!(
+            "{name} round {} (per option on one underlying unit):\n{}",
+            v.round,
+            fmt::table(
+                &["price", "delta", "gamma", "vega", "theta/yr", "spot", "vol"],
+                &rows
+            )
+        ),
+        json!({"vault": name, "round": v.round, "price_wad": g.price.to_string(), "delta_wad": g.delta.to_string(),
+               "gamma_wad": g.gamma.to_string(), "vega_wad": g.vega.to_string(), "theta_wad": g.theta.to_string(),
+               "spot_wad": g.spot.to_string(), "vol_wad": g.vol.to_string(), "ts": g.ts}),
+    ))
+}

@@ -1,0 +1,553 @@
+//! `rampart init`: stand up (or complete) a deployment from a TOML file —
+//! protocol config, tokens, feeds and their sources, margin banks, option
+//! vaults, liquidation validators. Idempotent: what exists is left alone
+//! and reported, so running it twice changes nothing; a deployment whose
+//! governance is someone else is refused rather than half-configured.
+//! The committed `migrations/*.toml` are the deployments Anchor's
+//! `[scripts]` run.
+
+use std::path::Path;
+
+use anchor_lang::prelude::Pubkey;
+use anchor_spl::token::spl_token;
+use anyhow::Context;
+use margin::state::{BankParams, MarginConfig, ValidatorSet, MAX_VALIDATORS};
+use pricing::state::{FeedParams, ProtocolConfig, SourceKind};
+use serde::{Deserialize, Serialize};
+use solana_sdk::program_pack::Pack;
+use solana_sdk::signature::Signer;
+use solana_sdk::system_instruction;
+use vault::state::Strategy;
+
+use rampart_client::transport::{self, Transport};
+use rampart_sdk::margin_ix;
+use rampart_sdk::pda;
+use rampart_sdk::presets;
+use rampart_sdk::pricing_ix;
+use rampart_sdk::vault_ix;
+
+const WAD: u128 = 1_000_000_000_000_000_000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployConfig {
+    #[serde(default)]
+    pub token: Vec<TokenConfig>,
+    #[serde(default)]
+    pub feed: Vec<FeedConfig>,
+    #[serde(default)]
+    pub bank: Vec<BankConfig>,
+    #[serde(default)]
+    pub vault: Vec<VaultConfig>,
+    #[serde(default)]
+    pub validators: Option<ValidatorConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    pub symbol: String,
+    pub decimals: u8,
+    /// An existing mint; without it, init creates one at an address
+    /// derived from the wallet and the symbol, the wallet minting.
+    pub mint: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedConfig {
+    /// "BASE/QUOTE"; the base names the token a bank on this feed prices.
+    pub name: String,
+    #[serde(default = "default_expo")]
+    pub expo: i32,
+    /// Realized volatility to start from, bps a year.
+    pub initial_vol_bps: u32,
+    /// `crypto` (three sources, quorum 2) or `one-source`.
+    #[serde(default = "default_preset")]
+    pub preset: String,
+    /// Manual price accounts the wallet writes (localnet, demos).
+    #[serde(default)]
+    pub manual_sources: u8,
+    /// Oracle accounts: Pyth, Switchboard.
+    #[serde(default)]
+    pub source: Vec<SourceConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// `pyth-legacy`, `pyth-receiver`, `switchboard-v2`, `switchboard-on-demand`.
+    pub kind: String,
+    pub account: String,
+    /// Pyth receiver feed id, hex (other kinds: omit).
+    pub feed_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankConfig {
+    pub token: String,
+    pub feed: String,
+    /// `btc` (volatile collateral) or `usdc` (stablecoin) parameters.
+    pub preset: String,
+    /// Deposit cap in whole tokens (default: the preset's).
+    pub deposit_cap: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultConfig {
+    /// The feed pricing the underlying (settlement and Greeks).
+    pub feed: String,
+    pub underlying: String,
+    pub quote: String,
+    /// `covered-call` or `cash-secured-put`.
+    pub strategy: String,
+    pub epoch_secs: u32,
+    /// Whole asset tokens.
+    pub deposit_cap: u64,
+    pub user_deposit_cap: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidatorConfig {
+    /// Pubkeys; `wallet` stands for the wallet running init.
+    pub keys: Vec<String>,
+    pub threshold: u8,
+    /// Liquidations repaying at least this many USD need the approvals.
+    pub large_value_usd: u64,
+    pub proposal_ttl_slots: u64,
+}
+
+fn default_expo() -> i32 {
+    presets::EXPO
+}
+
+fn default_preset() -> String {
+    "crypto".into()
+}
+
+/// What init did with one item.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct Step {
+    pub what: String,
+    pub address: String,
+    pub created: bool,
+}
+
+pub fn load(path: &Path) -> anyhow::Result<DeployConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
+    toml::from_str(&text).map_err(|e| {
+        let msg = e.message().to_string();
+        let line = e
+            .span()
+            .map(|s| text[..s.start].lines().count().max(1))
+            .map_or(String::new(), |l| format!("line {l}: "));
+        anyhow::anyhow!("{}: {line}{msg}", path.display())
+    })
+}
+
+fn feed_params(preset: &str) -> anyhow::Result<FeedParams> {
+    match preset {
+        "crypto" => Ok(FeedParams::default_crypto()),
+        "one-source" => Ok(presets::one_source_params()),
+        other => anyhow::bail!("unknown feed preset {other:?} (crypto, one-source)"),
+    }
+}
+
+fn bank_params(preset: &str, decimals: u8, cap: Option<u64>) -> anyhow::Result<BankParams> {
+    let mut p = match preset {
+        "btc" => presets::btc_params(),
+        "usdc" => presets::usdc_params(),
+        other => anyhow::bail!("unknown bank preset {other:?} (btc, usdc)"),
+    };
+    let unit = 10u64.pow(decimals as u32);
+    let (deposit_cap, borrow_cap) = match cap {
+        Some(c) => (c.saturating_mul(unit), c.saturating_mul(unit) / 2),
+        // Presets are written for 8-decimal BTC and 6-decimal USDC.
+        None => (p.deposit_cap, p.borrow_cap),
+    };
+    p.deposit_cap = deposit_cap;
+    p.borrow_cap = borrow_cap;
+    Ok(p)
+}
+
+pub fn strategy(name: &str) -> anyhow::Result<Strategy> {
+    match name {
+        "covered-call" | "call" => Ok(Strategy::CoveredCall),
+        "cash-secured-put" | "put" => Ok(Strategy::CashSecuredPut),
+        other => anyhow::bail!("unknown strategy {other:?} (covered-call, cash-secured-put)"),
+    }
+}
+
+fn source_kind(name: &str) -> anyhow::Result<SourceKind> {
+    Ok(match name {
+        "pyth-legacy" => SourceKind::PythLegacy,
+        "pyth-receiver" => SourceKind::PythReceiver,
+        "switchboard-v2" => SourceKind::SwitchboardV2,
+        "switchboard-on-demand" => SourceKind::SwitchboardOnDemand,
+        other => anyhow::bail!(
+            "unknown source kind {other:?} (pyth-legacy, pyth-receiver, switchboard-v2, switchboard-on-demand)"
+        ),
+    })
+}
+
+fn pubkey(s: &str, what: &str) -> anyhow::Result<Pubkey> {
+    s.parse()
+        .map_err(|_| anyhow::anyhow!("{what}: {s:?} is not a base58 public key"))
+}
+
+/// The mint init creates for `symbol` when the config names none.
+pub fn derived_mint(wallet: &Pubkey, symbol: &str) -> Pubkey {
+    Pubkey::create_with_seed(wallet, &mint_seed(symbol), &spl_token::ID)
+        .expect("seed is at most 32 bytes")
+}
+
+fn mint_seed(symbol: &str) -> String {
+    format!("rampart-mint-{symbol}").chars().take(32).collect()
+}
+
+/// Check the whole file before sending anything, so a typo in the last
+/// vault does not leave a half-made deployment.
+fn validate(c: &DeployConfig) -> anyhow::Result<()> {
+    let symbol = |s: &str| c.token.iter().any(|t| t.symbol == s);
+    let feed = |s: &str| c.feed.iter().any(|f| f.name == s);
+    for f in &c.feed {
+        feed_params(&f.preset)?;
+        anyhow::ensure!(
+            f.name.len() <= 32,
+            "feed name {:?} is over 32 bytes",
+            f.name
+        );
+        anyhow::ensure!(
+            f.manual_sources as usize + f.source.len() > 0,
+            "feed {} has no sources",
+            f.name
+        );
+        for s in &f.source {
+            source_kind(&s.kind)?;
+            pubkey(&s.account, "source account")?;
+        }
+    }
+    for b in &c.bank {
+        anyhow::ensure!(symbol(&b.token), "bank: no token {:?} in the file", b.token);
+        anyhow::ensure!(feed(&b.feed), "bank: no feed {:?} in the file", b.feed);
+        bank_params(&b.preset, 0, b.deposit_cap)?;
+    }
+    for v in &c.vault {
+        for s in [&v.underlying, &v.quote] {
+            anyhow::ensure!(symbol(s), "vault: no token {s:?} in the file");
+        }
+        anyhow::ensure!(feed(&v.feed), "vault: no feed {:?} in the file", v.feed);
+        strategy(&v.strategy)?;
+    }
+    if let Some(v) = &c.validators {
+        // The program's own rule, checked before anything is sent.
+        anyhow::ensure!(
+            (2..=MAX_VALIDATORS).contains(&v.keys.len()),
+            "validators: 2 to {MAX_VALIDATORS} keys"
+        );
+        anyhow::ensure!(
+            (v.keys.len() as u8 / 2 + 1..=v.keys.len() as u8).contains(&v.threshold),
+            "validators: the threshold must be a majority of the {} keys",
+            v.keys.len()
+        );
+        anyhow::ensure!(
+            (10..=216_000).contains(&v.proposal_ttl_slots),
+            "validators: proposal_ttl_slots must be 10..=216000"
+        );
+        for k in v.keys.iter().filter(|k| *k != "wallet") {
+            pubkey(k, "validator")?;
+        }
+    }
+    Ok(())
+}
+
+struct Init<'a> {
+    t: &'a mut dyn Transport,
+    steps: Vec<Step>,
+    progress: &'a (dyn Fn(&Step) + Sync),
+}
+
+impl Init<'_> {
+    fn wallet(&self) -> Pubkey {
+        self.t.payer().pubkey()
+    }
+
+    async fn exists(&mut self, address: Pubkey) -> anyhow::Result<bool> {
+        Ok(self.t.account(address).await?.is_some())
+    }
+
+    /// Send `ixs` unless `address` exists; record the step either way.
+    async fn ensure(
+        &mut self,
+        what: String,
+        address: Pubkey,
+        ixs: Vec<solana_sdk::instruction::Instruction>,
+    ) -> anyhow::Result<()> {
+        let created = !self.exists(address).await?;
+        if created {
+            self.t
+                .send(&ixs, &[])
+                .await
+                .with_context(|| format!("create {what}"))?;
+        }
+        let step = Step {
+            what,
+            address: address.to_string(),
+            created,
+        };
+        self.record(step);
+        Ok(())
+    }
+
+    fn record(&mut self, step: Step) {
+        (self.progress)(&step);
+        self.steps.push(step);
+    }
+}
+
+/// Apply `config` with the transport's wallet as governance.
+pub async fn init(
+    t: &mut dyn Transport,
+    config: &DeployConfig,
+    progress: &(dyn Fn(&Step) + Sync),
+) -> anyhow::Result<Vec<Step>> {
+    validate(config)?;
+    let mut i = Init {
+        t,
+        steps: vec![],
+        progress,
+    };
+    let wallet = i.wallet();
+    if let Some(p) = transport::fetch::<ProtocolConfig>(i.t, pda::protocol()).await? {
+        anyhow::ensure!(
+            p.governance == wallet,
+            "the protocol's governance is {}, not this wallet ({wallet}): run init with that keypair",
+            p.governance
+        );
+    }
+    i.ensure(
+        "protocol config".into(),
+        pda::protocol(),
+        vec![pricing_ix::init_protocol(wallet, wallet)],
+    )
+    .await?;
+    let rules = presets::governance_params(wallet);
+    i.ensure(
+        "margin config".into(),
+        pda::margin::config(),
+        vec![margin_ix::init_margin(
+            wallet,
+            wallet,
+            presets::liquidation_params(),
+            rules,
+        )],
+    )
+    .await?;
+    let mut mints = std::collections::BTreeMap::new();
+    for tk in &config.token {
+        let mint = match &tk.mint {
+            Some(m) => pubkey(m, "token mint")?,
+            None => derived_mint(&wallet, &tk.symbol),
+        };
+        let rent = i.t.minimum_balance(spl_token::state::Mint::LEN).await?;
+        let ixs = vec![
+            system_instruction::create_account_with_seed(
+                &wallet,
+                &mint,
+                &wallet,
+                &mint_seed(&tk.symbol),
+                rent,
+                spl_token::state::Mint::LEN as u64,
+                &spl_token::ID,
+            ),
+            spl_token::instruction::initialize_mint2(
+                &spl_token::ID,
+                &mint,
+                &wallet,
+                None,
+                tk.decimals,
+            )?,
+        ];
+        if tk.mint.is_some() {
+            anyhow::ensure!(
+                i.exists(mint).await?,
+                "token {}: mint {mint} does not exist on this cluster",
+                tk.symbol
+            );
+        }
+        i.ensure(format!("token {}", tk.symbol), mint, ixs).await?;
+        mints.insert(tk.symbol.clone(), (mint, tk.decimals));
+    }
+    for f in &config.feed {
+        let feed = pda::feed(&f.name);
+        let params = feed_params(&f.preset)?;
+        let create =
+            pricing_ix::create_feed(wallet, wallet, &f.name, f.expo, params, f.initial_vol_bps);
+        i.ensure(format!("feed {}", f.name), feed, vec![create])
+            .await?;
+        for index in 0..f.manual_sources {
+            let manual = pda::manual_price(&feed, index);
+            let ixs = vec![
+                pricing_ix::init_manual_price(wallet, wallet, feed, index, wallet),
+                pricing_ix::add_source(wallet, feed, manual, SourceKind::Manual, [0; 32]),
+            ];
+            i.ensure(
+                format!("feed {} manual source {index}", f.name),
+                manual,
+                ixs,
+            )
+            .await?;
+        }
+        for s in &f.source {
+            let account = pubkey(&s.account, "source account")?;
+            let pinned = transport::fetch_zero_copy::<pricing::state::PriceFeed>(i.t, feed)
+                .await?
+                .is_some_and(|pf| pf.active_sources().iter().any(|c| c.account == account));
+            let mut feed_id = [0u8; 32];
+            if let Some(hex) = &s.feed_id {
+                let bytes = decode_hex(hex).with_context(|| format!("feed_id of {account}"))?;
+                anyhow::ensure!(bytes.len() == 32, "feed_id of {account} must be 32 bytes");
+                feed_id.copy_from_slice(&bytes);
+            }
+            let step = Step {
+                what: format!("feed {} source {} {}", f.name, s.kind, account),
+                address: account.to_string(),
+                created: !pinned,
+            };
+            if !pinned {
+                let ix =
+                    pricing_ix::add_source(wallet, feed, account, source_kind(&s.kind)?, feed_id);
+                i.t.send(&[ix], &[])
+                    .await
+                    .with_context(|| step.what.clone())?;
+            }
+            i.record(step);
+        }
+    }
+    for b in &config.bank {
+        let (mint, decimals) = mints[&b.token];
+        let params = bank_params(&b.preset, decimals, b.deposit_cap)?;
+        let ix = margin_ix::create_bank(wallet, wallet, mint, pda::feed(&b.feed), params);
+        i.ensure(
+            format!("margin bank {}", b.token),
+            pda::margin::bank(&mint),
+            vec![ix],
+        )
+        .await?;
+    }
+    for v in &config.vault {
+        let (underlying, _) = mints[&v.underlying];
+        let (quote, _) = mints[&v.quote];
+        let strategy = strategy(&v.strategy)?;
+        let feed = pda::feed(&v.feed);
+        let r = vault_ix::VaultRef::new(underlying, quote, strategy, v.epoch_secs, feed);
+        let (_, asset_decimals) = mints[match strategy {
+            Strategy::CoveredCall => &v.underlying,
+            Strategy::CashSecuredPut => &v.quote,
+        }];
+        let unit = 10u64.pow(asset_decimals as u32);
+        let mut params = presets::vault_params(
+            v.deposit_cap.saturating_mul(unit),
+            v.user_deposit_cap.saturating_mul(unit),
+            unit / 100,
+        );
+        params.epoch_secs = v.epoch_secs;
+        params.sale_window_secs = (v.epoch_secs / 4).max(60);
+        let ix = r.create(wallet, wallet, strategy, params);
+        let name = rampart_client::deployment::vault_name(&v.underlying, strategy, v.epoch_secs);
+        i.ensure(format!("vault {name}"), r.vault, vec![ix]).await?;
+    }
+    if let Some(v) = &config.validators {
+        let mut keys = [Pubkey::default(); MAX_VALIDATORS];
+        for (slot, k) in keys.iter_mut().zip(&v.keys) {
+            *slot = if k == "wallet" {
+                wallet
+            } else {
+                pubkey(k, "validator")?
+            };
+        }
+        let want = ValidatorSet {
+            keys,
+            count: v.keys.len() as u8,
+            threshold: v.threshold,
+            large_value: v.large_value_usd as u128 * WAD,
+            proposal_ttl_slots: v.proposal_ttl_slots,
+        };
+        let config = transport::require::<MarginConfig>(i.t, pda::margin::config()).await?;
+        let created = config.validators != want;
+        if created {
+            let ix = margin_ix::set_validators(wallet, want);
+            i.t.send(&[ix], &[])
+                .await
+                .context("set liquidation validators")?;
+        }
+        let step = Step {
+            what: format!("liquidation validators {}-of-{}", v.threshold, v.keys.len()),
+            address: pda::margin::config().to_string(),
+            created,
+        };
+        i.record(step);
+    }
+    Ok(i.steps)
+}
+
+fn decode_hex(s: &str) -> anyhow::Result<Vec<u8>> {
+    let s = s.trim_start_matches("0x");
+    anyhow::ensure!(s.len().is_multiple_of(2), "odd number of hex digits");
+    (0..s.len())
+        .step_by(2)
+        .map(|k| u8::from_str_radix(&s[k..k + 2], 16).map_err(|e| anyhow::anyhow!("{e}")))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> std::path::PathBuf {
+        rampart_sdk::idl::workspace_root()
+    }
+
+    #[test]
+    fn committed_deployment_files_parse_and_anchor_scripts_point_at_them() {
+        let localnet = load(&root().join("migrations/localnet.toml")).unwrap();
+        validate(&localnet).unwrap();
+        assert_eq!(localnet.feed.len(), 2);
+        // devnet ships with placeholders an operator must replace: refused by name.
+        let devnet = load(&root().join("migrations/devnet.toml")).unwrap();
+        let err = validate(&devnet).unwrap_err().to_string();
+        assert!(err.contains("REPLACE_WITH_VALIDATOR_2_PUBKEY"), "{err}");
+        let anchor = std::fs::read_to_string(root().join("Anchor.toml")).unwrap();
+        for file in ["migrations/localnet.toml", "migrations/devnet.toml"] {
+            assert!(
+                anchor.contains(&format!("init --config {file}")),
+                "{file} in [scripts]"
+            );
+        }
+    }
+
+    #[test]
+    fn mistakes_in_a_deployment_file_are_refused_before_anything_is_sent() {
+        let parse = |text: &str| -> anyhow::Result<DeployConfig> {
+            let c: DeployConfig = toml::from_str(text)?;
+            validate(&c)?;
+            Ok(c)
+        };
+        let feed = "[[feed]]\nname = \"BTC/USD\"\ninitial_vol_bps = 1\nmanual_sources = 1\n";
+        let e = parse(&format!(
+            "{feed}[[bank]]\ntoken = \"BTC\"\nfeed = \"BTC/USD\"\npreset = \"btc\"\n"
+        ));
+        assert!(e.unwrap_err().to_string().contains("no token \"BTC\""));
+        let e = parse("[[feed]]\nname = \"X/USD\"\ninitial_vol_bps = 1\n");
+        assert!(e.unwrap_err().to_string().contains("has no sources"));
+        let e = parse(&format!("{feed}preset = \"exotic\"\n"));
+        assert!(e.is_err());
+        let e = parse("[[token]]\nsymbol = \"BTC\"\ndecimals = 8\ncolour = \"red\"\n");
+        assert!(e.unwrap_err().to_string().contains("unknown field"));
+        let e = parse("[validators]\nkeys = [\"wallet\"]\nthreshold = 1\nlarge_value_usd = 1\nproposal_ttl_slots = 100\n");
+        assert!(e.unwrap_err().to_string().contains("2 to 8 keys"));
+    }
+}
