@@ -109,6 +109,12 @@ pub enum VaultCommand {
         #[arg(long)]
         shares: Option<String>,
     },
+    /// Move the shares a processed deposit bought into the wallet (to hold,
+    /// move or deposit as margin collateral).
+    Redeem {
+        #[arg(long)]
+        vault: String,
+    },
     /// Cancel (part of) a queued deposit.
     Cancel {
         #[arg(long)]
@@ -225,6 +231,7 @@ pub async fn vault(t: &mut dyn Transport, c: VaultCommand) -> anyhow::Result<Out
         VaultCommand::Status => v::status(t).await,
         VaultCommand::Deposit { vault, amount } => v::deposit(t, &vault, &amount).await,
         VaultCommand::Withdraw { vault, shares } => v::withdraw(t, &vault, shares.as_deref()).await,
+        VaultCommand::Redeem { vault } => v::redeem(t, &vault).await,
         VaultCommand::Cancel { vault, amount } => v::cancel(t, &vault, &amount).await,
         VaultCommand::Roll { vault } => v::roll(t, &vault).await,
         VaultCommand::Greeks { vault } => v::greeks(t, &vault).await,

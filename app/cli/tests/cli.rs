@@ -347,6 +347,107 @@ fn large_liquidations_need_validator_approvals_from_the_cli() {
 }
 
 #[test]
+fn btc_borrowed_against_vault_shares_is_liquidated_from_the_cli() {
+    let cli = Cli::new("shares");
+    let created = cli.ok(&["init", "--config", "app/cli/tests/fixtures/shares.toml"]);
+    assert!(
+        created.contains("margin bank BTC-put-1h shares"),
+        "{created}"
+    );
+    cli.ok(&["faucet", "--token", "BTC", "--amount", "10"]);
+    let (borrower, borrower_address) = cli.other_wallet("shares-b");
+    cli.ok(&[
+        "faucet",
+        "--token",
+        "USDC",
+        "--amount",
+        "50000",
+        "--to",
+        &borrower_address,
+    ]);
+    cli.prices("30000", "0");
+    let b = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--keypair", &borrower, "--json"]);
+        let out = cli.ok(&all);
+        serde_json::from_str::<Value>(&out).unwrap_or(Value::Null)
+    };
+
+    // BTC lenders; the borrower buys put-vault shares and pledges them.
+    cli.ok(&["margin", "open"]);
+    cli.ok(&["margin", "deposit", "--token", "BTC", "--amount", "5"]);
+    b(&[
+        "vault",
+        "deposit",
+        "--vault",
+        "BTC-put-1h",
+        "--amount",
+        "40000",
+    ]);
+    cli.ok(&["vault", "roll", "--vault", "BTC-put-1h"]);
+    let redeemed = b(&["vault", "redeem", "--vault", "BTC-put-1h"]);
+    assert_eq!(redeemed["shares"], 40_000_000_000u64);
+    b(&["margin", "open"]);
+    b(&[
+        "margin",
+        "deposit",
+        "--token",
+        "BTC-put-1h",
+        "--amount",
+        "40000",
+    ]);
+    // 80% of $40,000 of shares carries 0.95 BTC at $30,000 plus 10%.
+    let too_much = {
+        let mut args = vec!["margin", "borrow", "--token", "BTC", "--amount", "1"];
+        args.extend(["--keypair", &borrower]);
+        cli.fails(&args)
+    };
+    assert!(
+        too_much.contains("margin::InsufficientHealth"),
+        "{too_much}"
+    );
+    b(&["margin", "borrow", "--token", "BTC", "--amount", "0.95"]);
+    let health = cli.json(&["margin", "health", "--owner", &borrower_address]);
+    let position = |h: &Value, token: &str| -> Value {
+        h["positions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["token"] == token)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {token} position: {h}"))
+    };
+    assert_eq!(
+        position(&health, "BTC-put-1h")["deposit"],
+        40_000_000_000u64
+    );
+    assert_eq!(position(&health, "BTC")["debt"], 95_000_000u64);
+    assert_eq!(health["liquidatable"], false);
+    let refused = cli.fails(&["margin", "liquidate", "--owner", &borrower_address]);
+    assert!(refused.contains("margin::AccountHealthy"), "{refused}");
+
+    // BTC rallies a third: the debt outgrows the shares' maintenance value.
+    for btc in ["33000", "36500", "40000"] {
+        cli.prices(btc, "60");
+    }
+    let due = cli.json(&["margin", "health", "--owner", &borrower_address]);
+    assert_eq!(due["liquidatable"], true, "{due}");
+    let done = cli.json(&["margin", "liquidate", "--owner", &borrower_address]);
+    assert_eq!(done["outcome"], "done");
+    let after = cli.json(&["margin", "health", "--owner", &borrower_address]);
+    let shares_left = position(&after, "BTC-put-1h")["deposit"].as_u64().unwrap();
+    assert!(shares_left < 40_000_000_000, "{after}");
+    assert!(
+        position(&after, "BTC")["debt"].as_u64() < position(&due, "BTC")["debt"].as_u64(),
+        "{after}"
+    );
+    assert!(
+        after["maintenance_margin_usd"].as_f64() > due["maintenance_margin_usd"].as_f64(),
+        "{after}"
+    );
+}
+
+#[test]
 fn bad_input_gets_one_readable_line_and_a_failure_exit() {
     let cli = Cli::new("bad");
     let e = cli.fails(&["pricing", "status"]);

@@ -233,3 +233,111 @@ async fn validator_keepers_propose_approve_and_execute_large_liquidations() {
     assert_eq!(stats.iter().map(|s| s.approvals).sum::<u64>(), 2);
     assert!(w.borrower_debt().await < 21_000_000_000);
 }
+
+/// A keeper liquidates an account whose only collateral is option-vault
+/// shares: it finds the account by the program's own valuation (share at
+/// the vault's NAV), names the vault and its feed in the health accounts,
+/// and seizes shares.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keeper_liquidates_btc_borrowed_against_vault_shares() {
+    const PUT: &str = "BTC-put-1h";
+    let mut chain = Chain::builder().start().await;
+    chain.set_clock(1_700_000_000, 250_000_000);
+    chain.record_logs();
+    let operator_key = chain.funded_keypair(100_000_000_000).await;
+    let chain = Arc::new(Mutex::new(chain));
+    let mut operator = SharedChain::new(chain.clone(), operator_key);
+    let config =
+        deploy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shares.toml"))
+            .unwrap();
+    deploy::init(&mut operator, &config, &|_| {}).await.unwrap();
+    let (borrower, keeper_key) = (Keypair::new(), Keypair::new());
+    for (who, token, amount) in [
+        (operator.payer().pubkey(), "BTC", "10"),
+        (borrower.pubkey(), "USDC", "50000"),
+        (keeper_key.pubkey(), "BTC", "5"),
+    ] {
+        actions::faucet::faucet(&mut operator, token, amount, Some(who))
+            .await
+            .unwrap();
+    }
+    let mut w = World {
+        operator,
+        borrower: borrower.insecure_clone(),
+        keepers: vec![SharedChain::new(chain.clone(), keeper_key)],
+        chain,
+    };
+    w.prices(30_000.0, 15).await;
+    actions::pricing::refresh(&mut w.operator, None)
+        .await
+        .unwrap();
+    actions::margin::open(&mut w.operator, 0).await.unwrap();
+    actions::margin::flow(&mut w.operator, Action::Deposit, "BTC", "5", 0)
+        .await
+        .unwrap();
+    let mut b = SharedChain::new(w.chain.clone(), borrower);
+    actions::vault::deposit(&mut b, PUT, "40000").await.unwrap();
+    actions::vault::roll(&mut w.operator, PUT).await.unwrap();
+    actions::vault::redeem(&mut b, PUT).await.unwrap();
+    actions::margin::open(&mut b, 0).await.unwrap();
+    actions::margin::flow(&mut b, Action::Deposit, PUT, "40000", 0)
+        .await
+        .unwrap();
+    actions::margin::flow(&mut b, Action::Borrow, "BTC", "0.95", 0)
+        .await
+        .unwrap();
+    let shares_before = shares_pledged(&mut w, PUT).await;
+    assert_eq!(shares_before, 40_000_000_000);
+
+    // BTC rallies a third over ten minutes; the keeper runs every 30 s.
+    let mut stats = KeeperStats::default();
+    w.chain.lock().await.take_logs();
+    for step in 0..20u32 {
+        let btc = 30_000.0 + 10_000.0 * f64::from(step.min(10)) / 10.0;
+        w.prices(btc, 30).await;
+        keeper::tick(&mut w.keepers[0], &mut stats).await.unwrap();
+    }
+    let d = Deployment::load(&mut w.operator).await.unwrap();
+    let (share_bank, _) = d.bank(PUT).unwrap();
+    let liquidations: Vec<margin::events::Liquidated> = w
+        .chain
+        .lock()
+        .await
+        .take_logs()
+        .iter()
+        .flat_map(|logs| rampart_sdk::events::decode::<margin::events::Liquidated>(logs))
+        .collect();
+    assert!(stats.liquidations >= 1, "{stats:?}");
+    assert_eq!(stats.failures, 0, "{stats:?}");
+    assert!(
+        liquidations.iter().all(|l| l.collateral_bank == share_bank),
+        "the keeper seized the shares"
+    );
+    assert!(shares_pledged(&mut w, PUT).await < shares_before);
+    let keeper = w.keepers[0].payer().pubkey();
+    let share_mint = d.bank_by_key(&share_bank).unwrap().mint;
+    let seized = rampart_client::tokens::balance(
+        &mut w.operator,
+        &rampart_sdk::tokens::ata(&keeper, &share_mint),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        seized,
+        liquidations.iter().map(|l| l.to_liquidator).sum::<u64>()
+    );
+}
+
+/// The borrower's shares of `vault` pledged in its margin account.
+async fn shares_pledged(w: &mut World, vault: &str) -> u64 {
+    let d = Deployment::load(&mut w.operator).await.unwrap();
+    let (bank, b) = d.bank(vault).unwrap();
+    let account: margin::state::MarginAccount = rampart_client::transport::require(
+        &mut w.operator,
+        rampart_sdk::pda::margin::account(&w.borrower.pubkey(), 0),
+    )
+    .await
+    .unwrap();
+    let shares = account.existing(&bank).map_or(0, |p| p.deposit_shares);
+    b.deposit_tokens(shares).unwrap()
+}

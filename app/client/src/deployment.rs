@@ -95,8 +95,14 @@ impl Deployment {
             })
     }
 
-    /// A bank's token symbol: the base of its feed's name.
+    /// A bank's token symbol: the base of its feed's name, or for a bank of
+    /// vault shares the vault's name (`BTC-put-1h`).
     pub fn symbol(&self, bank: &Bank) -> String {
+        if bank.is_share_bank() {
+            if let Some((_, v)) = self.vaults.iter().find(|(k, _)| *k == bank.share_vault) {
+                return self.vault_name(v);
+            }
+        }
         let name = self.feed_name_of(&bank.feed);
         name.split('/').next().unwrap_or(&name).to_string()
     }

@@ -19,6 +19,7 @@ use solana_sdk::signature::Signer;
 use solana_sdk::system_instruction;
 use vault::state::Strategy;
 
+use rampart_client::deployment::vault_name;
 use rampart_client::transport::{self, Transport};
 use rampart_sdk::margin_ix;
 use rampart_sdk::pda;
@@ -86,9 +87,16 @@ pub struct SourceConfig {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BankConfig {
-    pub token: String,
+    /// The token this bank lends and takes as collateral; omit it with
+    /// `vault`.
+    pub token: Option<String>,
+    /// A bank of an option vault's shares, by the vault's name (e.g.
+    /// `BTC-put-1h`): collateral only, priced at the vault's NAV per share
+    /// times `feed`, which must be the vault's asset's feed.
+    pub vault: Option<String>,
     pub feed: String,
-    /// `btc` (volatile collateral) or `usdc` (stablecoin) parameters.
+    /// `btc` (volatile collateral), `usdc` (stablecoin) or `shares`
+    /// (vault shares: never lent) parameters.
     pub preset: String,
     /// Deposit cap in whole tokens (default: the preset's).
     pub deposit_cap: Option<u64>,
@@ -160,11 +168,16 @@ fn bank_params(preset: &str, decimals: u8, cap: Option<u64>) -> anyhow::Result<B
     let mut p = match preset {
         "btc" => presets::btc_params(),
         "usdc" => presets::usdc_params(),
-        other => anyhow::bail!("unknown bank preset {other:?} (btc, usdc)"),
+        "shares" => presets::share_params(),
+        other => anyhow::bail!("unknown bank preset {other:?} (btc, usdc, shares)"),
     };
     let unit = 10u64.pow(decimals as u32);
+    let lent = p.borrow_cap > 0;
     let (deposit_cap, borrow_cap) = match cap {
-        Some(c) => (c.saturating_mul(unit), c.saturating_mul(unit) / 2),
+        Some(c) => (
+            c.saturating_mul(unit),
+            if lent { c.saturating_mul(unit) / 2 } else { 0 },
+        ),
         // Presets are written for 8-decimal BTC and 6-decimal USDC.
         None => (p.deposit_cap, p.borrow_cap),
     };
@@ -230,8 +243,38 @@ fn validate(c: &DeployConfig) -> anyhow::Result<()> {
             pubkey(&s.account, "source account")?;
         }
     }
+    let vault_names: Vec<String> = c
+        .vault
+        .iter()
+        .map(|v| {
+            Ok(vault_name(
+                &v.underlying,
+                strategy(&v.strategy)?,
+                v.epoch_secs,
+            ))
+        })
+        .collect::<anyhow::Result<_>>()?;
     for b in &c.bank {
-        anyhow::ensure!(symbol(&b.token), "bank: no token {:?} in the file", b.token);
+        match (&b.token, &b.vault) {
+            (Some(t), None) => {
+                anyhow::ensure!(symbol(t), "bank: no token {t:?} in the file");
+            }
+            (None, Some(v)) => {
+                anyhow::ensure!(
+                    vault_names.contains(v),
+                    "bank: no vault {v:?} in the file (vaults: {})",
+                    vault_names.join(", ")
+                );
+                anyhow::ensure!(
+                    b.preset == "shares",
+                    "bank of {v} shares: use the `shares` preset (shares are never lent)"
+                );
+            }
+            _ => anyhow::bail!(
+                "bank on {}: name exactly one of `token` and `vault`",
+                b.feed
+            ),
+        }
         anyhow::ensure!(feed(&b.feed), "bank: no feed {:?} in the file", b.feed);
         bank_params(&b.preset, 0, b.deposit_cap)?;
     }
@@ -428,16 +471,18 @@ pub async fn init(
         }
     }
     for b in &config.bank {
-        let (mint, decimals) = mints[&b.token];
+        let Some(token) = &b.token else { continue };
+        let (mint, decimals) = mints[token];
         let params = bank_params(&b.preset, decimals, b.deposit_cap)?;
         let ix = margin_ix::create_bank(wallet, wallet, mint, pda::feed(&b.feed), params);
         i.ensure(
-            format!("margin bank {}", b.token),
+            format!("margin bank {token}"),
             pda::margin::bank(&mint),
             vec![ix],
         )
         .await?;
     }
+    let mut vaults = std::collections::BTreeMap::new();
     for v in &config.vault {
         let (underlying, _) = mints[&v.underlying];
         let (quote, _) = mints[&v.quote];
@@ -457,8 +502,22 @@ pub async fn init(
         params.epoch_secs = v.epoch_secs;
         params.sale_window_secs = (v.epoch_secs / 4).max(60);
         let ix = r.create(wallet, wallet, strategy, params);
-        let name = rampart_client::deployment::vault_name(&v.underlying, strategy, v.epoch_secs);
+        let name = vault_name(&v.underlying, strategy, v.epoch_secs);
         i.ensure(format!("vault {name}"), r.vault, vec![ix]).await?;
+        vaults.insert(name, (r, asset_decimals));
+    }
+    // Banks of vault shares, once their vaults exist.
+    for b in &config.bank {
+        let Some(name) = &b.vault else { continue };
+        let (r, decimals) = &vaults[name];
+        let params = bank_params(&b.preset, *decimals, b.deposit_cap)?;
+        let ix = margin_ix::create_share_bank(wallet, wallet, r.vault, pda::feed(&b.feed), params);
+        i.ensure(
+            format!("margin bank {name} shares"),
+            pda::margin::bank(&r.share_mint()),
+            vec![ix],
+        )
+        .await?;
     }
     if let Some(v) = &config.validators {
         let mut keys = [Pubkey::default(); MAX_VALIDATORS];

@@ -12,6 +12,7 @@ use margin::valuation::{Loaded, Valuation};
 use pricing::state::PriceFeed;
 use vault::state::Vault;
 
+use crate::errors::program_error;
 use crate::margin_ix::{HealthEntry, ShareVault};
 
 /// Decoded accounts by address: what a valuation reads.
@@ -33,11 +34,30 @@ pub fn value(
     for position in account.active() {
         valuation
             .add(position, loaded(accounts, &position.bank)?, clock)
-            .map_err(|e| anyhow::anyhow!("valuing the position in bank {}: {e}", position.bank))?;
+            .map_err(|e| refused(e, &position.bank))?;
     }
     valuation
         .finish()
-        .map_err(|e| anyhow::anyhow!("valuing the account: {e}"))
+        .map_err(|e| anyhow::anyhow!("valuing the account: {}", named(e)))
+}
+
+/// A valuation the program would refuse, with the program's error by name
+/// (`pricing::FeedHalted (6028): ...`).
+fn refused(e: anchor_lang::error::Error, bank: &Pubkey) -> anyhow::Error {
+    anyhow::anyhow!("valuing the position in bank {bank}: {}", named(e))
+}
+
+fn named(e: anchor_lang::error::Error) -> String {
+    match e {
+        anchor_lang::error::Error::AnchorError(a) => {
+            let code = a.error_code_number;
+            match program_error(code) {
+                Some((name, msg)) => format!("{name} ({code}): {msg}"),
+                None => format!("{} ({code}): {}", a.error_name, a.error_msg),
+            }
+        }
+        anchor_lang::error::Error::ProgramError(p) => p.to_string(),
+    }
 }
 
 /// What `bank` is valued from, looked up and checked to belong together
@@ -145,7 +165,7 @@ pub fn positions(
         .map(|position| {
             let loaded = loaded(accounts, &position.bank)?;
             let mut valuation = Valuation::new(requirement);
-            let named = |e| anyhow::anyhow!("valuing the position in bank {}: {e}", position.bank);
+            let named = |e| refused(e, &position.bank);
             valuation.add(position, loaded, clock).map_err(named)?;
             let h = valuation.finish().map_err(named)?;
             let bank = loaded.bank.projected(now).map_err(named)?;

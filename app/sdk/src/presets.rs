@@ -119,6 +119,19 @@ pub fn usdc_params() -> BankParams {
     }
 }
 
+/// A bank of option-vault shares (a cash-secured-put vault's, 6 decimals
+/// like its USDC): a share counts 80% of its NAV initially, 90% for
+/// maintenance; never lent.
+pub fn share_params() -> BankParams {
+    BankParams {
+        asset_haircut_init: W / 5,
+        asset_haircut_maint: W / 10,
+        deposit_cap: 10_000_000 * USDC,
+        borrow_cap: 0,
+        ..usdc_params()
+    }
+}
+
 /// One source refreshed every 15 s, and a wide breaker floor: margin
 /// scenarios crash prices on purpose, and halting is the pricing tests' subject.
 pub fn one_source_params() -> FeedParams {

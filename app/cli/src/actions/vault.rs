@@ -152,6 +152,31 @@ pub async fn cancel(t: &mut dyn Transport, name: &str, amount: &str) -> anyhow::
     ))
 }
 
+/// Move the shares a processed deposit bought into the wallet's share
+/// account: shares the wallet holds can be sold, moved, or deposited as
+/// margin collateral (`rampart margin deposit --token <vault>`).
+pub async fn redeem(t: &mut dyn Transport, name: &str) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let (r, v) = d.vault(name)?;
+    let (h, mut ixs, receipt) = holder(t, &r).await?;
+    let round = record_round(receipt.as_ref(), v);
+    anyhow::ensure!(
+        round.is_some() || receipt.as_ref().is_some_and(|r| r.unredeemed_shares > 0),
+        "no shares to redeem in {name}: a deposit becomes shares when its round is processed (`rampart vault roll`)"
+    );
+    ixs.push(r.redeem_shares(&h, round));
+    t.send(&ixs, &[]).await.context("vault redeem")?;
+    let shares = rampart_client::tokens::balance(t, &h.shares).await?;
+    let decimals = decimals(t, &r.share_mint()).await?;
+    Ok(Output::new(
+        format!(
+            "{name}: the wallet holds {} shares\n",
+            format_amount(shares, decimals)
+        ),
+        json!({"vault": name, "shares": shares, "share_account": h.shares.to_string()}),
+    ))
+}
+
 /// Request a withdrawal of `shares`, or (without) complete the one a past
 /// round processed.
 pub async fn withdraw(

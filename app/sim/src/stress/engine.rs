@@ -3,13 +3,16 @@
 //! sources publishing the scenario's quotes, and a keeper that refreshes,
 //! updates risk and liquidates as fast as the scenario's network allows.
 
+use anchor_lang::prelude::{Clock, Pubkey};
 use backstop::state::{ConsumerLimits, PoolParams};
 use margin::errors::MarginError;
 use margin::events::{Liquidated, LiquidatedToBackstop};
-use margin::state::ValidatorSet;
+use margin::state::{Bank, MarginAccount, ValidatorSet};
 use pricing::events::FeedRefreshed;
 use pricing::state::PriceFeed;
+use rampart_sdk::health::{self, Lookup, Requirement};
 use risk_math::breaker::Status;
+use vault::state::Vault;
 
 use super::feeds::{Rng, Tick};
 use super::metrics::{Observed, Recorder, RunResult};
@@ -29,6 +32,8 @@ use solana_sdk::signature::Keypair;
 use solana_sdk::signature::Signer;
 
 const W: f64 = 1e18;
+/// A USDC token unit in WAD dollars.
+const USDC_UNIT_WAD: i128 = 1_000_000_000_000;
 const WAD: u128 = 1_000_000_000_000_000_000;
 /// A liquidation is wrongful when the account was solvent at the
 /// reference price by more than this share of its collateral.
@@ -39,29 +44,80 @@ const WRONGFUL_CUSHION: f64 = 0.0025;
 struct Tracked {
     user: User,
     sats: u64,
-    /// Scaled USDC debt as the chain holds it: with the bank's index, the
-    /// debt with interest at any step.
-    scaled: u64,
+    /// The account as the chain holds it, re-read after every transaction
+    /// that changes it (interest moves only the bank's index, which each
+    /// step's snapshot carries).
+    account: MarginAccount,
     /// When it first became liquidatable at the reference price.
     due_since: Option<i64>,
+}
+
+impl Tracked {
+    /// Scaled USDC debt: with the bank's index, the debt with interest at
+    /// any step.
+    fn scaled(&self, usdc_bank: &Pubkey) -> u64 {
+        self.account
+            .existing(usdc_bank)
+            .map_or(0, |p| p.borrow_scaled)
+    }
 }
 
 /// Steps between the keeper's sweeps of the insurance fund's interest.
 const SWEEP_EVERY_STEPS: usize = 240;
 
-/// `user`'s scaled USDC debt on the chain.
-async fn scaled_usdc_debt(m: &mut MarginMarket, user: &User) -> u64 {
-    let bank = m.usdc_bank();
-    m.account(user)
-        .await
-        .active()
-        .find(|p| p.bank == bank)
-        .map_or(0, |p| p.borrow_scaled)
+/// The accounts a step's valuations read: both banks as an accrual now
+/// would leave them, and both feeds. Accounts are valued through the
+/// margin program's own valuation (`rampart_sdk::health`), as the keeper's
+/// and the program's decisions are.
+struct Snapshot {
+    banks: [(Pubkey, Bank); 2],
+    feeds: [(Pubkey, PriceFeed); 2],
+    clock: Clock,
 }
 
-/// Maintenance margin (USD) of `sats` against `debt` at `price`.
-fn margin_at(sats: u64, debt: u64, price: f64, haircut: f64, ratio: f64) -> f64 {
-    sats as f64 / BTC as f64 * price * (1.0 - haircut) - debt as f64 / USDC as f64 * (1.0 + ratio)
+impl Lookup for Snapshot {
+    fn bank_at(&self, key: &Pubkey) -> Option<&Bank> {
+        self.banks.iter().find(|(k, _)| k == key).map(|(_, b)| b)
+    }
+
+    fn feed_at(&self, key: &Pubkey) -> Option<&PriceFeed> {
+        self.feeds.iter().find(|(k, _)| k == key).map(|(_, f)| f)
+    }
+
+    fn vault_at(&self, _: &Pubkey) -> Option<&Vault> {
+        None
+    }
+}
+
+impl Snapshot {
+    /// Maintenance margin (assets minus liabilities, WAD USD) of
+    /// `account`; None when the program could not value it now (a stale
+    /// or halted feed).
+    fn margin(&self, account: &MarginAccount) -> Option<i128> {
+        health::value(account, self, &self.clock, Requirement::Maintenance)
+            .ok()
+            .map(|h| h.health.margin())
+    }
+
+    /// The same accounts with every feed printing the scenario's reference
+    /// price (BTC at `btc`, USDC at one dollar), fresh and unrestricted:
+    /// what the program would decide if the oracle showed the true price.
+    fn at_reference(&self, btc: f64, btc_feed: &Pubkey) -> Snapshot {
+        let mut feeds = self.feeds;
+        for (key, feed) in feeds.iter_mut() {
+            let units = if key == btc_feed { btc } else { 1.0 };
+            feed.price = price(units) as u64;
+            feed.conf = 0;
+            feed.price_ts = self.clock.unix_timestamp;
+            feed.status = Status::Active as u8;
+            feed.pause_flags = 0;
+        }
+        Snapshot {
+            banks: self.banks.clone(),
+            feeds,
+            clock: self.clock.clone(),
+        }
+    }
 }
 
 pub async fn run(
@@ -197,8 +253,21 @@ pub async fn run(
         let btc_bank = m.bank(m.btc_mint).await;
         // USDC as an accrual now would leave it: debts with interest to now.
         let usdc_bank = m.bank(m.usdc_mint).await.projected(now)?;
-        let haircut = btc_bank.maint_asset_haircut() as f64 / W;
-        let ratio = usdc_bank.maint_liability_ratio() as f64 / W;
+        let usdc_feed: PriceFeed = m
+            .chain
+            .zero_copy_account(m.usdc_feed)
+            .await
+            .ok_or_else(|| anyhow::anyhow!("USDC feed missing"))?;
+        let snapshot = Snapshot {
+            banks: [
+                (m.btc_bank(), btc_bank.projected(now)?),
+                (m.usdc_bank(), usdc_bank.clone()),
+            ],
+            feeds: [(m.btc_feed, feed), (m.usdc_feed, usdc_feed)],
+            clock: m.chain.clock().clone(),
+        };
+        let at_reference = snapshot.at_reference(tick.reference, &m.btc_feed);
+        let usdc_key = m.usdc_bank();
 
         // Borrowers opening now (refused while the feed cannot price them:
         // such a user keeps its BTC, deposited or not).
@@ -211,11 +280,11 @@ pub async fn run(
             rec.transactions += 6;
             if m.chain.send(&[deposit, borrow], &[&user.key]).await.is_ok() {
                 rec.open_interest += debt;
-                let scaled = scaled_usdc_debt(&mut m, &user).await;
+                let account = m.account(&user).await;
                 accounts.push(Tracked {
                     user,
                     sats,
-                    scaled,
+                    account,
                     due_since: None,
                 });
             } else {
@@ -228,17 +297,22 @@ pub async fn run(
         // liquidatable; the program decides.
         let can_liquidate = tick.keeper_online && status != Status::Halted && fresh;
         for a in accounts.iter_mut() {
-            let debt = usdc_bank.debt_tokens(a.scaled)?;
-            let due_at_reference =
-                debt > 0 && margin_at(a.sats, debt, tick.reference, haircut, ratio) < 0.0;
+            let debt = usdc_bank.debt_tokens(a.scaled(&usdc_key))?;
+            let reference_margin = at_reference
+                .margin(&a.account)
+                .ok_or_else(|| anyhow::anyhow!("an account the reference price cannot value"))?;
+            let due_at_reference = debt > 0 && reference_margin < 0;
             if due_at_reference && a.due_since.is_none() {
                 a.due_since = Some(tick.t);
             } else if !due_at_reference {
                 a.due_since = None;
             }
+            // Within 0.1% of the debt of liquidatable, by the valuation
+            // the program will apply.
             let near = debt > 0
-                && margin_at(a.sats, debt, spot, haircut, ratio)
-                    < 0.001 * debt as f64 / USDC as f64;
+                && snapshot
+                    .margin(&a.account)
+                    .is_some_and(|margin| margin < debt as i128 * USDC_UNIT_WAD / 1_000);
             if !(can_liquidate && near) || dropped(&mut net) {
                 continue;
             }
@@ -253,7 +327,7 @@ pub async fn run(
             // Wrongful: solvent at the reference price by more than the
             // honest sources' noise (25 bps of the collateral).
             let cushion = a.sats as f64 / BTC as f64 * tick.reference * WRONGFUL_CUSHION;
-            let solvent = margin_at(a.sats, debt, tick.reference, haircut, ratio) > cushion;
+            let solvent = reference_margin as f64 / W > cushion;
             let seized_usd = done.seized as f64 / BTC as f64 * tick.reference;
             rec.liquidation(
                 done.repaid,
@@ -262,7 +336,7 @@ pub async fn run(
                 seized_usd - done.repaid as f64 / USDC as f64,
                 seized_usd,
             );
-            a.scaled = scaled_usdc_debt(&mut m, &a.user).await;
+            a.account = m.account(&a.user).await;
             a.sats -= done.seized;
             // Restored to the buffer: a later fall starts a new wait.
             a.due_since = None;
@@ -274,7 +348,7 @@ pub async fn run(
         let usdc_bank = m.bank(m.usdc_mint).await.projected(now)?;
         let mut bad_debt = 0.0;
         for a in &accounts {
-            let debt = usdc_bank.debt_tokens(a.scaled)? as f64 / USDC as f64;
+            let debt = usdc_bank.debt_tokens(a.scaled(&usdc_key))? as f64 / USDC as f64;
             bad_debt += (debt - a.sats as f64 / BTC as f64 * tick.reference).max(0.0);
         }
         // The keeper sweeps the insurance fund's interest now and then.
