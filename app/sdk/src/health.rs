@@ -33,7 +33,7 @@ pub fn value(
     let mut valuation = Valuation::new(requirement);
     for position in account.active() {
         valuation
-            .add(position, loaded(accounts, &position.bank)?, clock)
+            .add(position, loaded(accounts, &position.bank, clock)?, clock)
             .map_err(|e| refused(e, &position.bank))?;
     }
     valuation
@@ -61,15 +61,20 @@ fn named(e: anchor_lang::error::Error) -> String {
 }
 
 /// What `bank` is valued from, looked up and checked to belong together
-/// (as the program's loader checks the remaining accounts).
-pub fn loaded<'a>(accounts: &'a impl Lookup, key: &Pubkey) -> anyhow::Result<Loaded<'a>> {
+/// (as the program's loader checks the remaining accounts), with a share
+/// bank's NAV per share at `clock`.
+pub fn loaded<'a>(
+    accounts: &'a impl Lookup,
+    key: &Pubkey,
+    clock: &Clock,
+) -> anyhow::Result<Loaded<'a>> {
     let bank = accounts
         .bank_at(key)
         .ok_or_else(|| anyhow::anyhow!("bank {key} is not loaded"))?;
     let feed = accounts
         .feed_at(&bank.feed)
         .ok_or_else(|| anyhow::anyhow!("feed {} of bank {key} is not loaded", bank.feed))?;
-    let share = match share_vault(accounts, bank)? {
+    let share_nav = match share_vault(accounts, bank)? {
         Some(s) => {
             let vault = accounts
                 .vault_at(&s.vault)
@@ -77,7 +82,9 @@ pub fn loaded<'a>(accounts: &'a impl Lookup, key: &Pubkey) -> anyhow::Result<Loa
             let vault_feed = accounts.feed_at(&s.feed).ok_or_else(|| {
                 anyhow::anyhow!("feed {} of vault {} is not loaded", s.feed, s.vault)
             })?;
-            Some((vault, vault_feed))
+            let nav = margin::valuation::share_nav(bank, vault, vault_feed, clock)
+                .map_err(|e| refused(e, key))?;
+            Some(nav)
         }
         None => None,
     };
@@ -85,7 +92,7 @@ pub fn loaded<'a>(accounts: &'a impl Lookup, key: &Pubkey) -> anyhow::Result<Loa
         key: *key,
         bank,
         feed,
-        share,
+        share_nav,
     })
 }
 
@@ -163,7 +170,7 @@ pub fn positions(
     account
         .active()
         .map(|position| {
-            let loaded = loaded(accounts, &position.bank)?;
+            let loaded = loaded(accounts, &position.bank, clock)?;
             let mut valuation = Valuation::new(requirement);
             let named = |e| refused(e, &position.bank);
             valuation.add(position, loaded, clock).map_err(named)?;

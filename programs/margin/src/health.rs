@@ -13,8 +13,8 @@ use vault::state::Vault;
 
 use crate::errors::MarginError;
 use crate::state::{Bank, MarginAccount};
+use crate::valuation::{self, Loaded, Valuation};
 pub use crate::valuation::{mark_spot, AccountHealth, PricedBank, Requirement};
-use crate::valuation::{Loaded, Valuation};
 
 pub fn account_health<'info>(
     account: &MarginAccount,
@@ -30,44 +30,43 @@ pub fn account_health<'info>(
         // Owner and discriminator checked by the loaders.
         let bank = Account::<Bank>::try_from(entry.bank)?;
         require_keys_eq!(entry.feed.key(), bank.feed, MarginError::WrongFeed);
-        let feed = AccountLoader::<PriceFeed>::try_from(entry.feed)?;
-        let feed = feed.load()?;
-        let share = match entry.share_vault {
-            Some(s) if bank.is_share_bank() => Some(load_share_vault(&bank, s)?),
+        let share_nav = match entry.share_vault {
+            Some(s) if bank.is_share_bank() => Some(load_share_nav(&bank, s, clock)?),
             _ => None,
         };
-        let share_feed = match &share {
-            Some((_, vault_feed)) => Some(vault_feed.load()?),
-            None => None,
-        };
+        let feed = AccountLoader::<PriceFeed>::try_from(entry.feed)?;
+        let feed = feed.load()?;
         let loaded = Loaded {
             key: bank.key(),
             bank: &bank,
             feed: &feed,
-            share: share
-                .as_ref()
-                .zip(share_feed.as_deref())
-                .map(|((vault, _), vault_feed)| (&**vault, vault_feed)),
+            share_nav,
         };
         valuation.add(position, loaded, clock)?;
     }
     valuation.finish()
 }
 
-/// A share bank's vault (key, owner and type checked) and a loader of the
-/// vault's own feed (key, owner and type checked).
-fn load_share_vault<'info>(
+/// A share bank's NAV per share from its vault (key, owner and type
+/// checked) and the vault's own feed (key, owner and type checked). In a
+/// frame of its own: the vault is read onto the stack here and gone before
+/// the valuation runs (no heap, which is never freed on chain).
+#[inline(never)]
+fn load_share_nav<'info>(
     bank: &Bank,
     share: ShareVault<'info, 'info>,
-) -> Result<(Box<Vault>, AccountLoader<'info, PriceFeed>)> {
+    clock: &Clock,
+) -> Result<u128> {
     let vault = load_vault(bank, share.vault)?;
     let feed = share.feed.ok_or(MarginError::HealthAccountsMismatch)?;
     require_keys_eq!(feed.key(), vault.feed, MarginError::HealthAccountsMismatch);
-    Ok((vault, AccountLoader::<PriceFeed>::try_from(feed)?))
+    let feed = AccountLoader::<PriceFeed>::try_from(feed)?;
+    let nav = valuation::share_nav(bank, &vault, &*feed.load()?, clock)?;
+    Ok(nav)
 }
 
 /// The vault of a share bank, key, owner and type checked.
-fn load_vault(bank: &Bank, info: &AccountInfo) -> Result<Box<Vault>> {
+fn load_vault(bank: &Bank, info: &AccountInfo) -> Result<Vault> {
     require_keys_eq!(
         info.key(),
         bank.share_vault,
@@ -79,7 +78,7 @@ fn load_vault(bank: &Bank, info: &AccountInfo) -> Result<Box<Vault>> {
         vault::ID,
         ErrorCode::AccountOwnedByWrongProgram
     );
-    Ok(Box::new(Vault::try_deserialize(&mut &data[..])?))
+    Vault::try_deserialize(&mut &data[..])
 }
 
 /// One position's accounts among the remaining accounts.

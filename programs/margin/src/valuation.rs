@@ -73,8 +73,9 @@ pub struct Loaded<'a> {
     /// leave it.
     pub bank: &'a Bank,
     pub feed: &'a PriceFeed,
-    /// For a bank of vault shares: the vault and the vault's own feed.
-    pub share: Option<(&'a Vault, &'a PriceFeed)>,
+    /// For a bank of vault shares: its vault's NAV per share (`share_nav`
+    /// on the vault and the vault's own feed).
+    pub share_nav: Option<u128>,
 }
 
 const EMPTY: Balance = Balance {
@@ -126,7 +127,15 @@ impl Valuation {
         } else {
             loaded.bank
         };
-        let share_nav = share_nav(bank, loaded.share, clock)?;
+        let share_nav = if bank.is_share_bank() {
+            Some(
+                loaded
+                    .share_nav
+                    .ok_or(MarginError::HealthAccountsMismatch)?,
+            )
+        } else {
+            None
+        };
         let maintenance = self.requirement == Requirement::Maintenance;
         let policy = ReadPolicy {
             max_age_secs: bank.params.max_price_age_secs,
@@ -238,22 +247,18 @@ impl Valuation {
     }
 }
 
-/// For a bank of vault shares, the vault's NAV per share (asset units per
-/// share, WAD; options marked as `Vault::nav_per_share` says); None for an
-/// ordinary token. The Greeks mark is trusted only while fresh by spot,
-/// read from the vault's own feed; a spot that feed refuses (stale,
-/// halted) means the worst-case mark.
+/// A share's NAV (asset units per share, WAD; options marked as
+/// `Vault::nav_per_share` says). The Greeks mark is trusted only while
+/// fresh by spot, read from the vault's own feed; a spot that feed refuses
+/// (stale, halted) means the worst-case mark.
 pub fn share_nav(
     bank: &Bank,
-    share: Option<(&Vault, &PriceFeed)>,
+    vault: &Vault,
+    vault_feed: &PriceFeed,
     clock: &Clock,
-) -> Result<Option<u128>> {
-    if !bank.is_share_bank() {
-        return Ok(None);
-    }
-    let (vault, feed) = share.ok_or(MarginError::HealthAccountsMismatch)?;
-    let spot = mark_spot(bank, feed, clock)?;
-    Ok(Some(vault.nav_per_share(clock.unix_timestamp, spot)?))
+) -> Result<u128> {
+    let spot = mark_spot(bank, vault_feed, clock)?;
+    vault.nav_per_share(clock.unix_timestamp, spot)
 }
 
 /// The vault's underlying now, from the vault's own feed, for the Greeks
