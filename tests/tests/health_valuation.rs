@@ -12,7 +12,7 @@ use anchor_lang::prelude::{AccountInfo, Pubkey};
 use margin::errors::MarginError;
 use margin::events::Liquidated;
 use margin::health::account_health;
-use margin::state::{BankParams, MarginAccount};
+use margin::state::MarginAccount;
 use margin::valuation::{AccountHealth, Requirement};
 use proptest::prelude::*;
 use rampart_client::Deployment;
@@ -24,18 +24,6 @@ use rampart_tests::margin_world::*;
 use rampart_tests::*;
 
 const W: u64 = 1_000_000_000_000_000_000;
-
-/// The put vault's shares count 80% of their value initially, 90% for
-/// maintenance (as in `margin_vault_shares`).
-fn share_params() -> BankParams {
-    BankParams {
-        asset_haircut_init: W / 5,
-        asset_haircut_maint: W / 10,
-        deposit_cap: 10_000_000 * USDC,
-        borrow_cap: 0,
-        ..usdc_params()
-    }
-}
 
 /// One random account: what it deposits, and how much of its initial
 /// margin it borrows (BTC when it holds no BTC, else USDC).
@@ -274,8 +262,13 @@ async fn world(holdings: &[Holding]) -> World {
     let keeper = vm.keeper.pubkey();
     let gov = vm.m.ops.governance.insecure_clone();
     let payer = vm.m.chain.payer_pubkey();
-    let ix =
-        margin_ix::create_share_bank(payer, gov.pubkey(), v.vault, vm.m.usdc_feed, share_params());
+    let ix = margin_ix::create_share_bank(
+        payer,
+        gov.pubkey(),
+        v.vault,
+        vm.m.usdc_feed,
+        rampart_sdk::presets::share_params(),
+    );
     vm.m.chain.send(&[ix], &[&gov]).await.unwrap();
     // Lenders, and a liquidator holding both tokens in its associated accounts.
     for (btc, usdc) in [(10 * BTC, 0), (0, 2_000_000 * USDC)] {

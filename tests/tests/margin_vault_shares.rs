@@ -9,7 +9,6 @@
 use anchor_lang::prelude::Pubkey;
 use margin::errors::MarginError;
 use margin::events::BalanceChanged;
-use margin::state::BankParams;
 use rampart_sdk::margin_ix::{self, HealthEntry};
 use rampart_sdk::vault_ix::VaultRef;
 use rampart_sim::vault_market::*;
@@ -18,17 +17,6 @@ use rampart_tests::*;
 use vault::events::OptionsSold;
 
 const W: u64 = 1_000_000_000_000_000_000;
-
-/// The put vault's shares count 80% of their value initially, 90% for maintenance.
-fn share_params() -> BankParams {
-    BankParams {
-        asset_haircut_init: W / 5,
-        asset_haircut_maint: W / 10,
-        deposit_cap: 10_000_000 * USDC,
-        borrow_cap: 0,
-        ..usdc_params()
-    }
-}
 
 /// Alice holds 50,000 put-vault shares deposited as margin collateral, and
 /// BTC lenders supply 10 BTC.
@@ -100,7 +88,13 @@ async fn scene() -> Scene {
     let payer = vm.m.chain.payer_pubkey();
     let (usdc_feed, btc_mint) = (vm.m.usdc_feed, vm.m.btc_mint);
     let share_mint = v.share_mint();
-    let ix = margin_ix::create_share_bank(payer, gov.pubkey(), v.vault, usdc_feed, share_params());
+    let ix = margin_ix::create_share_bank(
+        payer,
+        gov.pubkey(),
+        v.vault,
+        usdc_feed,
+        rampart_sdk::presets::share_params(),
+    );
     // A share bank must name the vault whose shares it holds: the call
     // vault for the put vault's share mint is refused.
     let mut wrong = ix.clone();
