@@ -234,3 +234,65 @@ async fn caps_and_bank_governance_are_enforced() {
     );
     w.create_bank(eth, btc_feed, btc_params()).await.unwrap();
 }
+
+/// `u64::MAX` means all of it, as worth at the transaction's second: a
+/// repay clears the debt with its interest, then a withdraw takes the whole
+/// deposit with the interest it earned, to the unit, and leaves the
+/// position empty. Against debt, all of the collateral is refused by the
+/// initial requirement with nothing moved.
+#[tokio::test]
+async fn withdraw_and_repay_of_everything_are_exact_to_the_unit() {
+    let mut w = MarginMarket::new().await.unwrap();
+    let lender = w.lender(100_000 * USDC, 100_000 * USDC).await.unwrap();
+    let b = w.leveraged_borrower(BTC, 21_000 * USDC).await.unwrap();
+    w.hold(30_000.0, 20).await.unwrap();
+    let (btc_mint, usdc_mint) = (w.btc_mint, w.usdc_mint);
+
+    let before = snapshot(&mut w, &b).await;
+    let all_btc = w.flow(&b, btc_mint, true, true).withdraw(u64::MAX);
+    assert_margin_error(
+        w.send_as(&b, all_btc).await,
+        MarginError::InsufficientHealth,
+    );
+    assert_eq!(snapshot(&mut w, &b).await, before);
+
+    // The borrower's wallet covers the interest too.
+    let authority = w.mint_authority.insecure_clone();
+    rampart_embedded::spl::mint_to(&mut w.chain, &usdc_mint, &authority, &b.usdc, 1_000 * USDC)
+        .await
+        .unwrap();
+    let debt = w.debt(&b, usdc_mint).await;
+    assert!(debt > 21_000 * USDC, "interest accrued: {debt}");
+    let wallet = w.tokens(b.usdc).await;
+    let repay = w.flow(&b, usdc_mint, true, true).repay(u64::MAX);
+    let ok = w.send_as(&b, repay).await.unwrap();
+    let repaid = events::decode::<margin::events::BalanceChanged>(&ok.logs)[0].amount;
+    assert!(repaid >= debt, "{repaid} < {debt}");
+    assert_eq!(w.tokens(b.usdc).await, wallet - repaid);
+    assert_eq!(w.debt(&b, usdc_mint).await, 0);
+
+    let worth = w.deposit_worth(&lender, usdc_mint).await;
+    assert!(worth > 100_000 * USDC, "the loan's interest: {worth}");
+    let vault = w.vault(usdc_mint).await;
+    let all_usdc = w.flow(&lender, usdc_mint, false, true).withdraw(u64::MAX);
+    let ok = w.send_as(&lender, all_usdc).await.unwrap();
+    let withdrawn = events::decode::<margin::events::BalanceChanged>(&ok.logs)[0].amount;
+    assert_eq!(withdrawn, worth);
+    assert_eq!(w.tokens(lender.usdc).await, worth);
+    assert_eq!(w.vault(usdc_mint).await, vault - worth);
+    let position = w
+        .account(&lender)
+        .await
+        .positions
+        .into_iter()
+        .find(|p| p.bank == rampart_sdk::pda::margin::bank(&usdc_mint));
+    assert!(position.is_none_or(|p| p.is_empty()), "{position:?}");
+    assert_eq!(w.bank(usdc_mint).await.total_deposits, 0);
+
+    // Nothing left: all of nothing is refused.
+    let again = w.flow(&lender, usdc_mint, false, true).withdraw(u64::MAX);
+    assert_margin_error(
+        w.send_as(&lender, again).await,
+        MarginError::InsufficientDeposit,
+    );
+}

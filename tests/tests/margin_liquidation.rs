@@ -187,3 +187,38 @@ async fn adaptive_threshold_liquidates_earlier_than_fixed() {
         "partial liquidations"
     );
 }
+
+/// An owner cannot liquidate their own account (the fee would come back to
+/// them): refused by name, nothing moves; an outside liquidator then can.
+#[tokio::test]
+async fn an_owner_cannot_liquidate_their_own_account() {
+    let mut w = MarginMarket::new().await.unwrap();
+    let b = leveraged(&mut w).await;
+    w.tick(24_000.0).await.unwrap();
+    let address = rampart_sdk::pda::margin::account(&solana_sdk::signer::Signer::pubkey(&b.key), 0);
+    let (btc_mint, usdc_mint) = (w.btc_mint, w.usdc_mint);
+    let watched = [
+        address,
+        rampart_sdk::pda::margin::vault(&rampart_sdk::pda::margin::bank(&btc_mint)),
+        rampart_sdk::pda::margin::vault(&rampart_sdk::pda::margin::bank(&usdc_mint)),
+        b.btc,
+        b.usdc,
+    ];
+    let mut before = vec![];
+    for k in watched {
+        before.push(w.chain.account(k).await);
+    }
+    assert!(
+        w.tokens(b.usdc).await >= 21_000 * USDC,
+        "the owner could repay"
+    );
+
+    assert_margin_error(w.liquidate(&b, &b).await, MarginError::SelfLiquidation);
+    for (k, was) in watched.iter().zip(&before) {
+        assert_eq!(&w.chain.account(*k).await, was, "{k} changed");
+    }
+
+    let liq = w.liquidator(100_000 * USDC).await.unwrap();
+    let ok = w.liquidate(&liq, &b).await.unwrap();
+    assert_eq!(events::decode::<Liquidated>(&ok.logs).len(), 1);
+}

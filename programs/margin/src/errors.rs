@@ -92,6 +92,8 @@ pub enum MarginError {
     ShareMarkStale,
     #[msg("Deposit is worth less than one share of the bank's pool (interest raised the share price above it)")]
     DepositBelowOneShare,
+    #[msg("An account's owner cannot liquidate it: the liquidation fee would go back to the owner instead of paying for the risk")]
+    SelfLiquidation,
 }
 
 impl From<risk_math::MathError> for MarginError {

@@ -86,6 +86,8 @@ pub mod margin {
         handle_deposit(ctx, amount)
     }
 
+    /// Withdraw `amount` tokens of a deposit (`u64::MAX`: all of it, as worth
+    /// at the transaction's second), keeping the initial requirement.
     pub fn withdraw<'info>(
         ctx: Context<'_, '_, 'info, 'info, TokenFlow<'info>>,
         amount: u64,
@@ -100,6 +102,8 @@ pub mod margin {
         handle_borrow(ctx, amount)
     }
 
+    /// Repay `amount` tokens of a borrow (`u64::MAX`: all of it, with
+    /// interest to the transaction's second).
     pub fn repay(ctx: Context<TokenFlow>, amount: u64) -> Result<()> {
         handle_repay(ctx, amount)
     }

@@ -40,7 +40,8 @@ pub struct Liquidate<'info> {
 /// fund takes its share of the fee. A large liquidation needs a proposal
 /// approved by M of N validators, is capped at the approved amount, must
 /// still be justified by current prices, and closes the proposal (its rent
-/// back to the proposer). Refused on halted feeds and unless health improves.
+/// back to the proposer). Refused on halted feeds, unless health improves,
+/// and to the account's own owner.
 pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>) -> Result<()> {
     let clock = Clock::get()?;
     let remaining = ctx.remaining_accounts;
@@ -49,6 +50,13 @@ pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'inf
     require!(
         a.config.effective_status(clock.unix_timestamp) != MarginStatus::Shutdown,
         MarginError::ProtocolStatusForbids
+    );
+    // The fee is the price of the risk an outside liquidator takes on; an
+    // owner taking it from their own account would shed the penalty.
+    require_keys_neq!(
+        a.liquidator.key(),
+        a.account.owner,
+        MarginError::SelfLiquidation
     );
     a.pair.banks.accrue(clock.unix_timestamp)?;
     let (liability_key, collateral_key) = a.pair.banks.keys();

@@ -7,8 +7,8 @@ use crate::health::require_initial_health;
 use crate::liquidation::clear_if_healthy;
 use crate::state::MarginStatus;
 
-/// Withdraw collateral, as long as the account still meets its initial
-/// requirement afterwards. An account with no debt never reads a price: a
+/// Withdraw collateral (all of it for `u64::MAX`), as long as the account
+/// still meets its initial requirement afterwards. An account with no debt never reads a price: a
 /// stale or halted oracle must not lock funds that back nothing.
 ///
 /// Under Shutdown a bank pays depositors only once none of its loans is
@@ -30,6 +30,14 @@ pub fn handle_withdraw<'info>(
         .account
         .existing_mut(&bank_key)
         .ok_or(MarginError::InsufficientDeposit)?;
+    // u64::MAX withdraws the whole deposit as worth now, like repay's: a
+    // wallet cannot know the interest of the second its transaction lands.
+    let amount = if amount == u64::MAX {
+        a.bank.deposit_tokens(position.deposit_shares)?
+    } else {
+        amount
+    };
+    require!(amount > 0, MarginError::InsufficientDeposit);
     a.bank.withdraw_from(position, amount)?;
     let margin = if a.account.has_debt() {
         // Health reads the bank from the remaining accounts: write the new
