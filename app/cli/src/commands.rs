@@ -77,6 +77,25 @@ pub enum MarginCommand {
         #[arg(long, default_value_t = 0)]
         index: u8,
     },
+    /// Under Shutdown: fix every bank's settlement price from its feed's
+    /// last valid TWAP (permissionless; the keeper does it too).
+    FixPrices,
+    /// Under Shutdown: settle an account's debts against its collateral at
+    /// the fixed prices; this wallet pays the debt and takes the collateral.
+    Settle {
+        #[arg(long)]
+        owner: Pubkey,
+        #[arg(long, default_value_t = 0)]
+        index: u8,
+    },
+    /// Write off an account's debt that no collateral backs any more: the
+    /// bank's insurance fund pays first, its lenders share the rest.
+    WriteOff {
+        #[arg(long)]
+        owner: Pubkey,
+        #[arg(long, default_value_t = 0)]
+        index: u8,
+    },
 }
 
 #[derive(clap::Args)]
@@ -84,7 +103,7 @@ pub struct Flow {
     /// Token symbol (BTC, USDC).
     #[arg(long)]
     token: String,
-    /// Amount in whole tokens, e.g. 0.5.
+    /// Amount in whole tokens, e.g. 0.5; `max` withdraws or repays all of it.
     #[arg(long)]
     amount: String,
     #[arg(long, default_value_t = 0)]
@@ -132,10 +151,15 @@ pub enum VaultCommand {
         #[arg(long)]
         vault: String,
     },
-    /// Settle the expired round at its TWAP.
+    /// Settle the expired round at its TWAP; with --price, as governance
+    /// (only after the grace period, when no TWAP covers the window).
     Settle {
         #[arg(long)]
         vault: String,
+        /// Settlement price in USD (governance keypair; the program refuses
+        /// it before the grace period ends).
+        #[arg(long)]
+        price: Option<String>,
     },
 }
 
@@ -214,6 +238,13 @@ pub async fn margin(t: &mut dyn Transport, c: MarginCommand) -> anyhow::Result<O
             return actions::margin::liquidate(t, owner, index).await
         }
         MarginCommand::Banks => return actions::margin::banks(t).await,
+        MarginCommand::FixPrices => return actions::margin::fix_prices(t).await,
+        MarginCommand::Settle { owner, index } => {
+            return actions::margin::settle(t, owner, index).await
+        }
+        MarginCommand::WriteOff { owner, index } => {
+            return actions::margin::write_off(t, owner, index).await
+        }
         MarginCommand::Accrue { token } => {
             return actions::margin::accrue(t, token.as_deref()).await
         }
@@ -235,7 +266,7 @@ pub async fn vault(t: &mut dyn Transport, c: VaultCommand) -> anyhow::Result<Out
         VaultCommand::Cancel { vault, amount } => v::cancel(t, &vault, &amount).await,
         VaultCommand::Roll { vault } => v::roll(t, &vault).await,
         VaultCommand::Greeks { vault } => v::greeks(t, &vault).await,
-        VaultCommand::Settle { vault } => v::settle(t, &vault).await,
+        VaultCommand::Settle { vault, price } => v::settle(t, &vault, price.as_deref()).await,
     }
 }
 

@@ -270,10 +270,21 @@ fn usage_error(e: clap::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Logs (the keeper's, the transport's) go to stderr; RAMPART_LOG filters them.
+/// Logs (the keeper's, the transport's) go to stderr; RAMPART_LOG filters
+/// them. A bare level (`RAMPART_LOG=debug`) is Rampart's own crates at that
+/// level and everything else at warn: the bank and the RPC client log a
+/// thousand lines a tick at debug. A full filter (`rampart=debug,solana_runtime=info`)
+/// is used as written.
 fn init_tracing(default: &str) {
     use std::io::IsTerminal;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RAMPART_LOG")
+    let spec = match std::env::var("RAMPART_LOG") {
+        Ok(s) if !s.contains('=') && !s.contains(',') && !s.trim().is_empty() => {
+            format!("warn,rampart={}", s.trim())
+        }
+        Ok(s) if !s.trim().is_empty() => s,
+        _ => default.to_string(),
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&spec)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -375,7 +386,34 @@ fn print_output(net: &Net, out: &Output) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn ctrl_c() {
+/// The keeper's stats as lines of `job  count`, then each failure's reason.
+fn keeper_summary(stats: &serde_json::Value) -> String {
+    let mut text = String::new();
+    for (name, value) in stats.as_object().into_iter().flatten() {
+        match value.as_object() {
+            Some(failed) => {
+                for (reason, n) in failed {
+                    text.push_str(&format!("  failed {n:>6}  {reason}\n"));
+                }
+            }
+            None => text.push_str(&format!("{name:<24} {value}\n")),
+        }
+    }
+    text
+}
+
+/// Ctrl-C, or SIGTERM (what `kill`, `timeout` and process managers send):
+/// either stops a long-running command the same way, its ledger saved.
+async fn stop_signal() {
+    #[cfg(unix)]
+    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        return;
+    }
     // If the signal cannot be hooked, run until killed.
     if tokio::signal::ctrl_c().await.is_err() {
         std::future::pending::<()>().await;
@@ -448,15 +486,13 @@ async fn run(net: Net, command: Command) -> anyhow::Result<()> {
                 conn.t(),
                 Duration::from_secs_f64(interval.max(0.0)),
                 ticks,
-                ctrl_c(),
+                stop_signal(),
             )
             .await;
             conn.close().await?;
             let stats = stats?;
-            print_output(
-                &net,
-                &Output::new(format!("{stats:?}\n"), serde_json::to_value(&stats)?),
-            )?;
+            let json = serde_json::to_value(&stats)?;
+            print_output(&net, &Output::new(keeper_summary(&json), json))?;
         }
         Command::Monitor {
             seconds,
@@ -475,14 +511,14 @@ async fn run(net: Net, command: Command) -> anyhow::Result<()> {
             let (http, ws) = (bind(port).await?, bind(port.saturating_add(1)).await?);
             let node = rampart_embedded::serve::Node::new(*chain);
             eprintln!(
-                "serving {} at http://127.0.0.1:{port} and ws://127.0.0.1:{} (use --url http://127.0.0.1:{port}; Ctrl-C saves and stops)",
+                "serving {} at http://127.0.0.1:{port} and ws://127.0.0.1:{} (use --url http://127.0.0.1:{port}; Ctrl-C or SIGTERM saves and stops)",
                 net.ledger.display(),
                 port.saturating_add(1)
             );
             tokio::select! {
                 _ = rampart_embedded::serve::serve(node.clone(), http) => {}
                 _ = rampart_embedded::serve::serve_pubsub(node.clone(), ws) => {}
-                _ = ctrl_c() => {}
+                _ = stop_signal() => {}
             }
             node.chain.lock().await.persist().await?;
         }
@@ -610,9 +646,9 @@ async fn monitor(net: &Net, seconds: Option<f64>, from_start: bool) -> anyhow::R
         match seconds {
             Some(s) => tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs_f64(s.max(0.0))) => {}
-                _ = ctrl_c() => {}
+                _ = stop_signal() => {}
             },
-            None => ctrl_c().await,
+            None => stop_signal().await,
         }
     };
     let print = move |slot: u64, e: &rampart_sdk::idl_events::Event| {

@@ -143,7 +143,10 @@ fn init_is_idempotent_and_every_command_works_on_the_embedded_ledger() {
     b(&["margin", "withdraw", "--token", "BTC", "--amount", "0.01"]);
     let health = cli.json(&["margin", "health", "--owner", &borrower_address]);
     assert_eq!(health["positions"].as_array().unwrap().len(), 2);
-    assert_eq!(health["positions"][1]["debt"], 19_000_000_000u64);
+    // 19,000 USDC plus the interest of the seconds the commands took (the
+    // embedded clock follows wall time: about 6 units a second here).
+    let debt = health["positions"][1]["debt"].as_u64().unwrap();
+    assert!((19_000_000_000..19_000_000_100).contains(&debt), "{debt}");
     assert_eq!(health["liquidatable"], false);
     let refused = cli.fails(&["margin", "liquidate", "--owner", &borrower_address]);
     assert!(
@@ -527,6 +530,19 @@ fn bad_input_gets_one_readable_line_and_a_failure_exit() {
         "http://127.0.0.1:9",
     ]);
     assert!(e.contains("keypair") || e.contains("127.0.0.1:9"), "{e}");
+    // Nobody lent USDC: the borrow says so, with what the bank holds.
+    let e = cli.fails(&["margin", "borrow", "--token", "USDC", "--amount", "10000"]);
+    assert!(
+        e.contains("the USDC bank has 0 USDC left to lend")
+            && e.contains("a lender must deposit USDC first"),
+        "{e}"
+    );
+    let e = cli.fails(&["margin", "withdraw", "--token", "BTC", "--amount", "max"]);
+    assert!(e.contains("no BTC deposit to withdraw"), "{e}");
+    let e = cli.fails(&["margin", "repay", "--token", "USDC", "--amount", "max"]);
+    assert!(e.contains("no USDC debt to repay"), "{e}");
+    let e = cli.fails(&["margin", "deposit", "--token", "BTC", "--amount", "max"]);
+    assert!(e.contains("--amount max is for withdraw and repay"), "{e}");
     // Unchanged by all of the above: nothing was deposited.
     let health = cli.json(&["margin", "health"]);
     assert!(health["positions"].as_array().unwrap().is_empty());
@@ -557,7 +573,23 @@ fn demo_tells_the_whole_story() {
     assert_eq!(report["epochs_settled"], 1);
     assert_eq!(report["settlement_price_usd"], 30_000.0);
     assert_eq!(report["options_sold"], 100_000_000);
-    assert_eq!(report["keeper"]["failures"], 0);
+    // The keeper's only failures are the ones the story causes: risk
+    // updates refused while the breaker holds the feed halted.
+    let failed = report["keeper"]["failed"].as_object().unwrap();
+    assert!(
+        failed
+            .keys()
+            .all(|k| k == "UpdateRisk: pricing::FeedHalted"),
+        "{failed:?}"
+    );
+    assert_eq!(
+        report["keeper"]["failures"].as_u64(),
+        failed
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .reduce(|a, b| a + b)
+            .or(Some(0))
+    );
     assert!(
         report["events"]["pricing::BreakerTripped"]
             .as_u64()
@@ -670,4 +702,404 @@ fn the_keeper_stops_cleanly_on_ctrl_c_and_keeps_its_work() {
         vaults.as_array().unwrap().iter().all(|v| v["round"] == 2),
         "{vaults}"
     );
+}
+
+/// Two free neighbouring ports (serve takes the JSON-RPC port and the next).
+fn free_ports() -> u16 {
+    loop {
+        let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = http.local_addr().unwrap().port();
+        if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port;
+        }
+    }
+}
+
+impl Cli {
+    /// `rampart serve` on this ledger, answering once it does.
+    fn serve(&self, port: u16) -> std::process::Child {
+        let child = Command::new(env!("CARGO_BIN_EXE_rampart"))
+            .args(["serve", "--port", &port.to_string(), "--ledger"])
+            .arg(&self.ledger)
+            .current_dir(root())
+            .env("HOME", &self.ledger)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "serve did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        child
+    }
+
+    /// A command through `url` as this ledger's wallet.
+    fn via(&self, url: &str, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_rampart"));
+        c.args(args)
+            .args(["--url", url, "--keypair"])
+            .arg(self.ledger.join("wallet.json"))
+            .current_dir(root())
+            .env("HOME", &self.ledger)
+            .env_remove("RAMPART_URL")
+            .env_remove("RAMPART_KEYPAIR");
+        c
+    }
+
+    /// The wallet's USDC deposit in its margin account, from the ledger.
+    fn usdc_deposit(&self) -> u64 {
+        let health = self.json(&["margin", "health"]);
+        health["positions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["token"] == "USDC")
+            .map_or(0, |p| p["deposit"].as_u64().unwrap())
+    }
+
+    /// The margin balance changes the transaction log records, in order.
+    fn logged_balance_changes(&self) -> Vec<Value> {
+        let out = self.ok(&["monitor", "--from-start", "--seconds", "1", "--json"]);
+        out.lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|e| e["event"] == "margin::BalanceChanged")
+            .collect()
+    }
+}
+
+/// A stopped or killed `serve` leaves a ledger and a transaction log that
+/// agree. SIGTERM saves as Ctrl-C does (the account opened and funded
+/// through --url is there afterwards). Then deposits stream in through
+/// --url, and SIGKILL lands in the middle of one: every deposit the server
+/// acknowledged is in the ledger, and the ledger holds exactly what the log
+/// says (the last logged balance), no more and no less.
+#[test]
+fn a_stopped_or_killed_server_keeps_ledger_and_log_in_agreement() {
+    let cli = Cli::new("kill");
+    cli.ok(&["init", "--config", "migrations/localnet.toml"]);
+    cli.prices("30000", "0");
+    cli.ok(&["faucet", "--token", "USDC", "--amount", "1000"]);
+
+    let port = free_ports();
+    let url = format!("http://127.0.0.1:{port}");
+    let server = cli.serve(port);
+    for args in [
+        &["margin", "open"][..],
+        &["margin", "deposit", "--token", "USDC", "--amount", "5"],
+    ] {
+        let out = cli.via(&url, args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let sent = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = server.wait_with_output().unwrap();
+    assert!(out.status.success(), "serve exits cleanly on SIGTERM");
+    assert_eq!(cli.usdc_deposit(), 5_000_000, "saved on SIGTERM");
+
+    let port = free_ports();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut server = cli.serve(port);
+    let mut acknowledged = 5_000_000u64;
+    for _ in 0..4 {
+        let out = cli
+            .via(
+                &url,
+                &["margin", "deposit", "--token", "USDC", "--amount", "1"],
+            )
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        acknowledged += 1_000_000;
+    }
+    // Deposits keep arriving while the server is killed under them.
+    let mut writer = cli
+        .via(
+            &url,
+            &["margin", "deposit", "--token", "USDC", "--amount", "1"],
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    server.kill().unwrap(); // SIGKILL: no handler runs, nothing is saved on the way out
+    server.wait().unwrap();
+    let _ = writer.wait();
+
+    let on_ledger = cli.usdc_deposit();
+    assert!(
+        on_ledger >= acknowledged,
+        "every acknowledged deposit survives: {on_ledger} < {acknowledged}"
+    );
+    let changes = cli.logged_balance_changes();
+    let last = changes.last().expect("the log has the deposits");
+    let logged: u64 = last["fields"]["deposits_after"]
+        .as_str()
+        .map(|s| s.parse().unwrap())
+        .or(last["fields"]["deposits_after"].as_u64())
+        .unwrap();
+    assert_eq!(on_ledger, logged, "ledger and log agree: {last}");
+    assert!(
+        changes.len() >= 5,
+        "the first deposit and four more: {changes:?}"
+    );
+
+    // The ledger stays usable after the kill: a later command builds on it.
+    cli.ok(&["margin", "deposit", "--token", "USDC", "--amount", "1"]);
+    assert_eq!(cli.usdc_deposit(), on_ledger + 1_000_000);
+}
+
+/// The keeper tells the truth: a liquidation it cannot pay for is a
+/// failure, logged at WARN with SPL Token's error by name, not "already
+/// done"; funded, the next tick liquidates.
+#[test]
+fn the_keeper_reports_a_liquidation_it_cannot_fund_as_a_named_failure() {
+    let cli = Cli::new("keeper-fails");
+    cli.ok(&["init", "--config", "migrations/localnet.toml"]);
+    // The wallet (the keeper's) lends every USDC it has.
+    cli.ok(&["faucet", "--token", "USDC", "--amount", "500000"]);
+    let (borrower, borrower_address) = cli.other_wallet("keeper-fails-b");
+    cli.ok(&[
+        "faucet",
+        "--token",
+        "BTC",
+        "--amount",
+        "1",
+        "--to",
+        &borrower_address,
+    ]);
+    cli.prices("30000", "0");
+    cli.ok(&["margin", "open"]);
+    cli.ok(&["margin", "deposit", "--token", "USDC", "--amount", "500000"]);
+    for args in [
+        vec!["margin", "open"],
+        vec!["margin", "deposit", "--token", "BTC", "--amount", "1"],
+        vec!["margin", "borrow", "--token", "USDC", "--amount", "21000"],
+    ] {
+        let mut all = args.clone();
+        all.extend(["--keypair", &borrower]);
+        cli.ok(&all);
+    }
+    cli.prices("24000", "15");
+    assert_eq!(
+        cli.json(&["margin", "health", "--owner", &borrower_address])["liquidatable"],
+        true
+    );
+
+    let keeper = || {
+        let r = cli.run(&["keeper", "--ticks", "1", "--json"]);
+        assert!(r.ok, "{}", r.stderr);
+        (serde_json::from_str::<Value>(&r.stdout).unwrap(), r.stderr)
+    };
+    let (stats, log) = keeper();
+    assert_eq!(stats["liquidations"], 0, "{stats}");
+    assert_eq!(stats["already_done"], 0, "{stats}");
+    assert!(stats["failures"].as_u64().unwrap() >= 1, "{stats}");
+    let warned = log
+        .lines()
+        .find(|l| l.contains("WARN") && l.contains("Liquidate"))
+        .unwrap_or_else(|| panic!("no WARN line for the liquidation:\n{log}"));
+    assert!(warned.contains("spl_token::InsufficientFunds"), "{warned}");
+
+    cli.ok(&["faucet", "--token", "USDC", "--amount", "30000"]);
+    let (stats, _) = keeper();
+    assert_eq!(stats["liquidations"], 1, "{stats}");
+    assert_eq!(
+        cli.json(&["margin", "health", "--owner", &borrower_address])["liquidatable"],
+        false
+    );
+}
+
+/// Emergency shutdown wound down with the CLI and the keeper alone: BTC
+/// falls with nobody liquidating, governance shuts margin down, one keeper
+/// tick fixes the settlement prices, settles both borrowers against their
+/// collateral and writes off what the underwater one still owes; then
+/// the lender and the solvent borrower withdraw everything (`--amount
+/// max`) and both banks are left owing nobody a single unit.
+#[test]
+fn a_shutdown_and_a_bad_debt_write_off_complete_from_the_cli_and_keeper() {
+    let cli = Cli::new("shutdown");
+    cli.ok(&["init", "--config", "migrations/localnet.toml"]);
+    cli.prices("40000", "0");
+    // The wallet is governance and the keeper; it settles with its USDC.
+    cli.ok(&["faucet", "--token", "USDC", "--amount", "100000"]);
+    let (lender, lender_address) = cli.other_wallet("shutdown-l");
+    let (solvent, solvent_address) = cli.other_wallet("shutdown-s");
+    let (underwater, underwater_address) = cli.other_wallet("shutdown-u");
+    for (to, token, amount) in [
+        (&lender_address, "USDC", "100000"),
+        (&solvent_address, "BTC", "2"),
+        (&underwater_address, "BTC", "1"),
+    ] {
+        cli.ok(&["faucet", "--token", token, "--amount", amount, "--to", to]);
+    }
+    let as_ = |who: &str, args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--keypair", who]);
+        cli.ok(&all)
+    };
+    as_(&lender, &["margin", "open"]);
+    as_(
+        &lender,
+        &["margin", "deposit", "--token", "USDC", "--amount", "100000"],
+    );
+    for (who, btc, usdc) in [(&solvent, "2", "30000"), (&underwater, "1", "28000")] {
+        as_(who, &["margin", "open"]);
+        as_(
+            who,
+            &["margin", "deposit", "--token", "BTC", "--amount", btc],
+        );
+        as_(
+            who,
+            &["margin", "borrow", "--token", "USDC", "--amount", usdc],
+        );
+    }
+    // Down to 25,000 with no keeper running, and there for forty minutes,
+    // longer than the BTC feed's 30-minute TWAP window: the second account is
+    // under water at the price it will settle at.
+    for price in ["37000", "34000", "31000", "28000", "25000"] {
+        cli.prices(price, "120");
+    }
+    // (Steps of 110 s: the one-source USDC feed's TWAP allows gaps of 120 s.)
+    for _ in 0..22 {
+        cli.prices("25000", "110");
+    }
+    // The last minutes at a keeper's pace: USDC's 5-minute TWAP needs five samples.
+    for _ in 0..6 {
+        cli.prices("25000", "30");
+    }
+    let health = cli.json(&["margin", "health", "--owner", &underwater_address]);
+    assert_eq!(health["liquidatable"], true, "{health}");
+
+    cli.ok(&["gov", "shutdown"]);
+    let refused = cli.fails(&["margin", "liquidate", "--owner", &underwater_address]);
+    assert!(
+        refused.contains("margin::ProtocolStatusForbids"),
+        "{refused}"
+    );
+    let waits = cli.fails(&[
+        "margin",
+        "withdraw",
+        "--token",
+        "USDC",
+        "--amount",
+        "max",
+        "--keypair",
+        &lender,
+    ]);
+    assert!(waits.contains("margin::SettlementPending"), "{waits}");
+
+    let r = cli.run(&["keeper", "--ticks", "1", "--json"]);
+    assert!(r.ok, "{}", r.stderr);
+    let stats: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(stats["settlement_prices_fixed"], 2, "{stats}\n{}", r.stderr);
+    assert_eq!(stats["positions_settled"], 2, "{stats}\n{}", r.stderr);
+    assert_eq!(stats["bad_debts_written_off"], 1, "{stats}\n{}", r.stderr);
+    assert_eq!(stats["liquidations"], 0, "{stats}");
+    for owner in [&solvent_address, &underwater_address] {
+        let h = cli.json(&["margin", "health", "--owner", owner]);
+        let usdc = h["positions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["token"] == "USDC")
+            .map_or(0, |p| p["debt"].as_u64().unwrap());
+        assert_eq!(usdc, 0, "no debt left: {h}");
+    }
+    let nothing = cli.fails(&["margin", "write-off", "--owner", &underwater_address]);
+    assert!(nothing.contains("nothing to write off"), "{nothing}");
+
+    // Everyone leaves with what they are owed, to the unit.
+    let owed = |who: &str, token: &str| -> u64 {
+        let h = cli.json(&["margin", "health", "--keypair", who]);
+        h["positions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["token"] == token)
+            .map_or(0, |p| p["deposit"].as_u64().unwrap())
+    };
+    for (who, token) in [(&lender, "USDC"), (&solvent, "BTC")] {
+        let worth = owed(who, token);
+        assert!(worth > 0);
+        let mut args = vec!["margin", "withdraw", "--token", token, "--amount", "max"];
+        args.extend(["--keypair", who, "--json"]);
+        let out: Value = serde_json::from_str(&cli.ok(&args)).unwrap();
+        assert_eq!(out["amount"], worth, "{out}");
+        assert_eq!(owed(who, token), 0);
+    }
+    cli.ok(&["margin", "accrue"]);
+    let banks = cli.json(&["margin", "banks"]);
+    for b in banks["banks"].as_array().unwrap() {
+        assert_eq!(b["deposits"], 0, "every depositor paid out: {b}");
+        assert_eq!(b["borrows"], 0, "every loan settled or written off: {b}");
+        assert_eq!(b["fees_pending"], 0, "the fund's interest swept out: {b}");
+    }
+}
+
+/// The README's quickstart, line by line as written, on a fresh ledger,
+/// each line through `sh` with `$R` the binary under test. The demo line
+/// is `demo_tells_the_whole_story`'s.
+#[test]
+fn the_readme_quickstart_runs_as_written() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let marker = "`the_readme_quickstart_runs_as_written`";
+    let start = readme
+        .find(marker)
+        .expect("the README marks its quickstart");
+    let block = &readme[start..];
+    let block = &block[block.find("```sh\n").unwrap() + 6..];
+    let block = &block[..block.find("```").unwrap()];
+    let mut lines = block.lines();
+    assert_eq!(
+        lines.next(),
+        Some(r#"R="cargo run --release -p rampart --""#)
+    );
+    let cli = Cli::new("readme");
+    std::fs::create_dir_all(&cli.ledger).unwrap();
+    let mut ran = 0;
+    for line in lines.filter(|l| !l.trim().is_empty()) {
+        if line.starts_with("$R demo") {
+            continue;
+        }
+        let out = Command::new("sh")
+            .args(["-c", line])
+            .env("R", env!("CARGO_BIN_EXE_rampart"))
+            .env("RAMPART_LEDGER", &cli.ledger)
+            .env("HOME", &cli.ledger)
+            .env_remove("RAMPART_URL")
+            .env_remove("RAMPART_KEYPAIR")
+            .current_dir(root())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "README line failed: {line}\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ran += 1;
+    }
+    assert!(ran >= 18, "{ran} lines");
+    // The borrow landed and the repay cleared it, interest and all.
+    let health = cli.json(&["margin", "health"]);
+    let usdc_debt = health["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["token"] == "USDC")
+        .map_or(0, |p| p["debt"].as_u64().unwrap());
+    assert_eq!(usdc_debt, 0, "{health}");
 }

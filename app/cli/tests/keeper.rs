@@ -164,6 +164,9 @@ fn count(events: &BTreeMap<String, u64>, name: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_racing_keepers_do_each_job_exactly_once_in_effect() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("rampart=warn")
+        .try_init();
     // Large-liquidation approvals have their own test; here every
     // liquidation is ordinary.
     let mut alone = world(1, 10_000_000, false).await;
@@ -216,6 +219,9 @@ async fn two_racing_keepers_do_each_job_exactly_once_in_effect() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validator_keepers_propose_approve_and_execute_large_liquidations() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("rampart=warn")
+        .try_init();
     // Every liquidation counts as large; the two keepers are 2 of the 3 validators.
     let mut w = world(2, 1_000, true).await;
     let (events, stats) = w.run().await;

@@ -1,7 +1,7 @@
 //! A failed transaction or command in one readable line, with the
 //! program's error by name (see `rampart_sdk::errors`).
 
-use rampart_sdk::errors::{describe_logs, program_error};
+use rampart_sdk::errors::{anchor_log, describe_logs};
 
 use crate::transport::TxFailure;
 
@@ -28,7 +28,14 @@ pub fn describe(e: &anyhow::Error) -> String {
 /// The Rampart error name of a failure, if it is one (`margin::NotLiquidatable`).
 pub fn error_name(e: &anyhow::Error) -> Option<String> {
     let f = e.downcast_ref::<TxFailure>()?;
-    program_error(f.custom_code()?).map(|(n, _)| n)
+    rampart_sdk::errors::error_name(f.custom_code()?, &f.logs)
+}
+
+/// The name of the error a refused transaction carries: ours
+/// (`margin::AccountHealthy`), else Anchor's own (`AccountNotInitialized`).
+pub fn refusal_name(e: &anyhow::Error) -> Option<String> {
+    let f = e.downcast_ref::<TxFailure>()?;
+    error_name(e).or_else(|| anchor_log(&f.logs).map(|(name, _)| name))
 }
 
 #[cfg(test)]

@@ -9,6 +9,12 @@ use serde::{Deserialize, Serialize};
 /// One line of `transactions.jsonl`.
 #[derive(Serialize, Deserialize)]
 pub struct LoggedTx {
+    /// The transaction's place in the ledger's history (1, 2, ...; 0 in
+    /// logs written before it was numbered): the ledger's write-ahead log
+    /// numbers its entries the same way, so recovery can tell which
+    /// transactions the log still lacks.
+    #[serde(default)]
+    pub seq: u64,
     pub slot: u64,
     pub unix_timestamp: i64,
     pub ok: bool,

@@ -136,6 +136,7 @@ impl ChainBuilder {
             known: self.preloaded.into_iter().collect(),
             recorded: None,
             owners: Default::default(),
+            last_writable: vec![],
         }
     }
 }
@@ -224,6 +225,10 @@ pub struct Chain {
     owners: std::collections::BTreeMap<Pubkey, Pubkey>,
     /// Logs of successful transactions since the last take, when recording.
     recorded: Option<Vec<Vec<String>>>,
+    /// The accounts the last executed transaction could write: all it can
+    /// have changed (the runtime refuses a write to any other), which the
+    /// ledger records after it.
+    last_writable: Vec<Pubkey>,
 }
 
 impl Chain {
@@ -289,6 +294,12 @@ impl Chain {
             }
         }
         found
+    }
+
+    /// The accounts the last executed transaction could write, landed or
+    /// not (a failed one still charges its fee payer).
+    pub fn last_writable(&self) -> &[Pubkey] {
+        &self.last_writable
     }
 
     /// Addresses any transaction touched or the builder loaded, in order.
@@ -476,6 +487,11 @@ impl Chain {
     /// endpoint's `sendTransaction`).
     pub async fn execute_signed(&mut self, tx: Transaction) -> TxResult {
         self.known.extend(tx.message.account_keys.iter().copied());
+        let message = &tx.message;
+        self.last_writable = (0..message.account_keys.len())
+            .filter(|&i| message.is_writable(i))
+            .map(|i| message.account_keys[i])
+            .collect();
         let out = execute_on(&mut self.ctx.banks_client, tx).await;
         if let (Ok(ok), Some(r)) = (&out, self.recorded.as_mut()) {
             r.push(ok.logs.clone());

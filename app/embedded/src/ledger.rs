@@ -4,10 +4,25 @@
 //! other as they would on a cluster. Accounts use the Solana CLI's
 //! `solana account --output json` shape, so an account cloned from devnet
 //! (a Pyth or Switchboard feed, say) loads with `--clone <file>` as is.
-//! Every transaction's logs are appended to `transactions.jsonl`, which
-//! `rampart monitor` follows.
+//!
+//! Nothing is lost when a process is stopped, even by SIGKILL, and the
+//! ledger never disagrees with `transactions.jsonl` (what the monitor
+//! reads). Each transaction, as it lands, is appended first to
+//! `ledger.wal` (its number, logs and what it left in every account it
+//! could write), then to `transactions.jsonl` (its number and logs).
+//! `accounts.json` is a snapshot that records the last number it holds;
+//! opening a ledger applies the write-ahead log past it and appends to
+//! `transactions.jsonl` any transaction a kill kept out of it. A line torn
+//! by a kill is cut off: a transaction is in both files or in neither.
+//! Saving (on exit, and whenever the write-ahead log passes
+//! [`WAL_SNAPSHOT_BYTES`]) replaces the snapshot by an atomic rename and
+//! then empties the write-ahead log, so it stays small however long a
+//! keeper runs. Lines reach the operating system as each transaction
+//! lands but are not synced one by one: a power loss can lose the last
+//! ones, from the ledger and the log alike.
 
-use std::io::Write;
+use std::collections::BTreeMap;
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -29,6 +44,12 @@ use crate::{Chain, MS_PER_SLOT};
 const WALLET_LAMPORTS: u64 = 1_000 * 1_000_000_000;
 /// A fresh ledger's first slot (any value works; this one looks like mainnet's era).
 const FIRST_SLOT: u64 = 250_000_000;
+const SNAPSHOT: &str = "accounts.json";
+const LOG: &str = "transactions.jsonl";
+const WAL: &str = "ledger.wal";
+/// Snapshot and empty the write-ahead log past this size (a keeper's pass
+/// writes tens of kilobytes of account state).
+pub const WAL_SNAPSHOT_BYTES: u64 = 16 << 20;
 
 #[derive(Serialize, Deserialize)]
 struct Saved {
@@ -37,6 +58,22 @@ struct Saved {
     /// Wall-clock second of the save: the chain's clock moves on with real
     /// time between commands, as a cluster's does.
     saved_at: i64,
+    /// The last transaction this snapshot holds (0 in ledgers written
+    /// before transactions were numbered).
+    #[serde(default)]
+    seq: u64,
+    accounts: Vec<KeyedAccountJson>,
+}
+
+/// One line of `ledger.wal`: the transaction's line of
+/// `transactions.jsonl`, and its effect, so the entry alone can redo it.
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    tx: LoggedTx,
+    /// Wall-clock second it landed.
+    wall: i64,
+    /// Every account the transaction could write, as it left them (zero
+    /// lamports: closed).
     accounts: Vec<KeyedAccountJson>,
 }
 
@@ -44,6 +81,49 @@ fn wall_secs() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The complete lines of `file` and where the last of them ends. Bytes
+/// after the last newline are a line a kill tore in half; the caller cuts
+/// them off.
+fn complete_lines(file: &mut std::fs::File) -> anyhow::Result<(Vec<Vec<u8>>, u64)> {
+    file.seek(std::io::SeekFrom::Start(0))?;
+    let mut bytes = vec![];
+    file.read_to_end(&mut bytes)?;
+    let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let lines = bytes[..complete]
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect();
+    Ok((lines, complete as u64))
+}
+
+/// The number of the last transaction `transactions.jsonl` holds, and
+/// where its last complete line ends, reading only the file's tail (the
+/// log keeps every transaction a ledger ever ran).
+fn last_logged(file: &mut std::fs::File) -> anyhow::Result<(u64, u64)> {
+    let len = file.metadata()?.len();
+    let mut tail = 64 * 1024u64;
+    loop {
+        let from = len.saturating_sub(tail);
+        file.seek(std::io::SeekFrom::Start(from))?;
+        let mut bytes = vec![];
+        file.read_to_end(&mut bytes)?;
+        let end = bytes.iter().rposition(|b| *b == b'\n');
+        let start = end.and_then(|e| bytes[..e].iter().rposition(|b| *b == b'\n'));
+        // Read further back until the last complete line is whole.
+        if from > 0 && start.is_none() {
+            tail = tail.saturating_mul(4);
+            continue;
+        }
+        let Some(end) = end else {
+            return Ok((0, 0));
+        };
+        let line = &bytes[start.map_or(0, |i| i + 1)..end];
+        let seq = serde_json::from_slice::<LoggedTx>(line).map_or(0, |t| t.seq);
+        return Ok((seq, from + end as u64 + 1));
+    }
 }
 
 /// Read accounts in the Solana CLI's JSON: one object, or an array of them.
@@ -79,6 +159,9 @@ pub struct LedgerChain {
     /// real time from there, as a validator's does.
     opened: (Clock, std::time::Instant),
     log: std::fs::File,
+    wal: std::fs::File,
+    /// The number of the last transaction run on this ledger.
+    seq: u64,
     _lock: LedgerLock,
 }
 
@@ -87,7 +170,7 @@ impl LedgerChain {
         std::fs::create_dir_all(&o.dir)
             .with_context(|| format!("create ledger directory {}", o.dir.display()))?;
         let lock = LedgerLock::take(&o.dir)?;
-        let state_path = o.dir.join("accounts.json");
+        let state_path = o.dir.join(SNAPSHOT);
         let saved: Option<Saved> = match std::fs::read_to_string(&state_path) {
             Ok(text) => Some(serde_json::from_str(&text).with_context(|| {
                 format!(
@@ -97,21 +180,80 @@ impl LedgerChain {
             })?),
             Err(_) => None,
         };
-        let mut builder = Chain::builder();
-        let mut has_wallet = false;
-        let (slot, ts) = match &saved {
-            Some(s) => {
-                let elapsed = (wall_secs() - s.saved_at).max(0);
-                (
-                    s.slot + (elapsed * 1_000 / MS_PER_SLOT) as u64,
-                    s.unix_timestamp + elapsed,
+        let mut wal = std::fs::OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(o.dir.join(WAL))
+            .context("open ledger.wal")?;
+        let (lines, good_end) = complete_lines(&mut wal)?;
+        if good_end < wal.metadata()?.len() {
+            wal.set_len(good_end)
+                .context("cut the torn last line of ledger.wal")?;
+        }
+        let snapshot_seq = saved.as_ref().map_or(0, |s| s.seq);
+        let mut entries = vec![];
+        for (n, line) in lines.iter().enumerate() {
+            let entry: Entry = serde_json::from_slice(line).with_context(|| {
+                format!(
+                    "{WAL}: line {} is damaged; delete the ledger directory to start over",
+                    n + 1
                 )
+            })?;
+            // Entries the snapshot holds already (a kill between the
+            // snapshot's rename and the log's emptying leaves them).
+            if entry.tx.seq > snapshot_seq {
+                entries.push(entry);
             }
-            None => (FIRST_SLOT, wall_secs()),
+        }
+
+        // The transaction log gets every transaction a kill kept out of it.
+        let mut log = std::fs::OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(o.dir.join(LOG))
+            .context("open transactions.jsonl")?;
+        let (logged, log_end) = last_logged(&mut log)?;
+        if log_end < log.metadata()?.len() {
+            log.set_len(log_end)
+                .context("cut the torn last line of transactions.jsonl")?;
+        }
+        for entry in entries.iter().filter(|e| e.tx.seq > logged) {
+            append_line(&mut log, &entry.tx).context("complete transactions.jsonl")?;
+        }
+
+        // The snapshot, then the write-ahead log past it, in order.
+        let mut accounts = BTreeMap::new();
+        let (mut slot, mut ts, mut at) = match &saved {
+            Some(s) => (s.slot, s.unix_timestamp, s.saved_at),
+            None => (FIRST_SLOT, wall_secs(), wall_secs()),
         };
         for keyed in saved.iter().flat_map(|s| &s.accounts) {
             let (address, account) = keyed.decode()?;
-            has_wallet |= address == o.wallet.pubkey();
+            accounts.insert(address, account);
+        }
+        let mut seq = snapshot_seq.max(logged);
+        for entry in &entries {
+            for keyed in &entry.accounts {
+                let (address, account) = keyed.decode()?;
+                if account.lamports == 0 {
+                    accounts.remove(&address);
+                } else {
+                    accounts.insert(address, account);
+                }
+            }
+            seq = seq.max(entry.tx.seq);
+            if entry.tx.slot >= slot {
+                (slot, ts, at) = (entry.tx.slot, entry.tx.unix_timestamp, entry.wall);
+            }
+        }
+        let elapsed = (wall_secs() - at).max(0);
+        let (slot, ts) = (slot + (elapsed * 1_000 / MS_PER_SLOT) as u64, ts + elapsed);
+
+        let mut builder = Chain::builder();
+        let has_wallet = accounts.contains_key(&o.wallet.pubkey());
+        for (address, account) in accounts {
             builder = builder.with_raw_account(address, account);
         }
         for file in &o.clones {
@@ -129,17 +271,14 @@ impl LedgerChain {
         chain.set_payer(o.wallet);
         let warp_slots = (o.warp_secs.max(0) * 1_000 / MS_PER_SLOT) as u64;
         chain.set_clock(ts + o.warp_secs.max(0), slot + warp_slots);
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(o.dir.join("transactions.jsonl"))
-            .context("open transactions.jsonl")?;
         let opened = (chain.clock().clone(), std::time::Instant::now());
         Ok(LedgerChain {
             chain,
             dir: o.dir,
             opened,
             log,
+            wal,
+            seq,
             _lock: lock,
         })
     }
@@ -169,12 +308,21 @@ impl LedgerChain {
             slot: clock.slot,
             unix_timestamp: clock.unix_timestamp,
             saved_at: wall_secs(),
+            seq: self.seq,
             accounts,
         };
+        // Written whole beside the old snapshot, then swapped in by rename:
+        // a kill leaves the old snapshot or the new, never half of one.
         let tmp = self.dir.join("accounts.json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec(&saved)?)
+        let mut file =
+            std::fs::File::create(&tmp).with_context(|| format!("write {}", tmp.display()))?;
+        file.write_all(&serde_json::to_vec(&saved)?)
+            .and_then(|()| file.sync_all())
             .with_context(|| format!("write {}", tmp.display()))?;
-        std::fs::rename(&tmp, self.dir.join("accounts.json")).context("replace accounts.json")?;
+        std::fs::rename(&tmp, self.dir.join(SNAPSHOT)).context("replace accounts.json")?;
+        // The snapshot holds every entry now: a kill before this line only
+        // leaves entries the next open skips.
+        self.wal.set_len(0).context("empty ledger.wal")?;
         Ok(())
     }
 
@@ -189,20 +337,50 @@ impl LedgerChain {
         self.chain.set_clock(ts, slot);
     }
 
-    fn append_log(&mut self, ok: bool, logs: &[String]) {
+    /// Record the transaction that just ran, landed or not (a refused one
+    /// still paid its fee): its effect on every account it could write to
+    /// the write-ahead log, then its line to `transactions.jsonl`. From the
+    /// first write on it survives a kill.
+    async fn commit(&mut self, ok: bool, logs: &[String]) {
+        let mut accounts = vec![];
+        for address in self.chain.last_writable().to_vec() {
+            let account = self.chain.account(address).await.unwrap_or_default();
+            accounts.push(KeyedAccountJson::new(&address, &account));
+        }
         let clock = self.chain.clock();
-        let line = LoggedTx {
-            slot: clock.slot,
-            unix_timestamp: clock.unix_timestamp,
-            ok,
-            logs: logs.to_vec(),
+        self.seq += 1;
+        let entry = Entry {
+            tx: LoggedTx {
+                seq: self.seq,
+                slot: clock.slot,
+                unix_timestamp: clock.unix_timestamp,
+                ok,
+                logs: logs.to_vec(),
+            },
+            wall: wall_secs(),
+            accounts,
         };
-        if let Ok(mut text) = serde_json::to_string(&line) {
-            text.push('\n');
-            // The log feeds the monitor only; a full disk must not fail a transaction.
-            let _ = self.log.write_all(text.as_bytes());
+        let written =
+            append_line(&mut self.wal, &entry).and_then(|()| append_line(&mut self.log, &entry.tx));
+        if let Err(e) = written {
+            // The transaction has run; the snapshot at exit still keeps it,
+            // but a kill before then would lose it.
+            tracing::error!(error = %format!("{e:#}"), "ledger.wal or transactions.jsonl not written");
+        }
+        if self.wal.metadata().map_or(0, |m| m.len()) > WAL_SNAPSHOT_BYTES {
+            if let Err(e) = self.save().await {
+                tracing::error!(error = %format!("{e:#}"), "ledger snapshot failed");
+            }
         }
     }
+}
+
+/// One JSON line, in one write: a kill tears at most the last line.
+fn append_line(file: &mut std::fs::File, value: &impl Serialize) -> anyhow::Result<()> {
+    let mut text = serde_json::to_string(value)?;
+    text.push('\n');
+    file.write_all(text.as_bytes())?;
+    Ok(())
 }
 
 #[async_trait]
@@ -223,8 +401,8 @@ impl Transport for LedgerChain {
         self.follow_wall_clock(1);
         let out = self.chain.send(ixs, signers).await;
         match &out {
-            Ok(s) => self.append_log(true, &s.logs),
-            Err(f) => self.append_log(false, &f.logs),
+            Ok(s) => self.commit(true, &s.logs).await,
+            Err(f) => self.commit(false, &f.logs).await,
         }
         Ok(out?)
     }
@@ -307,8 +485,8 @@ impl crate::serve::Backend for LedgerChain {
         self.follow_wall_clock(1);
     }
 
-    fn after_tx(&mut self, ok: bool, logs: &[String]) {
-        self.append_log(ok, logs);
+    async fn after_tx(&mut self, ok: bool, logs: &[String]) {
+        self.commit(ok, logs).await;
     }
 
     async fn persist(&mut self) -> anyhow::Result<()> {

@@ -41,7 +41,7 @@ pub trait Backend: Send {
     /// Before each transaction.
     fn before_tx(&mut self) {}
     /// After each transaction, landed or not.
-    fn after_tx(&mut self, _ok: bool, _logs: &[String]) {}
+    async fn after_tx(&mut self, _ok: bool, _logs: &[String]) {}
     async fn persist(&mut self) -> anyhow::Result<()> {
         Ok(())
     }
@@ -300,8 +300,8 @@ async fn send(node: &Node, p: &Value) -> Result<Value, Value> {
     backend.before_tx();
     let out = backend.chain().execute_signed(tx.clone()).await;
     match &out {
-        Ok(ok) => backend.after_tx(true, &ok.logs),
-        Err(f) => backend.after_tx(false, &f.logs),
+        Ok(ok) => backend.after_tx(true, &ok.logs).await,
+        Err(f) => backend.after_tx(false, &f.logs).await,
     }
     match out {
         Ok(ok) => {

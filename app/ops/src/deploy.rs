@@ -166,10 +166,14 @@ fn feed_params(preset: &str) -> anyhow::Result<FeedParams> {
 
 fn bank_params(preset: &str, decimals: u8, cap: Option<u64>) -> anyhow::Result<BankParams> {
     let mut p = match preset {
-        "btc" => presets::btc_params(),
-        "usdc" => presets::usdc_params(),
+        "btc" => presets::btc_deployed_params(),
+        "usdc" => presets::usdc_deployed_params(),
+        "btc-fixed" => presets::btc_params(),
+        "usdc-fixed" => presets::usdc_params(),
         "shares" => presets::share_params(),
-        other => anyhow::bail!("unknown bank preset {other:?} (btc, usdc, shares)"),
+        other => anyhow::bail!(
+            "unknown bank preset {other:?} (btc, usdc: adaptive maintenance; btc-fixed, usdc-fixed: a fixed 5%; shares)"
+        ),
     };
     let unit = 10u64.pow(decimals as u32);
     let lent = p.borrow_cap > 0;

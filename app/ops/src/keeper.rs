@@ -4,7 +4,9 @@
 //! epochs, refresh stale Greeks. Every job is an idempotent instruction the
 //! programs guard (a round settles once, an account is liquidatable only
 //! while unhealthy), so several keepers may run at once: whoever lands
-//! second gets the program's refusal, which counts as "already done".
+//! second gets the program's refusal. Only the refusals that prove another
+//! keeper did the job count as "already done" ([`Job::done_by_others`]);
+//! every other refusal is a failure, logged at WARN with the error's name.
 
 use std::time::Duration;
 
@@ -15,6 +17,7 @@ use solana_sdk::signature::Signer;
 use vault::state::{OptionSeries, Phase};
 
 use crate::liquidator::{is_candidate, liquidate_account, Liquidated};
+use crate::wind_down;
 use rampart_client::deployment::vault_ref;
 use rampart_client::transport::TxSuccess;
 use rampart_client::transport::{self, Transport};
@@ -44,35 +47,105 @@ pub struct KeeperStats {
     pub stakes_settled: u64,
     /// Banks whose settlement price this keeper fixed under Shutdown.
     pub settlement_prices_fixed: u64,
+    /// Debts settled against collateral at the fixed prices under Shutdown.
+    pub positions_settled: u64,
+    /// Debts no collateral backed, written off (fund first, then lenders).
+    pub bad_debts_written_off: u64,
     /// `accrue` calls, and the insurance fund's interest they swept out of
     /// the banks' vaults (token units, all banks).
     pub accruals: u64,
     pub fees_swept: u64,
-    /// Jobs another keeper (or the chain's state) made unnecessary.
+    /// Jobs another keeper landed first (the program's refusal says so).
     pub already_done: u64,
-    /// Jobs that failed for another reason (network, funds).
+    /// Jobs that failed for any other reason: a program refusal (funds,
+    /// a feed that cannot serve, a TWAP too thin to settle on), the network.
+    /// Each is logged at WARN with its error.
     pub failures: u64,
+    /// The failures by job and reason (`"Settle: pricing::TwapUnavailable"`).
+    pub failed: std::collections::BTreeMap<String, u64>,
 }
 
-/// A job's outcome: landed, refused by the program (done by someone else,
-/// or not due), or failed.
-fn record(stats: &mut KeeperStats, job: &str, result: anyhow::Result<TxSuccess>) -> bool {
-    match result {
-        Ok(_) => true,
-        Err(e)
-            if e.downcast_ref::<rampart_client::transport::TxFailure>()
-                .is_some() =>
-        {
-            tracing::debug!(job, reason = %rampart_client::failure::describe(&e), "not needed");
-            stats.already_done += 1;
-            false
-        }
-        Err(e) => {
-            tracing::warn!(job, error = %format!("{e:#}"), "failed");
-            stats.failures += 1;
-            false
+impl KeeperStats {
+    fn failed(&mut self, job: Job, reason: &str) {
+        self.failures += 1;
+        *self.failed.entry(format!("{job:?}: {reason}")).or_default() += 1;
+    }
+}
+
+/// The keeper's jobs, each one kind of instruction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    Refresh,
+    UpdateRisk,
+    Accrue,
+    Liquidate,
+    Approve,
+    CloseExpiredProposal,
+    FixSettlementPrice,
+    SettlePosition,
+    WriteOff,
+    SettleStake,
+    Settle,
+    Greeks,
+    Roll,
+}
+
+impl Job {
+    /// The refusals that prove someone else already did this job: the
+    /// state the job moves the chain to is there, and only doing the job
+    /// puts it there. Any other refusal means the job is still undone.
+    pub fn done_by_others(self) -> &'static [&'static str] {
+        match self {
+            // The round left Trading (settled) or Settled (rolled).
+            Job::Settle | Job::Roll => &["vault::StepOutOfOrder"],
+            // Another liquidator restored the account, or took all its debt.
+            Job::Liquidate => &["margin::AccountHealthy", "margin::NothingToLiquidate"],
+            Job::Approve => &["margin::DuplicateApproval"],
+            // Closed already: the proposal account is gone.
+            Job::CloseExpiredProposal => &["AccountNotInitialized"],
+            Job::FixSettlementPrice => &["margin::SettlementPriceAlreadyFixed"],
+            // Settled already: nothing left on one side of the pair.
+            Job::SettlePosition => &["margin::NothingToLiquidate"],
+            Job::WriteOff => &["margin::NoDebt"],
+            Job::SettleStake => &["backstop::StakeCurrent"],
+            // Idempotent: nobody else can make them unnecessary.
+            Job::Refresh | Job::UpdateRisk | Job::Accrue | Job::Greeks => &[],
         }
     }
+}
+
+/// A job's outcome: landed (true), done by another keeper, or failed.
+fn record(stats: &mut KeeperStats, job: Job, result: anyhow::Result<TxSuccess>) -> bool {
+    record_checked(stats, job, result, false)
+}
+
+/// [`record`], where `moved_on` says a fresh read of the chain after the
+/// refusal found the job done: the round the keeper saw has been rolled,
+/// the account it saw liquidatable is not any more. A refusal from a stale
+/// view (a PDA of the old round, say) then counts as done by others; the
+/// same refusal with the state unchanged is a failure.
+fn record_checked(
+    stats: &mut KeeperStats,
+    job: Job,
+    result: anyhow::Result<TxSuccess>,
+    moved_on: bool,
+) -> bool {
+    let Err(e) = result else {
+        return true;
+    };
+    let refusal = rampart_client::failure::refusal_name(&e);
+    if moved_on
+        || refusal
+            .as_deref()
+            .is_some_and(|name| job.done_by_others().contains(&name))
+    {
+        tracing::debug!(?job, reason = %rampart_client::failure::describe(&e), "already done");
+        stats.already_done += 1;
+    } else {
+        tracing::warn!(?job, error = %rampart_client::failure::describe(&e), "failed");
+        stats.failed(job, refusal.as_deref().unwrap_or("not a program refusal"));
+    }
+    false
 }
 
 /// One pass over every job.
@@ -86,7 +159,7 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
         let sources: Vec<Pubkey> = f.active_sources().iter().map(|s| s.account).collect();
         if record(
             stats,
-            "refresh",
+            Job::Refresh,
             t.send(&[pricing_ix::refresh(*key, &sources)], &[]).await,
         ) {
             stats.refreshes += 1;
@@ -94,7 +167,7 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
     }
     for (_, b) in &d.banks {
         let ix = margin_ix::update_risk(b.mint, b.feed);
-        if record(stats, "update_risk", t.send(&[ix], &[]).await) {
+        if record(stats, Job::UpdateRisk, t.send(&[ix], &[]).await) {
             stats.risk_updates += 1;
         }
     }
@@ -106,15 +179,37 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
             if let Ok(ok) = &result {
                 stats.fees_swept += fees_swept(&ok.logs);
             }
-            if record(stats, "accrue", result) {
+            if record(stats, Job::Accrue, result) {
                 stats.accruals += 1;
             }
         }
     }
     // Reload: prices just moved.
     let d = Deployment::load(t).await?;
-    for (address, account) in transport::all::<MarginAccount>(t, margin::ID).await? {
-        if !is_candidate(&d, &account) {
+    // Under Shutdown nothing is liquidated at spot: debts settle at the
+    // fixed prices instead (`wind_down_debts`).
+    let shut_down = transport::fetch::<MarginConfig>(t, rampart_sdk::pda::margin::config())
+        .await?
+        .is_some_and(|c| {
+            c.effective_status(d.clock.unix_timestamp) == margin::state::MarginStatus::Shutdown
+        });
+    let accounts = if shut_down {
+        vec![]
+    } else {
+        transport::all::<MarginAccount>(t, margin::ID).await?
+    };
+    for (address, account) in accounts {
+        // Debt nothing backs is written off below, not liquidated.
+        if !is_candidate(&d, &account) || !wind_down::bad_debts(&d, &account).is_empty() {
+            continue;
+        }
+        if account.owner == t.payer().pubkey() {
+            // The program refuses an owner's own liquidation (SelfLiquidation).
+            tracing::warn!(%address, "the keeper's own account is below maintenance: another keeper must liquidate it, or repay");
+            stats.failed(
+                Job::Liquidate,
+                "the keeper's own account (margin::SelfLiquidation)",
+            );
             continue;
         }
         match liquidate_account(t, &d, address).await {
@@ -128,15 +223,21 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
             }
             Ok(Liquidated::AwaitingApproval(_)) => {}
             Err(e) => {
-                record(stats, "liquidate", Err(e));
+                // Another liquidator got there first: the account is no
+                // longer liquidatable.
+                let healthy = transport::fetch::<MarginAccount>(t, address)
+                    .await?
+                    .is_none_or(|a| !is_candidate(&d, &a));
+                record_checked(stats, Job::Liquidate, Err(e), healthy);
             }
         }
     }
     proposals(t, &d, stats).await?;
     settle_stale_stakes(t, stats).await?;
     fix_settlement_prices(t, &d, stats).await?;
+    wind_down_debts(t, &d, stats).await?;
     let now = t.clock().await?.unix_timestamp;
-    for (_, v) in &d.vaults {
+    for (key, v) in &d.vaults {
         let r = vault_ref(v);
         let keeper = t.payer().pubkey();
         match v.phase {
@@ -145,18 +246,25 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
                     continue;
                 };
                 if now >= s.expiry_ts {
-                    if record(
-                        stats,
-                        "settle",
-                        t.send(&[r.settle_epoch(v.round)], &[]).await,
-                    ) {
+                    let mut sent = t.send(&[r.settle_epoch(v.round)], &[]).await;
+                    if let Err(e) = sent {
+                        // Say what unblocks the round, not only that it failed.
+                        sent = Err(match rampart_client::failure::error_name(&e).as_deref() {
+                            Some("pricing::TwapUnavailable") => {
+                                e.context(governance_fallback(&d.vault_name(v), &s, v, now))
+                            }
+                            _ => e,
+                        });
+                    }
+                    let moved_on = sent.is_err() && vault_moved_on(t, key, v).await?;
+                    if record_checked(stats, Job::Settle, sent, moved_on) {
                         tracing::info!(vault = %d.vault_name(v), round = v.round, "settled");
                         stats.settlements += 1;
                     }
                 } else if greeks_stale(&d, v, now)
                     && record(
                         stats,
-                        "greeks",
+                        Job::Greeks,
                         t.send(&[r.update_greeks(v.round)], &[]).await,
                     )
                 {
@@ -167,7 +275,9 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
                 let Some((next, ixs)) = roll_instructions(&r, v, keeper) else {
                     continue;
                 };
-                if record(stats, "roll", t.send(&ixs, &[]).await) {
+                let sent = t.send(&ixs, &[]).await;
+                let moved_on = sent.is_err() && vault_moved_on(t, key, v).await?;
+                if record_checked(stats, Job::Roll, sent, moved_on) {
                     tracing::info!(vault = %d.vault_name(v), round = next, "epoch started");
                     stats.rolls += 1;
                 }
@@ -175,6 +285,43 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
         }
     }
     Ok(())
+}
+
+/// The vault is no longer in the round and phase the keeper acted on:
+/// another keeper settled or rolled it.
+async fn vault_moved_on(
+    t: &mut dyn Transport,
+    key: &Pubkey,
+    seen: &vault::state::Vault,
+) -> anyhow::Result<bool> {
+    Ok(transport::fetch::<vault::state::Vault>(t, *key)
+        .await?
+        .is_some_and(|now| now.round != seen.round || now.phase != seen.phase))
+}
+
+/// What to do about a round no TWAP can settle: the grace period, then
+/// governance names the price. Shared by the CLI's
+/// error and the keeper's warning.
+pub fn governance_fallback(
+    name: &str,
+    series: &OptionSeries,
+    v: &vault::state::Vault,
+    now: i64,
+) -> String {
+    let grace_over = series.expiry_ts + i64::from(v.params.settle_grace_secs);
+    let when = if now >= grace_over {
+        "the grace period is over".to_string()
+    } else {
+        format!(
+            "the grace period ends at {} UTC (in {}s)",
+            rampart_sdk::fmt::utc(grace_over),
+            grace_over - now
+        )
+    };
+    format!(
+        "the feed's TWAP does not cover the settlement window before expiry, and later pushes cannot fill it; \
+         {when}, then governance settles the round: `rampart vault settle --vault {name} --price <USD>` with the governance keypair"
+    )
 }
 
 /// Under Shutdown, fix every bank's settlement price at once: the window
@@ -198,17 +345,62 @@ async fn fix_settlement_prices(
         if b.current_settlement_price(config.shutdown_since).is_ok() {
             continue;
         }
-        let share_vault = d
-            .vaults
-            .iter()
-            .find(|(k, _)| *k == b.share_vault)
-            .map(|(k, v)| margin_ix::ShareVault {
-                vault: *k,
-                feed: v.feed,
-            });
-        let ix = margin_ix::fix_settlement_price(b.mint, b.feed, share_vault);
-        if record(stats, "fix_settlement_price", t.send(&[ix], &[]).await) {
+        let ix = wind_down::fix_settlement_price(d, b);
+        if record(stats, Job::FixSettlementPrice, t.send(&[ix], &[]).await) {
             stats.settlement_prices_fixed += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Under Shutdown, settle every debt against the account's collateral at
+/// the fixed prices (this keeper pays the debts and takes the collateral);
+/// at any time, write off debt that nothing backs any more.
+async fn wind_down_debts(
+    t: &mut dyn Transport,
+    d: &Deployment,
+    stats: &mut KeeperStats,
+) -> anyhow::Result<()> {
+    let Some(config) =
+        transport::fetch::<MarginConfig>(t, rampart_sdk::pda::margin::config()).await?
+    else {
+        return Ok(());
+    };
+    let now = t.clock().await?.unix_timestamp;
+    let shutdown = config.effective_status(now) == margin::state::MarginStatus::Shutdown;
+    for (address, account) in transport::all::<MarginAccount>(t, margin::ID).await? {
+        if !account.has_debt() {
+            continue;
+        }
+        let mut account = account;
+        // One pair per settlement, each from a fresh read; a pair either
+        // clears its debt or takes all of its collateral, so a settlement
+        // per position is enough.
+        let settlements = if shutdown { account.positions.len() } else { 0 };
+        for _ in 0..settlements {
+            let Some(pair) = wind_down::next_settlement(d, &account) else {
+                break;
+            };
+            if !record(
+                stats,
+                Job::SettlePosition,
+                wind_down::settle(t, d, address, pair).await,
+            ) {
+                break;
+            }
+            tracing::info!(%address, "position settled");
+            stats.positions_settled += 1;
+            account = transport::require::<MarginAccount>(t, address).await?;
+        }
+        for bank in wind_down::bad_debts(d, &account) {
+            if record(
+                stats,
+                Job::WriteOff,
+                wind_down::write_off(t, d, address, &account, bank).await,
+            ) {
+                tracing::info!(%address, "bad debt written off");
+                stats.bad_debts_written_off += 1;
+            }
         }
     }
     Ok(())
@@ -241,7 +433,7 @@ async fn settle_stale_stakes(t: &mut dyn Transport, stats: &mut KeeperStats) -> 
         );
         if record(
             stats,
-            "settle_stake",
+            Job::SettleStake,
             t.send(&[r.settle_stake(address)], &[]).await,
         ) {
             stats.stakes_settled += 1;
@@ -268,7 +460,7 @@ async fn proposals(
     for (address, p) in open {
         if slot > p.expiry_slot {
             let ix = margin_ix::close_expired_proposal(address, p.proposer);
-            if record(stats, "close_expired_proposal", t.send(&[ix], &[]).await) {
+            if record(stats, Job::CloseExpiredProposal, t.send(&[ix], &[]).await) {
                 stats.proposals_closed += 1;
             }
             continue;
@@ -282,7 +474,7 @@ async fn proposals(
         };
         if p.approvals & (1 << index) == 0 && unhealthy {
             let ix = margin_ix::approve_liquidation(me, address);
-            if record(stats, "approve", t.send(&[ix], &[]).await) {
+            if record(stats, Job::Approve, t.send(&[ix], &[]).await) {
                 tracing::info!(proposal = %address, "approved");
                 stats.approvals += 1;
             }
@@ -317,6 +509,7 @@ pub async fn run(
         if let Err(e) = tick(t, &mut stats).await {
             tracing::warn!(error = %format!("{e:#}"), "tick failed");
             stats.failures += 1;
+            *stats.failed.entry("tick".into()).or_default() += 1;
         }
         if max_ticks.is_some_and(|m| stats.ticks >= m) {
             break;

@@ -99,10 +99,14 @@ pub async fn liquidate_account(
         Err(e) if error_name(&e).as_deref() == Some("margin::LargeLiquidationNeedsApproval") => {
             let mut ixs = creates.to_vec();
             ixs.push(margin_ix::propose_liquidation(&l));
-            t.send(&ixs, &[])
-                .await
-                .context("propose the large liquidation")?;
-            Ok(Liquidated::Proposed(proposal))
+            match t.send(&ixs, &[]).await {
+                Ok(_) => Ok(Liquidated::Proposed(proposal)),
+                // Another validator's keeper proposed it in the meantime.
+                Err(_) if t.account(proposal).await?.is_some() => {
+                    Ok(Liquidated::AwaitingApproval(proposal))
+                }
+                Err(e) => Err(e.context("propose the large liquidation")),
+            }
         }
         Err(e) => Err(e),
     }

@@ -56,13 +56,40 @@ pub fn anchor_log(logs: &[String]) -> Option<(String, String)> {
     Some((name, msg))
 }
 
+/// An SPL Token error by name (`spl_token::InsufficientFunds`) and its
+/// message, when the innermost program that failed is SPL Token: its codes
+/// (0 to 19) mean nothing without knowing which program raised them.
+pub fn token_error(code: u32, logs: &[String]) -> Option<(String, String)> {
+    let innermost = logs
+        .iter()
+        .find(|l| l.starts_with("Program ") && l.contains(" failed: "))?;
+    let program = innermost.split_whitespace().nth(1)?;
+    if program != anchor_spl::token::ID.to_string() {
+        return None;
+    }
+    let e =
+        <anchor_spl::token::spl_token::error::TokenError as num_traits::FromPrimitive>::from_u32(
+            code,
+        )?;
+    Some((format!("spl_token::{e:?}"), e.to_string()))
+}
+
+/// The name of the error a failed transaction carries, when it is ours or
+/// SPL Token's.
+pub fn error_name(code: u32, logs: &[String]) -> Option<String> {
+    program_error(code)
+        .or_else(|| token_error(code, logs))
+        .map(|(name, _)| name)
+}
+
 /// One line for a transaction that failed with `error` (the runtime's
 /// words) and `logs`: the program's error by name when `code` is one of
-/// ours, else Anchor's own log line, else the last error line.
+/// ours or SPL Token's, else Anchor's own log line, else the last error line.
 pub fn describe_logs(code: Option<u32>, error: &str, logs: &[String]) -> String {
-    if let Some((name, msg)) = code.and_then(program_error) {
-        let code = code.unwrap_or_default();
-        return format!("{name} ({code}): {msg}");
+    if let Some(c) = code {
+        if let Some((name, msg)) = program_error(c).or_else(|| token_error(c, logs)) {
+            return format!("{name} ({c}): {msg}");
+        }
     }
     if let Some((name, msg)) = anchor_log(logs) {
         return format!("{name}: {msg}");
@@ -93,5 +120,30 @@ mod tests {
             describe_logs(Some(2006), "custom program error: 0x7d6", &seeds),
             "ConstraintSeeds: A seeds constraint was violated"
         );
+    }
+
+    #[test]
+    fn spl_token_errors_are_named_when_spl_token_raised_them() {
+        let token = anchor_spl::token::ID;
+        let logs = [
+            format!("Program {token} invoke [2]"),
+            "Program log: Error: insufficient funds".to_string(),
+            format!("Program {token} failed: custom program error: 0x1"),
+            format!("Program {} failed: custom program error: 0x1", margin::ID),
+        ];
+        assert_eq!(
+            describe_logs(Some(1), "custom program error: 0x1", &logs),
+            "spl_token::InsufficientFunds (1): Insufficient funds"
+        );
+        assert_eq!(
+            error_name(1, &logs).as_deref(),
+            Some("spl_token::InsufficientFunds")
+        );
+        // The same code from another program is not SPL Token's.
+        let other = [format!(
+            "Program {} failed: custom program error: 0x1",
+            margin::ID
+        )];
+        assert_eq!(error_name(1, &other), None);
     }
 }

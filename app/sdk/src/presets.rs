@@ -108,6 +108,35 @@ pub fn btc_params() -> BankParams {
     }
 }
 
+/// What `rampart init` deploys for BTC (the `btc` bank preset): the
+/// headline feature on. Maintenance is 5% plus twice the one-hour sigma
+/// of the feed's realized volatility plus 5% per unit of congestion
+/// excess, between 5% and the 10% initial ratio, moving at most 0.001% a
+/// slot (see [`adaptive_maintenance`]): at 68% annual volatility about
+/// 6.5%. `btc-fixed` deploys [`btc_params`], the fixed 5% the tests and
+/// the simulator's fixed-threshold policies start from.
+pub fn btc_deployed_params() -> BankParams {
+    BankParams {
+        maint: adaptive_maintenance(),
+        ..btc_params()
+    }
+}
+
+/// What `rampart init` deploys for USDC (the `usdc` bank preset):
+/// [`usdc_params`] with BTC's adaptive terms, capped at 8% (a deposit's
+/// maintenance haircut, 2% plus the adaptive excess, must stay inside
+/// its 5% initial haircut); a stablecoin's low volatility keeps it near
+/// the 5% base until it depegs.
+pub fn usdc_deployed_params() -> BankParams {
+    BankParams {
+        maint: AdaptiveMaintenance {
+            max: 8 * W / 100,
+            ..adaptive_maintenance()
+        },
+        ..usdc_params()
+    }
+}
+
 pub fn usdc_params() -> BankParams {
     BankParams {
         asset_haircut_init: W / 20,

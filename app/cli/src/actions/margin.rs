@@ -160,16 +160,56 @@ pub async fn flow(
         .with_context(|| {
             format!("no margin account {index} for {owner}: run `rampart margin open` first")
         })?;
-    let units = parse_amount(amount, bank.decimals)?;
+    let verb = format!("{action:?}").to_lowercase();
+    let position = account.existing(&bank_key);
+    // What the account holds and owes in this bank, with interest to now.
+    let deposited = position.map_or(Ok(0), |p| bank.deposit_tokens(p.deposit_shares))?;
+    let owed = position.map_or(Ok(0), |p| bank.debt_tokens(p.borrow_scaled))?;
+    let all = amount.eq_ignore_ascii_case("max");
+    let units = match action {
+        // The program takes u64::MAX as "all of it as of the transaction's
+        // second", so no interest is left behind.
+        Action::Withdraw | Action::Repay if all => u64::MAX,
+        _ if all => anyhow::bail!("--amount max is for withdraw and repay"),
+        _ => parse_amount(amount, bank.decimals)?,
+    };
     anyhow::ensure!(units > 0, "amount must be positive");
     let user_token = tokens::ata(&owner, &bank.mint);
     let held = rampart_client::tokens::balance(t, &user_token).await?;
-    let verb = format!("{action:?}").to_lowercase();
-    if matches!(action, Action::Deposit | Action::Repay) && held < units {
-        anyhow::bail!(
-            "insufficient funds: the wallet holds {} {symbol}, {verb} needs {amount}",
-            format_amount(held, bank.decimals)
-        );
+    let amounts = |v: u64| format_amount(v, bank.decimals);
+    match action {
+        Action::Deposit if held < units => anyhow::bail!(
+            "insufficient funds: the wallet holds {} {symbol}, deposit needs {amount}",
+            amounts(held)
+        ),
+        Action::Repay if owed == 0 => anyhow::bail!("no {symbol} debt to repay"),
+        Action::Repay if held < units.min(owed) => anyhow::bail!(
+            "insufficient funds: the wallet holds {} {symbol}, the debt is {} {symbol}",
+            amounts(held),
+            amounts(owed)
+        ),
+        Action::Borrow => {
+            // The program's bound: debt never exceeds what lenders supplied.
+            let lent = bank.total_borrows()?;
+            let available = bank.total_deposits.saturating_sub(lent);
+            if units > available {
+                anyhow::bail!(
+                    "the {symbol} bank has {} {symbol} left to lend ({} deposited, {} borrowed): \
+                     a lender must deposit {symbol} first (`rampart margin deposit --token {symbol}` from another account)",
+                    amounts(available),
+                    amounts(bank.total_deposits),
+                    amounts(lent)
+                );
+            }
+        }
+        Action::Withdraw if deposited == 0 => {
+            anyhow::bail!("no {symbol} deposit to withdraw")
+        }
+        Action::Withdraw if units != u64::MAX && units > deposited => anyhow::bail!(
+            "the account holds {} {symbol}, less than the {amount} asked",
+            amounts(deposited)
+        ),
+        _ => {}
     }
     let f = Flow {
         owner,
@@ -185,12 +225,21 @@ pub async fn flow(
         Action::Repay => f.repay(units),
     };
     let create = tokens::create_ata_idempotent(&owner, &owner, &bank.mint);
-    t.send(&[create, ix], &[])
+    let ok = t
+        .send(&[create, ix], &[])
         .await
         .with_context(|| format!("margin {verb}"))?;
+    // The amount that moved, as the program booked it (for `max`, what
+    // "all" came to at the transaction's second).
+    let moved = rampart_sdk::events::decode::<margin::events::BalanceChanged>(&ok.logs)
+        .first()
+        .map_or(units, |e| e.amount);
     Ok(Output::new(
-        format!("{verb} {amount} {symbol}: done (account {address})\n"),
-        json!({"action": verb, "token": symbol, "amount": units, "account": address.to_string()}),
+        format!(
+            "{verb} {} {symbol}: done (account {address})\n",
+            amounts(moved)
+        ),
+        json!({"action": verb, "token": symbol, "amount": moved, "account": address.to_string()}),
     ))
 }
 
@@ -297,5 +346,140 @@ pub async fn liquidate(t: &mut dyn Transport, owner: Pubkey, index: u8) -> anyho
     Ok(Output::new(
         text,
         json!({"account": address.to_string(), "outcome": state}),
+    ))
+}
+
+/// `margin fix-prices`: what the keeper does first under Shutdown.
+pub async fn fix_prices(t: &mut dyn Transport) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let config =
+        transport::require::<margin::state::MarginConfig>(t, pda::margin::config()).await?;
+    let now = t.clock().await?.unix_timestamp;
+    anyhow::ensure!(
+        config.effective_status(now) == margin::state::MarginStatus::Shutdown,
+        "margin is not shut down: settlement prices are fixed only under Shutdown (`rampart gov shutdown`)"
+    );
+    let mut fixed = vec![];
+    for (key, b) in &d.banks {
+        if b.current_settlement_price(config.shutdown_since).is_ok() {
+            continue;
+        }
+        t.send(&[rampart_ops::wind_down::fix_settlement_price(&d, b)], &[])
+            .await
+            .with_context(|| format!("fix the settlement price of {}", d.symbol(b)))?;
+        fixed.push((*key, d.symbol(b)));
+    }
+    let mut text = String::new();
+    let mut rows = vec![];
+    let d = Deployment::load(t).await?;
+    for (key, symbol) in &fixed {
+        let b = d.bank_by_key(key)?;
+        let price = b.current_settlement_price(config.shutdown_since)?;
+        text.push_str(&format!(
+            "{symbol}: settles at {}\n",
+            fmt::wad(price as i128, 4)
+        ));
+        rows.push(json!({"token": symbol, "settlement_price_wad": price.to_string()}));
+    }
+    if fixed.is_empty() {
+        text.push_str("every bank's settlement price is already fixed\n");
+    }
+    Ok(Output::new(text, json!({"fixed": rows})))
+}
+
+/// `margin settle`: every debt of the account against its collateral at
+/// the fixed prices, one bank pair at a time.
+pub async fn settle(t: &mut dyn Transport, owner: Pubkey, index: u8) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let address = pda::margin::account(&owner, index);
+    let mut account = transport::require::<MarginAccount>(t, address)
+        .await
+        .with_context(|| format!("margin account {index} of {owner}"))?;
+    let mut settled = vec![];
+    for _ in 0..account.positions.len() {
+        let Some(pair) = rampart_ops::wind_down::next_settlement(&d, &account) else {
+            break;
+        };
+        let ok = rampart_ops::wind_down::settle(t, &d, address, pair)
+            .await
+            .context("margin settle")?;
+        settled.extend(rampart_sdk::events::decode::<margin::events::PositionSettled>(&ok.logs));
+        account = transport::require::<MarginAccount>(t, address).await?;
+    }
+    anyhow::ensure!(
+        !settled.is_empty(),
+        "nothing to settle: account {address} has no debt against collateral worth anything{}",
+        if account.has_debt() {
+            " (its debt is bad debt: `rampart margin write-off`)"
+        } else {
+            ""
+        }
+    );
+    let mut text = String::new();
+    let mut rows = vec![];
+    for e in &settled {
+        let (debt, collateral) = (
+            d.bank_by_key(&e.liability_bank)?,
+            d.bank_by_key(&e.collateral_bank)?,
+        );
+        text.push_str(&format!(
+            "settled {address}: repaid {} {}, took {} {}, {} {} of debt left\n",
+            format_amount(e.repaid, debt.decimals),
+            d.symbol(debt),
+            format_amount(e.seized, collateral.decimals),
+            d.symbol(collateral),
+            format_amount(e.debt_left, debt.decimals),
+            d.symbol(debt),
+        ));
+        rows.push(
+            json!({"debt_token": d.symbol(debt), "collateral_token": d.symbol(collateral),
+                         "repaid": e.repaid, "seized": e.seized, "debt_left": e.debt_left}),
+        );
+    }
+    Ok(Output::new(
+        text,
+        json!({"account": address.to_string(), "settlements": rows}),
+    ))
+}
+
+/// `margin write-off`: every debt of the account that no collateral backs.
+pub async fn write_off(t: &mut dyn Transport, owner: Pubkey, index: u8) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let address = pda::margin::account(&owner, index);
+    let account = transport::require::<MarginAccount>(t, address)
+        .await
+        .with_context(|| format!("margin account {index} of {owner}"))?;
+    let banks = rampart_ops::wind_down::bad_debts(&d, &account);
+    anyhow::ensure!(
+        !banks.is_empty(),
+        "nothing to write off: account {address} {}",
+        if account.has_debt() {
+            "still holds collateral worth something (liquidate it, or under Shutdown `rampart margin settle`)"
+        } else {
+            "has no debt"
+        }
+    );
+    let mut text = String::new();
+    let mut rows = vec![];
+    for bank in banks {
+        let ok = rampart_ops::wind_down::write_off(t, &d, address, &account, bank)
+            .await
+            .context("margin write-off")?;
+        let b = d.bank_by_key(&bank)?;
+        for e in rampart_sdk::events::decode::<margin::events::BadDebtWrittenOff>(&ok.logs) {
+            let a = |v: u64| format_amount(v, b.decimals);
+            text.push_str(&format!(
+                "wrote off {} {} of {address}: {} from the insurance fund, {} from its fees, {} shared by lenders\n",
+                a(e.debt), d.symbol(b), a(e.from_insurance), a(e.from_fees), a(e.socialised)
+            ));
+            rows.push(
+                json!({"token": d.symbol(b), "debt": e.debt, "from_insurance": e.from_insurance,
+                             "from_fees": e.from_fees, "socialised": e.socialised}),
+            );
+        }
+    }
+    Ok(Output::new(
+        text,
+        json!({"account": address.to_string(), "written_off": rows}),
     ))
 }

@@ -1,4 +1,4 @@
-//! `rampart vault status|deposit|withdraw|cancel|roll|greeks|settle`.
+//! `rampart vault status|deposit|withdraw|redeem|cancel|roll|greeks|settle`.
 
 use anyhow::Context;
 use rampart_sdk::vault_ix::roll_instructions;
@@ -218,7 +218,14 @@ pub async fn withdraw(
 }
 
 /// Settle the expired round at its TWAP (permissionless).
-pub async fn settle(t: &mut dyn Transport, name: &str) -> anyhow::Result<Output> {
+/// Settle the expired round at its TWAP; with `price`, as governance at
+/// that price, the program's way out once the grace period has passed
+/// without a TWAP that covers the settlement window.
+pub async fn settle(
+    t: &mut dyn Transport,
+    name: &str,
+    price: Option<&str>,
+) -> anyhow::Result<Output> {
     let d = Deployment::load(t).await?;
     let (r, v) = d.vault(name)?;
     anyhow::ensure!(
@@ -227,17 +234,53 @@ pub async fn settle(t: &mut dyn Transport, name: &str) -> anyhow::Result<Output>
         v.round,
         phase(v)
     );
-    t.send(&[r.settle_epoch(v.round)], &[])
-        .await
-        .context("vault settle")?;
+    let series = transport::require::<OptionSeries>(t, r.series(v.round)).await?;
+    match price {
+        None => {
+            let sent = t.send(&[r.settle_epoch(v.round)], &[]).await;
+            if let Err(e) = &sent {
+                if rampart_client::failure::error_name(e).as_deref()
+                    == Some("pricing::TwapUnavailable")
+                {
+                    let now = t.clock().await?.unix_timestamp;
+                    anyhow::bail!(
+                        "{}; {}",
+                        rampart_client::failure::describe(e),
+                        rampart_ops::keeper::governance_fallback(name, &series, v, now)
+                    );
+                }
+            }
+            sent.context("vault settle")?;
+        }
+        Some(price) => {
+            // Whole dollars to six places, as WAD (18 decimals).
+            let micros = parse_amount(price, 6)?;
+            anyhow::ensure!(micros > 0, "--price must be above zero");
+            let wad = u128::from(micros) * 1_000_000_000_000;
+            let governance = t.payer().pubkey();
+            t.send(&[r.governance_settle(governance, v.round, wad)], &[])
+                .await
+                .context("vault settle --price (governance)")?;
+        }
+    }
     let s = transport::require::<OptionSeries>(t, r.series(v.round)).await?;
+    let by = if s.settled_by_governance {
+        " by governance"
+    } else {
+        ""
+    };
     Ok(Output::new(
         format!(
-            "{name}: round {} settled at {}\n",
+            "{name}: round {} settled{by} at {}\n",
             v.round,
             fmt::wad(s.settlement_price as i128, 2)
         ),
-        json!({"vault": name, "round": v.round, "settlement_price_wad": s.settlement_price.to_string()}),
+        json!({
+            "vault": name,
+            "round": v.round,
+            "settlement_price_wad": s.settlement_price.to_string(),
+            "by_governance": s.settled_by_governance,
+        }),
     ))
 }
 
