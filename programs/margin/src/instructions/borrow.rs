@@ -32,19 +32,7 @@ pub fn handle_borrow<'info>(
     a.accrue(clock.unix_timestamp)?;
     let bank_key = a.bank.key();
     let position = a.account.position_mut(&bank_key)?;
-    let own = a.bank.deposit_tokens(position.deposit_shares)?;
-    let from_deposit = own.min(amount);
-    if from_deposit > 0 {
-        a.bank.withdraw_from(position, from_deposit)?;
-    }
-    let debt = amount - from_deposit;
-    if debt > 0 {
-        a.bank.borrow_to(position, debt)?;
-        require!(
-            a.bank.total_borrows()? <= a.bank.params.borrow_cap,
-            MarginError::BorrowCapExceeded
-        );
-    }
+    a.bank.borrow_netted(position, amount)?;
     // Health reads the bank from the remaining accounts: write the new
     // pool totals through first so shares are valued as they now are.
     a.bank.exit(&crate::ID)?;

@@ -354,6 +354,27 @@ impl Bank {
         Ok(())
     }
 
+    /// A borrow of `amount` as the `borrow` instruction books it: out of
+    /// the position's own deposit in this bank first, the rest lent
+    /// ([`Bank::borrow_to`]) within the bank's borrow cap. Clients size
+    /// borrows with this same code (`rampart_sdk::health::max_borrow`).
+    pub fn borrow_netted(&mut self, position: &mut Position, amount: u64) -> Result<()> {
+        let own = self.deposit_tokens(position.deposit_shares)?;
+        let from_deposit = own.min(amount);
+        if from_deposit > 0 {
+            self.withdraw_from(position, from_deposit)?;
+        }
+        let debt = amount - from_deposit;
+        if debt > 0 {
+            self.borrow_to(position, debt)?;
+            require!(
+                self.total_borrows()? <= self.params.borrow_cap,
+                MarginError::BorrowCapExceeded
+            );
+        }
+        Ok(())
+    }
+
     /// Lend `amount` tokens to `position` (the caller moves the tokens).
     /// Shares the position still holds are worth nothing (the caller nets
     /// its deposit first): they are cancelled, so the position never holds
