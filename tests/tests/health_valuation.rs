@@ -439,3 +439,55 @@ proptest! {
         prop_assert!(seen.compared > 0);
     }
 }
+
+/// The risk view's limits are the program's own, at the same clock: the
+/// client's max withdraw and max borrow land and one unit more is refused
+/// `InsufficientHealth`; below the client's liquidation price the program
+/// liquidates, a little above it the program refuses `AccountHealthy`.
+#[tokio::test]
+async fn max_withdraw_max_borrow_and_liquidation_price_are_the_programs() {
+    use rampart_sdk::health;
+    let mut m = MarginMarket::new().await.unwrap();
+    m.lender(1_000_000 * USDC, 500_000 * USDC).await.unwrap();
+    let b = m.leveraged_borrower(BTC, 10_000 * USDC).await.unwrap();
+    let (btc, usdc) = (m.btc_mint, m.usdc_mint);
+    let (btc_bank, usdc_bank) = (m.btc_bank(), m.usdc_bank());
+
+    let d = Deployment::load(&mut m.chain).await.unwrap();
+    let account = m.account(&b).await;
+    let max = health::max_withdraw(&account, &d, &d.clock, btc_bank).unwrap();
+    assert!(max > 0 && max < BTC, "{max}");
+    let over = m.flow(&b, btc, true, true).withdraw(max + 1);
+    assert_margin_error(m.send_as(&b, over).await, MarginError::InsufficientHealth);
+    let at = m.flow(&b, btc, true, true).withdraw(max);
+    m.send_as(&b, at).await.unwrap();
+
+    // Some collateral back, then borrow up to the limit.
+    let ix = m.flow(&b, btc, true, true).deposit(max);
+    m.send_as(&b, ix).await.unwrap();
+    let d = Deployment::load(&mut m.chain).await.unwrap();
+    let account = m.account(&b).await;
+    let max = health::max_borrow(&account, &d, &d.clock, usdc_bank).unwrap();
+    assert!(max > 0, "{max}");
+    let over = m.flow(&b, usdc, true, true).borrow(max + 1);
+    assert_margin_error(m.send_as(&b, over).await, MarginError::InsufficientHealth);
+    let at = m.flow(&b, usdc, true, true).borrow(max);
+    m.send_as(&b, at).await.unwrap();
+    let d = Deployment::load(&mut m.chain).await.unwrap();
+    let account = m.account(&b).await;
+    assert_eq!(
+        health::max_borrow(&account, &d, &d.clock, usdc_bank).unwrap(),
+        0
+    );
+
+    let price = health::liquidation_price(&account, &d, &d.clock, m.btc_feed)
+        .unwrap()
+        .expect("a borrower against BTC has a liquidation price");
+    let usd = price as f64 / 1e8;
+    assert!(usd < 30_000.0, "{usd}");
+    let liq = m.liquidator(1_000_000 * USDC).await.unwrap();
+    m.tick(usd * 1.002).await.unwrap();
+    assert_margin_error(m.liquidate(&liq, &b).await, MarginError::AccountHealthy);
+    m.tick(usd * 0.998).await.unwrap();
+    m.liquidate(&liq, &b).await.unwrap();
+}

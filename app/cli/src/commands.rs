@@ -61,6 +61,17 @@ pub enum MarginCommand {
         #[arg(long, default_value_t = 0)]
         index: u8,
     },
+    /// What the account can still do and where it breaks: free collateral,
+    /// initial and maintenance requirements, the most it can borrow or
+    /// withdraw of each token, and the liquidation price of each feed it is
+    /// exposed to (this wallet's, or --owner's); a warning when a feed no
+    /// longer serves.
+    Risk {
+        #[arg(long)]
+        owner: Option<Pubkey>,
+        #[arg(long, default_value_t = 0)]
+        index: u8,
+    },
     /// Every bank: deposits, borrows, utilisation, borrow and supply APY,
     /// the insurance fund's interest.
     Banks,
@@ -238,6 +249,9 @@ pub async fn margin(t: &mut dyn Transport, c: MarginCommand) -> anyhow::Result<O
             return actions::margin::liquidate(t, owner, index).await
         }
         MarginCommand::Banks => return actions::margin::banks(t).await,
+        MarginCommand::Risk { owner, index } => {
+            return actions::margin::risk(t, owner, index).await
+        }
         MarginCommand::FixPrices => return actions::margin::fix_prices(t).await,
         MarginCommand::Settle { owner, index } => {
             return actions::margin::settle(t, owner, index).await

@@ -53,8 +53,9 @@ struct Net {
     /// Embedded: load accounts from `solana account --output json` files (repeatable).
     #[arg(long = "clone", global = true)]
     clones: Vec<PathBuf>,
-    /// Embedded: move the clock this many seconds forward first.
-    #[arg(long, global = true, default_value_t = 0)]
+    /// Embedded: move the clock this many seconds forward first (time
+    /// never runs backwards: negative values are refused).
+    #[arg(long, global = true, default_value_t = 0, value_parser = clap::value_parser!(i64).range(0..))]
     warp: i64,
     /// Priority fee, micro-lamports per compute unit.
     #[arg(long, global = true, default_value_t = 0)]
@@ -716,10 +717,19 @@ async fn stress(
         }
         scenarios.push(s);
     }
+    // An unknown name would run nothing and look like success.
+    let known = stress::policy::names();
+    if let Some(unknown) = policy.iter().find(|p| !known.contains(&p.as_str())) {
+        anyhow::bail!("no policy {unknown:?} (policies: {})", known.join(", "));
+    }
     let mut results = vec![];
     for s in &scenarios {
         let steps = stress::feeds::ticks(s)?.len();
-        let policies = if policy.is_empty() { 6 } else { policy.len() };
+        let policies = if policy.is_empty() {
+            known.len()
+        } else {
+            policy.len()
+        };
         let bar = progress_bar(&s.name);
         bar.set_length((steps * policies) as u64);
         let tick = bar.clone();

@@ -530,6 +530,12 @@ fn bad_input_gets_one_readable_line_and_a_failure_exit() {
         "http://127.0.0.1:9",
     ]);
     assert!(e.contains("keypair") || e.contains("127.0.0.1:9"), "{e}");
+    let e = cli.fails(&["pricing", "status", "--warp=-3000"]);
+    assert!(e.contains("-3000"), "{e}");
+    let e = cli.fails(&["stress", "--policy", "drift"]);
+    assert!(e.contains("no policy \"drift\" (policies: rampart,"), "{e}");
+    // Names are case-blind, as tokens are.
+    cli.ok(&["pricing", "status", "--feed", "btc/usd"]);
     // Nobody lent USDC: the borrow says so, with what the bank holds.
     let e = cli.fails(&["margin", "borrow", "--token", "USDC", "--amount", "10000"]);
     assert!(
@@ -747,10 +753,11 @@ impl Cli {
         c
     }
 
-    /// The wallet's USDC deposit in its margin account, from the ledger.
+    /// The wallet's USDC deposit in its margin account, from the ledger
+    /// (`margin risk` reads balances even when a feed has gone stale).
     fn usdc_deposit(&self) -> u64 {
-        let health = self.json(&["margin", "health"]);
-        health["positions"]
+        let risk = self.json(&["margin", "risk"]);
+        risk["banks"]
             .as_array()
             .unwrap()
             .iter()
@@ -1102,4 +1109,80 @@ fn the_readme_quickstart_runs_as_written() {
         .find(|p| p["token"] == "USDC")
         .map_or(0, |p| p["debt"].as_u64().unwrap());
     assert_eq!(usdc_debt, 0, "{health}");
+}
+
+/// A round no TWAP can settle is not stuck: the error says why and what to
+/// do, the keeper reports it as a failure with the same advice, and once
+/// the grace period is over governance settles it from the CLI at a price
+/// it names; the vault then rolls on.
+#[test]
+fn an_unsettleable_round_is_settled_by_governance_after_the_grace_period() {
+    let cli = Cli::new("gov-settle");
+    cli.ok(&["init", "--config", "migrations/localnet.toml"]);
+    cli.ok(&["faucet", "--token", "BTC", "--amount", "1"]);
+    cli.prices("30000", "0");
+    cli.ok(&[
+        "vault",
+        "deposit",
+        "--vault",
+        "BTC-call-1h",
+        "--amount",
+        "1",
+    ]);
+    assert_eq!(
+        cli.json(&["vault", "roll", "--vault", "BTC-call-1h"])["round"],
+        2
+    );
+    // Nobody pushes a price through expiry: the settlement window has no history.
+    let thin = cli.fails(&[
+        "vault",
+        "settle",
+        "--vault",
+        "BTC-call-1h",
+        "--warp",
+        "3700",
+    ]);
+    assert!(thin.contains("pricing::TwapUnavailable"), "{thin}");
+    assert!(
+        thin.contains("rampart vault settle --vault BTC-call-1h --price <USD>")
+            && thin.contains("the grace period ends at"),
+        "{thin}"
+    );
+    // Later prices cannot fill a window that has passed.
+    cli.prices("30000", "0");
+    let r = cli.run(&["keeper", "--ticks", "1", "--json"]);
+    assert!(r.ok, "{}", r.stderr);
+    let stats: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        stats["failed"]["Settle: pricing::TwapUnavailable"], 1,
+        "{stats}"
+    );
+    assert!(r.stderr.contains("--price <USD>"), "{}", r.stderr);
+    let early = cli.fails(&[
+        "vault",
+        "settle",
+        "--vault",
+        "BTC-call-1h",
+        "--price",
+        "30000",
+    ]);
+    assert!(early.contains("vault::GracePeriodNotOver"), "{early}");
+
+    let settled = cli.json(&[
+        "vault",
+        "settle",
+        "--vault",
+        "BTC-call-1h",
+        "--price",
+        "30500",
+        "--warp",
+        "3700",
+    ]);
+    assert_eq!(settled["by_governance"], true, "{settled}");
+    assert_eq!(settled["settlement_price_wad"], "30500000000000000000000");
+    cli.prices("30500", "0");
+    assert_eq!(
+        cli.json(&["vault", "roll", "--vault", "BTC-call-1h"])["round"],
+        3
+    );
 }

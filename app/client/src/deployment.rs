@@ -87,7 +87,8 @@ impl Deployment {
     pub fn feed(&self, name: &str) -> anyhow::Result<(Pubkey, &PriceFeed)> {
         self.feeds
             .iter()
-            .find(|(_, f)| feed_name(f) == name)
+            // `btc/usd` names BTC/USD, as `--token btc` names BTC.
+            .find(|(_, f)| feed_name(f).eq_ignore_ascii_case(name))
             .map(|(k, f)| (*k, f))
             .ok_or_else(|| {
                 let known: Vec<String> = self.feeds.iter().map(|(_, f)| feed_name(f)).collect();

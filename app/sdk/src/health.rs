@@ -190,3 +190,200 @@ pub fn positions(
         })
         .collect()
 }
+
+/// `accounts` seen through a hypothetical change: one bank or one feed
+/// replaced by a copy (what an action would leave, or a price to try).
+struct Overlay<'a, L: Lookup> {
+    inner: &'a L,
+    bank: Option<(Pubkey, Bank)>,
+    feed: Option<(Pubkey, PriceFeed)>,
+}
+
+impl<L: Lookup> Lookup for Overlay<'_, L> {
+    fn bank_at(&self, key: &Pubkey) -> Option<&Bank> {
+        match &self.bank {
+            Some((k, b)) if k == key => Some(b),
+            _ => self.inner.bank_at(key),
+        }
+    }
+
+    fn feed_at(&self, key: &Pubkey) -> Option<&PriceFeed> {
+        match &self.feed {
+            Some((k, f)) if k == key => Some(f),
+            _ => self.inner.feed_at(key),
+        }
+    }
+
+    fn vault_at(&self, key: &Pubkey) -> Option<&Vault> {
+        self.inner.vault_at(key)
+    }
+}
+
+/// The largest `amount` in `0..=hi` for which `fits` holds, `fits` being
+/// monotone (true up to some amount, false after).
+fn largest(hi: u64, fits: impl Fn(u64) -> bool) -> u64 {
+    if fits(hi) {
+        return hi;
+    }
+    let (mut lo, mut hi) = (0u64, hi);
+    while lo + 1 < hi {
+        let mid = lo + (hi - lo) / 2;
+        if fits(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// The most of `bank_key`'s token the account could borrow now, as the
+/// program would decide it: the borrow applied to copies of the account and
+/// the bank by the program's own bookkeeping (`Bank::borrow_netted`: own
+/// deposit first, liquidity and borrow cap), and the result valued by the
+/// program's valuation against the initial requirement; the amount by
+/// bisection.
+pub fn max_borrow(
+    account: &MarginAccount,
+    accounts: &impl Lookup,
+    clock: &Clock,
+    bank_key: Pubkey,
+) -> anyhow::Result<u64> {
+    let bank = accounts
+        .bank_at(&bank_key)
+        .ok_or_else(|| anyhow::anyhow!("no bank {bank_key}"))?;
+    if bank.is_share_bank() {
+        return Ok(0);
+    }
+    // At most the account's own deposit plus what the bank can still lend.
+    let own = account
+        .existing(&bank_key)
+        .map_or(Ok(0), |p| bank.deposit_tokens(p.deposit_shares))?;
+    let lendable = bank
+        .params
+        .borrow_cap
+        .saturating_sub(bank.total_borrows()?)
+        .min(bank.total_deposits.saturating_sub(bank.total_borrows()?));
+    Ok(largest(own.saturating_add(lendable), |amount| {
+        amount == 0
+            || after(account, accounts, clock, bank_key, |a, b| {
+                b.borrow_netted(a.position_mut(&bank_key)?, amount)
+            })
+    }))
+}
+
+/// The most of the account's deposit in `bank_key` it could withdraw now
+/// and still meet its initial requirement (all of it without debt).
+pub fn max_withdraw(
+    account: &MarginAccount,
+    accounts: &impl Lookup,
+    clock: &Clock,
+    bank_key: Pubkey,
+) -> anyhow::Result<u64> {
+    let bank = accounts
+        .bank_at(&bank_key)
+        .ok_or_else(|| anyhow::anyhow!("no bank {bank_key}"))?;
+    let worth = account
+        .existing(&bank_key)
+        .map_or(Ok(0), |p| bank.deposit_tokens(p.deposit_shares))?;
+    Ok(largest(worth, |amount| {
+        amount == 0
+            || after(account, accounts, clock, bank_key, |a, b| {
+                let p = a
+                    .existing_mut(&bank_key)
+                    .ok_or(margin::errors::MarginError::InsufficientDeposit)?;
+                b.withdraw_from(p, amount)
+            })
+    }))
+}
+
+/// Whether the account still meets its initial requirement after `action`
+/// on copies of it and of `bank_key`'s bank (an action the program's
+/// bookkeeping refuses does not fit).
+fn after(
+    account: &MarginAccount,
+    accounts: &impl Lookup,
+    clock: &Clock,
+    bank_key: Pubkey,
+    action: impl FnOnce(&mut MarginAccount, &mut Bank) -> anchor_lang::Result<()>,
+) -> bool {
+    let (mut a, Some(mut b)) = (account.clone(), accounts.bank_at(&bank_key).cloned()) else {
+        return false;
+    };
+    if action(&mut a, &mut b).is_err() {
+        return false;
+    }
+    if !a.has_debt() {
+        return true;
+    }
+    let overlay = Overlay {
+        inner: accounts,
+        bank: Some((bank_key, b)),
+        feed: None,
+    };
+    value(&a, &overlay, clock, Requirement::Initial).is_ok_and(|h| h.health.is_healthy())
+}
+
+/// The price of `feed_key` (in the feed's own exponent) at which the
+/// account would fall below its maintenance requirement, every other
+/// price as it is now; `None` when no price of this feed makes it
+/// liquidatable (it is not exposed to it, or it is liquidatable already).
+/// The feed's spot and confidence move together, as a market move would.
+pub fn liquidation_price(
+    account: &MarginAccount,
+    accounts: &impl Lookup,
+    clock: &Clock,
+    feed_key: Pubkey,
+) -> anyhow::Result<Option<u64>> {
+    let feed = *accounts
+        .feed_at(&feed_key)
+        .ok_or_else(|| anyhow::anyhow!("no feed {feed_key}"))?;
+    let healthy_at = |price: u64| {
+        let mut moved = feed;
+        moved.conf = (u128::from(feed.conf) * u128::from(price) / u128::from(feed.price.max(1)))
+            .min(u128::from(u64::MAX)) as u64;
+        moved.price = price.max(1);
+        let overlay = Overlay {
+            inner: accounts,
+            bank: None,
+            feed: Some((feed_key, moved)),
+        };
+        value(account, &overlay, clock, Requirement::Maintenance).map(|h| h.health.is_healthy())
+    };
+    if !healthy_at(feed.price)? {
+        return Ok(None);
+    }
+    // Long the feed's token: liquidatable below some price; short it: above.
+    let (low, high) = (
+        healthy_at(1)?,
+        healthy_at(feed.price.saturating_mul(1_000))?,
+    );
+    match (low, high) {
+        (true, true) => Ok(None),
+        (false, _) => {
+            // Healthy at spot, not at 1: the largest price below spot that fails.
+            let (mut lo, mut hi) = (1u64, feed.price);
+            while lo + 1 < hi {
+                let mid = lo + (hi - lo) / 2;
+                if healthy_at(mid)? {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+            Ok(Some(lo))
+        }
+        (true, false) => {
+            let (mut lo, mut hi) = (feed.price, feed.price.saturating_mul(1_000));
+            while lo + 1 < hi {
+                let mid = lo + (hi - lo) / 2;
+                if healthy_at(mid)? {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            Ok(Some(hi))
+        }
+    }
+}

@@ -483,3 +483,116 @@ pub async fn write_off(t: &mut dyn Transport, owner: Pubkey, index: u8) -> anyho
         json!({"account": address.to_string(), "written_off": rows}),
     ))
 }
+
+/// `margin risk`: the account's room and its breaking points, each figure
+/// from the program's own valuation (see `rampart_sdk::health::max_borrow`,
+/// `max_withdraw`, `liquidation_price`).
+pub async fn risk(
+    t: &mut dyn Transport,
+    owner: Option<Pubkey>,
+    index: u8,
+) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let owner = owner.unwrap_or_else(|| t.payer().pubkey());
+    let address = pda::margin::account(&owner, index);
+    let account = transport::require::<MarginAccount>(t, address)
+        .await
+        .with_context(|| format!("margin account {index} of {owner}"))?;
+    let mut text = format!("account {address} (owner {owner})\n");
+    let mut warnings = vec![];
+    let mut requirement = |req: Requirement, what: &str| match d.value(&account, req) {
+        Ok(h) => {
+            let (c, debt) = (usd(h.health.assets), usd(h.health.liabilities));
+            let margin = h.health.margin() as f64 / 1e18;
+            text.push_str(&format!(
+                "{what:<12} weighted collateral ${c:.2}, weighted debt ${debt:.2}, margin ${margin:.2}\n"
+            ));
+            json!({"weighted_collateral_usd": c, "weighted_debt_usd": debt, "margin_usd": margin,
+                   "met": h.health.is_healthy()})
+        }
+        Err(e) => {
+            warnings.push(format!("{what}: {e:#}"));
+            serde_json::Value::Null
+        }
+    };
+    let initial = requirement(Requirement::Initial, "initial");
+    let maintenance = requirement(Requirement::Maintenance, "maintenance");
+    if let Some(free) = initial["margin_usd"].as_f64() {
+        text.push_str(&format!("free collateral ${:.2}\n", free.max(0.0)));
+    }
+    // Borrows need margin Active (the valuation alone does not say so).
+    let config =
+        transport::require::<margin::state::MarginConfig>(t, pda::margin::config()).await?;
+    let status = config.effective_status(d.clock.unix_timestamp);
+    let active = status == margin::state::MarginStatus::Active;
+    if !active {
+        warnings.push(format!("margin is {status:?}: no new borrows"));
+    }
+    let mut rows = vec![];
+    let mut banks = vec![];
+    for (key, bank) in &d.banks {
+        let amounts = |v: u64| format_amount(v, bank.decimals);
+        let borrow = if active && bank.params.borrow_cap > 0 {
+            health::max_borrow(&account, &d, &d.clock, *key)?
+        } else {
+            0
+        };
+        let withdraw = health::max_withdraw(&account, &d, &d.clock, *key)?;
+        let p = account.existing(key);
+        let deposit = p.map_or(Ok(0), |p| bank.deposit_tokens(p.deposit_shares))?;
+        let debt = p.map_or(Ok(0), |p| bank.debt_tokens(p.borrow_scaled))?;
+        rows.push(vec![
+            d.symbol(bank),
+            amounts(deposit),
+            amounts(debt),
+            amounts(borrow),
+            amounts(withdraw),
+        ]);
+        banks.push(
+            json!({"token": d.symbol(bank), "deposit": deposit, "debt": debt,
+                          "max_borrow": borrow, "max_withdraw": withdraw}),
+        );
+    }
+    text.push_str(&fmt::table(
+        &["token", "deposit", "debt", "max borrow", "max withdraw"],
+        &rows,
+    ));
+    let mut prices = vec![];
+    if account.has_debt() {
+        let mut feeds: Vec<Pubkey> = account
+            .active()
+            .filter_map(|p| d.bank_by_key(&p.bank).ok().map(|b| b.feed))
+            .collect();
+        feeds.dedup();
+        for feed_key in feeds {
+            let (_, feed) = d.feed(&d.feed_name_of(&feed_key))?;
+            let name = d.feed_name_of(&feed_key);
+            match health::liquidation_price(&account, &d, &d.clock, feed_key) {
+                Ok(Some(at)) => {
+                    let (now, then) =
+                        (fmt::price(feed.price, feed.expo), fmt::price(at, feed.expo));
+                    let change = (at as f64 / feed.price as f64 - 1.0) * 100.0;
+                    text.push_str(&format!(
+                        "liquidation price {name}: {then} (now {now}, {change:+.1}%)\n"
+                    ));
+                    prices.push(
+                        json!({"feed": name, "price": at, "expo": feed.expo, "now": feed.price}),
+                    );
+                }
+                Ok(None) => {}
+                Err(e) => warnings.push(format!("{name}: {e:#}")),
+            }
+        }
+    }
+    for w in &warnings {
+        text.push_str(&format!(
+            "warning: {w} (a feed that does not serve blocks borrows and withdrawals against debt; deposits and repayments still work)\n"
+        ));
+    }
+    Ok(Output::new(
+        text,
+        json!({"account": address.to_string(), "owner": owner.to_string(),
+               "initial": initial, "maintenance": maintenance, "banks": banks,
+               "liquidation_prices": prices, "warnings": warnings}),
+    ))
+}

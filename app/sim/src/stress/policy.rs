@@ -62,6 +62,11 @@ fn single(f: FeedParams) -> FeedParams {
     FeedParams { min_quorum: 1, ..f }
 }
 
+/// Every policy's name, in report order.
+pub fn names() -> Vec<&'static str> {
+    all(1).iter().map(|p| p.name).collect()
+}
+
 /// Every policy, Rampart first.
 pub fn all(step: i64) -> Vec<Policy> {
     let base = rampart_feed(step);
