@@ -188,12 +188,14 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
     let d = Deployment::load(t).await?;
     // Under Shutdown nothing is liquidated at spot: debts settle at the
     // fixed prices instead (`wind_down_debts`).
-    let shut_down = transport::fetch::<MarginConfig>(t, rampart_sdk::pda::margin::config())
+    // When it began, under Shutdown; read once for every job of the tick.
+    let shutdown_since = transport::fetch::<MarginConfig>(t, rampart_sdk::pda::margin::config())
         .await?
-        .is_some_and(|c| {
+        .filter(|c| {
             c.effective_status(d.clock.unix_timestamp) == margin::state::MarginStatus::Shutdown
-        });
-    let accounts = if shut_down {
+        })
+        .map(|c| c.shutdown_since);
+    let accounts = if shutdown_since.is_some() {
         vec![]
     } else {
         transport::all::<MarginAccount>(t, margin::ID).await?
@@ -234,8 +236,10 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
     }
     proposals(t, &d, stats).await?;
     settle_stale_stakes(t, stats).await?;
-    fix_settlement_prices(t, &d, stats).await?;
-    wind_down_debts(t, &d, stats).await?;
+    if let Some(since) = shutdown_since {
+        fix_settlement_prices(t, &d, since, stats).await;
+    }
+    wind_down_debts(t, &d, shutdown_since.is_some(), stats).await?;
     let now = t.clock().await?.unix_timestamp;
     for (key, v) in &d.vaults {
         let r = vault_ref(v);
@@ -330,19 +334,11 @@ pub fn governance_fallback(
 async fn fix_settlement_prices(
     t: &mut dyn Transport,
     d: &Deployment,
+    shutdown_since: i64,
     stats: &mut KeeperStats,
-) -> anyhow::Result<()> {
-    let Some(config) =
-        transport::fetch::<MarginConfig>(t, rampart_sdk::pda::margin::config()).await?
-    else {
-        return Ok(());
-    };
-    let now = t.clock().await?.unix_timestamp;
-    if config.effective_status(now) != margin::state::MarginStatus::Shutdown {
-        return Ok(());
-    }
+) {
     for (_, b) in &d.banks {
-        if b.current_settlement_price(config.shutdown_since).is_ok() {
+        if b.current_settlement_price(shutdown_since).is_ok() {
             continue;
         }
         let ix = wind_down::fix_settlement_price(d, b);
@@ -350,7 +346,6 @@ async fn fix_settlement_prices(
             stats.settlement_prices_fixed += 1;
         }
     }
-    Ok(())
 }
 
 /// Under Shutdown, settle every debt against the account's collateral at
@@ -359,15 +354,9 @@ async fn fix_settlement_prices(
 async fn wind_down_debts(
     t: &mut dyn Transport,
     d: &Deployment,
+    shutdown: bool,
     stats: &mut KeeperStats,
 ) -> anyhow::Result<()> {
-    let Some(config) =
-        transport::fetch::<MarginConfig>(t, rampart_sdk::pda::margin::config()).await?
-    else {
-        return Ok(());
-    };
-    let now = t.clock().await?.unix_timestamp;
-    let shutdown = config.effective_status(now) == margin::state::MarginStatus::Shutdown;
     for (address, account) in transport::all::<MarginAccount>(t, margin::ID).await? {
         if !account.has_debt() {
             continue;

@@ -219,22 +219,31 @@ impl<L: Lookup> Lookup for Overlay<'_, L> {
     }
 }
 
-/// The largest `amount` in `0..=hi` for which `fits` holds, `fits` being
-/// monotone (true up to some amount, false after).
-fn largest(hi: u64, fits: impl Fn(u64) -> bool) -> u64 {
-    if fits(hi) {
-        return hi;
-    }
-    let (mut lo, mut hi) = (0u64, hi);
+/// Bisection of `lo..hi` on a predicate that holds at `lo` and not at
+/// `hi` (true up to some point, false after): the last point it holds and
+/// the first it does not, adjacent.
+fn bisect(
+    (mut lo, mut hi): (u64, u64),
+    mut holds: impl FnMut(u64) -> anyhow::Result<bool>,
+) -> anyhow::Result<(u64, u64)> {
     while lo + 1 < hi {
         let mid = lo + (hi - lo) / 2;
-        if fits(mid) {
+        if holds(mid)? {
             lo = mid;
         } else {
             hi = mid;
         }
     }
-    lo
+    Ok((lo, hi))
+}
+
+/// The largest `amount` in `0..=hi` for which `fits` holds, `fits` being
+/// monotone (true up to some amount, false after) and true at 0.
+fn largest(hi: u64, fits: impl Fn(u64) -> bool) -> u64 {
+    if fits(hi) {
+        return hi;
+    }
+    bisect((0, hi), |amount| Ok(fits(amount))).map_or(0, |(lo, _)| lo)
 }
 
 /// The most of `bank_key`'s token the account could borrow now, as the
@@ -362,27 +371,12 @@ pub fn liquidation_price(
         (true, true) => Ok(None),
         (false, _) => {
             // Healthy at spot, not at 1: the largest price below spot that fails.
-            let (mut lo, mut hi) = (1u64, feed.price);
-            while lo + 1 < hi {
-                let mid = lo + (hi - lo) / 2;
-                if healthy_at(mid)? {
-                    hi = mid;
-                } else {
-                    lo = mid;
-                }
-            }
+            let (lo, _) = bisect((1, feed.price), |p| healthy_at(p).map(|h| !h))?;
             Ok(Some(lo))
         }
         (true, false) => {
-            let (mut lo, mut hi) = (feed.price, feed.price.saturating_mul(1_000));
-            while lo + 1 < hi {
-                let mid = lo + (hi - lo) / 2;
-                if healthy_at(mid)? {
-                    lo = mid;
-                } else {
-                    hi = mid;
-                }
-            }
+            // Short the token: the smallest price above spot that fails.
+            let (_, hi) = bisect((feed.price, feed.price.saturating_mul(1_000)), healthy_at)?;
             Ok(Some(hi))
         }
     }

@@ -252,10 +252,7 @@ pub async fn health(
 ) -> anyhow::Result<Output> {
     let d = Deployment::load(t).await?;
     let owner = owner.unwrap_or_else(|| t.payer().pubkey());
-    let address = pda::margin::account(&owner, index);
-    let account = transport::require::<MarginAccount>(t, address)
-        .await
-        .with_context(|| format!("margin account {index} of {owner}"))?;
+    let (address, account) = account_of(t, owner, index).await?;
     let whole = d.value(&account, Requirement::Maintenance)?.health;
     let mut rows = vec![];
     let mut positions = vec![];
@@ -318,6 +315,20 @@ pub async fn health(
     ))
 }
 
+/// `owner`'s margin account `index`: its address and state, or an error
+/// naming which account is missing.
+async fn account_of(
+    t: &mut dyn Transport,
+    owner: Pubkey,
+    index: u8,
+) -> anyhow::Result<(Pubkey, MarginAccount)> {
+    let address = pda::margin::account(&owner, index);
+    let account = transport::require::<MarginAccount>(t, address)
+        .await
+        .with_context(|| format!("margin account {index} of {owner}"))?;
+    Ok((address, account))
+}
+
 /// A WAD quote amount in dollars, for display only.
 fn usd(wad: u128) -> f64 {
     wad as f64 / 1e18
@@ -325,10 +336,7 @@ fn usd(wad: u128) -> f64 {
 
 pub async fn liquidate(t: &mut dyn Transport, owner: Pubkey, index: u8) -> anyhow::Result<Output> {
     let d = Deployment::load(t).await?;
-    let address = pda::margin::account(&owner, index);
-    transport::require::<MarginAccount>(t, address)
-        .await
-        .with_context(|| format!("margin account {index} of {owner}"))?;
+    let (address, _) = account_of(t, owner, index).await?;
     let outcome = liquidate_account(t, &d, address)
         .await
         .context("margin liquidate")?;
@@ -391,10 +399,7 @@ pub async fn fix_prices(t: &mut dyn Transport) -> anyhow::Result<Output> {
 /// the fixed prices, one bank pair at a time.
 pub async fn settle(t: &mut dyn Transport, owner: Pubkey, index: u8) -> anyhow::Result<Output> {
     let d = Deployment::load(t).await?;
-    let address = pda::margin::account(&owner, index);
-    let mut account = transport::require::<MarginAccount>(t, address)
-        .await
-        .with_context(|| format!("margin account {index} of {owner}"))?;
+    let (address, mut account) = account_of(t, owner, index).await?;
     let mut settled = vec![];
     for _ in 0..account.positions.len() {
         let Some(pair) = rampart_ops::wind_down::next_settlement(&d, &account) else {
@@ -445,10 +450,7 @@ pub async fn settle(t: &mut dyn Transport, owner: Pubkey, index: u8) -> anyhow::
 /// `margin write-off`: every debt of the account that no collateral backs.
 pub async fn write_off(t: &mut dyn Transport, owner: Pubkey, index: u8) -> anyhow::Result<Output> {
     let d = Deployment::load(t).await?;
-    let address = pda::margin::account(&owner, index);
-    let account = transport::require::<MarginAccount>(t, address)
-        .await
-        .with_context(|| format!("margin account {index} of {owner}"))?;
+    let (address, account) = account_of(t, owner, index).await?;
     let banks = rampart_ops::wind_down::bad_debts(&d, &account);
     anyhow::ensure!(
         !banks.is_empty(),
@@ -494,10 +496,7 @@ pub async fn risk(
 ) -> anyhow::Result<Output> {
     let d = Deployment::load(t).await?;
     let owner = owner.unwrap_or_else(|| t.payer().pubkey());
-    let address = pda::margin::account(&owner, index);
-    let account = transport::require::<MarginAccount>(t, address)
-        .await
-        .with_context(|| format!("margin account {index} of {owner}"))?;
+    let (address, account) = account_of(t, owner, index).await?;
     let mut text = format!("account {address} (owner {owner})\n");
     let mut warnings = vec![];
     let mut requirement = |req: Requirement, what: &str| match d.value(&account, req) {
