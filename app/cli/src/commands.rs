@@ -1,6 +1,7 @@
 //! The CLI's per-program subcommands and what each runs.
 
 use clap::Subcommand;
+use margin::state::MarginStatus;
 use rampart::actions::gov::{BankChange, Target};
 use rampart::actions::margin::Action;
 use rampart::actions::{self, Output};
@@ -162,6 +163,23 @@ pub enum VaultCommand {
         #[arg(long)]
         vault: String,
     },
+    /// Buy options of the round on sale, paying the premium in the
+    /// vault's asset (BTC for calls, USDC for puts).
+    Buy {
+        #[arg(long)]
+        vault: String,
+        /// Options, in underlying units (0.1: options on 0.1 BTC).
+        #[arg(long)]
+        amount: String,
+        /// Most premium to pay, in the vault's asset (default: what the wallet holds).
+        #[arg(long)]
+        max_premium: Option<String>,
+    },
+    /// Burn the wallet's options of settled rounds for their payoff.
+    Exercise {
+        #[arg(long)]
+        vault: String,
+    },
     /// Settle the expired round at its TWAP; with --price, as governance
     /// (only after the grace period, when no TWAP covers the window).
     Settle {
@@ -171,6 +189,47 @@ pub enum VaultCommand {
         /// it before the grace period ends).
         #[arg(long)]
         price: Option<String>,
+    },
+}
+
+/// A backstop pool, as an LP.
+#[derive(Subcommand)]
+pub enum PoolCommand {
+    /// Every band of the pool (liquidity, collateral bought, stakes) and
+    /// what this wallet's (or --owner's) stakes own.
+    Status {
+        /// The pool, `COLLATERAL/QUOTE` (default: the only one deployed).
+        #[arg(long)]
+        pool: Option<String>,
+        #[arg(long)]
+        owner: Option<Pubkey>,
+    },
+    /// Put quote tokens (USDC) in a band: they buy liquidated collateral
+    /// at the band's discount under the oracle.
+    Deposit {
+        #[arg(long)]
+        pool: Option<String>,
+        /// 0 (the smallest discount) to 5.
+        #[arg(long)]
+        band: u8,
+        /// Whole tokens, e.g. 10000.
+        #[arg(long)]
+        amount: String,
+    },
+    /// Take quote tokens out of a band (`max`: all the stake owns), with
+    /// the collateral it bought.
+    Withdraw {
+        #[arg(long)]
+        pool: Option<String>,
+        #[arg(long)]
+        band: u8,
+        #[arg(long)]
+        amount: String,
+    },
+    /// Collect the collateral every band of yours bought, leaving the quote in.
+    Claim {
+        #[arg(long)]
+        pool: Option<String>,
     },
 }
 
@@ -223,6 +282,25 @@ pub enum GovCommand {
     },
     /// Emergency shutdown of margin: positions settle at fixed prices.
     Shutdown,
+    /// Guardians: pause margin now, without the timelock, M of N signing
+    /// (this wallet and each --cosigner), for at most the guardians'
+    /// maximum; the pause lapses by itself.
+    Pause {
+        /// `reduce-only` (no new risk) or `shutdown`.
+        #[arg(long, default_value = "reduce-only")]
+        status: String,
+        /// How long, seconds.
+        #[arg(long)]
+        secs: u32,
+        /// Another guardian's keypair file (repeatable).
+        #[arg(long)]
+        cosigner: Vec<std::path::PathBuf>,
+    },
+    /// Guardians: lift their pause (M of N again).
+    Unpause {
+        #[arg(long)]
+        cosigner: Vec<std::path::PathBuf>,
+    },
 }
 
 pub async fn pricing(t: &mut dyn Transport, c: PricingCommand) -> anyhow::Result<Output> {
@@ -281,7 +359,20 @@ pub async fn vault(t: &mut dyn Transport, c: VaultCommand) -> anyhow::Result<Out
         VaultCommand::Roll { vault } => v::roll(t, &vault).await,
         VaultCommand::Greeks { vault } => v::greeks(t, &vault).await,
         VaultCommand::Settle { vault, price } => v::settle(t, &vault, price.as_deref()).await,
+        VaultCommand::Buy {
+            vault,
+            amount,
+            max_premium,
+        } => v::buy(t, &vault, &amount, max_premium.as_deref()).await,
+        VaultCommand::Exercise { vault } => v::exercise(t, &vault).await,
     }
+}
+
+fn keypairs(files: &[std::path::PathBuf]) -> anyhow::Result<Vec<solana_sdk::signature::Keypair>> {
+    files
+        .iter()
+        .map(|f| rampart_client::transport::wallet::read_keypair(f))
+        .collect()
 }
 
 pub async fn gov(t: &mut dyn Transport, c: GovCommand) -> anyhow::Result<Output> {
@@ -318,5 +409,34 @@ pub async fn gov(t: &mut dyn Transport, c: GovCommand) -> anyhow::Result<Output>
         GovCommand::Halt { feed } => g::set(t, &target(feed), false).await,
         GovCommand::Resume { feed } => g::set(t, &target(feed), true).await,
         GovCommand::Shutdown => g::shutdown(t).await,
+        GovCommand::Pause {
+            status,
+            secs,
+            cosigner,
+        } => {
+            let status = match status.as_str() {
+                "reduce-only" => MarginStatus::ReduceOnly,
+                "shutdown" => MarginStatus::Shutdown,
+                other => anyhow::bail!("--status {other}: use reduce-only or shutdown"),
+            };
+            g::guardian_status(t, status, secs, &keypairs(&cosigner)?).await
+        }
+        GovCommand::Unpause { cosigner } => {
+            g::guardian_status(t, MarginStatus::Active, 0, &keypairs(&cosigner)?).await
+        }
+    }
+}
+
+pub async fn backstop(t: &mut dyn Transport, c: PoolCommand) -> anyhow::Result<Output> {
+    use actions::backstop as b;
+    match c {
+        PoolCommand::Status { pool, owner } => b::status(t, pool.as_deref(), owner).await,
+        PoolCommand::Deposit { pool, band, amount } => {
+            b::deposit(t, pool.as_deref(), band, &amount).await
+        }
+        PoolCommand::Withdraw { pool, band, amount } => {
+            b::withdraw(t, pool.as_deref(), band, &amount).await
+        }
+        PoolCommand::Claim { pool } => b::claim(t, pool.as_deref()).await,
     }
 }

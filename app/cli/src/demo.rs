@@ -45,6 +45,10 @@ pub struct DemoReport {
     /// Active again after the genuine crash (re-anchored).
     pub active_after_crash: bool,
     pub liquidations: u64,
+    /// Of those, the ones whose BTC the backstop pool bought.
+    pub sold_to_backstop: u64,
+    /// BTC the LP's bands bought and the LP claimed at the end, base units.
+    pub lp_claimed_btc: u64,
     pub borrower_debt_before: u64,
     pub borrower_debt_after: u64,
     pub epochs_settled: u64,
@@ -138,8 +142,21 @@ impl Story {
     }
 }
 
-/// Run the story; `say` gets each line.
-pub async fn run(say: impl FnMut(&str) + Send + 'static) -> anyhow::Result<DemoReport> {
+/// Run the story; `say` gets each line. With `keep`, the chain the story
+/// ends in is left there as a ledger directory (the operator, who is
+/// governance, as its wallet), for the CLI to carry on from.
+pub async fn run(
+    say: impl FnMut(&str) + Send + 'static,
+    keep: Option<&std::path::Path>,
+) -> anyhow::Result<DemoReport> {
+    if let Some(dir) = keep {
+        // Refused before the story, not after it has run.
+        anyhow::ensure!(
+            !rampart_embedded::ledger::holds_ledger(dir),
+            "{} already holds a ledger: the demo starts a fresh chain; name an empty or new directory",
+            dir.display()
+        );
+    }
     let mut chain = Chain::builder().start().await;
     chain.set_clock(T0, 250_000_000);
     chain.record_logs();
@@ -162,13 +179,15 @@ pub async fn run(say: impl FnMut(&str) + Send + 'static) -> anyhow::Result<DemoR
     ));
     s.events(false).await;
 
-    let people: Vec<Keypair> = (0..4).map(|_| Keypair::new()).collect();
-    let (lender, borrower, depositor, buyer) = (&people[0], &people[1], &people[2], &people[3]);
+    let people: Vec<Keypair> = (0..5).map(|_| Keypair::new()).collect();
+    let (lender, borrower, depositor, buyer, lp) =
+        (&people[0], &people[1], &people[2], &people[3], &people[4]);
     for (who, token, amount) in [
         (lender, "USDC", "500000"),
         (borrower, "BTC", "1"),
         (depositor, "BTC", "2"),
         (buyer, "BTC", "1"),
+        (lp, "USDC", "60000"),
         (&operator_key, "USDC", "1000000"),
     ] {
         faucet(&mut s.operator, token, amount, Some(who.pubkey())).await?;
@@ -201,6 +220,14 @@ pub async fn run(say: impl FnMut(&str) + Send + 'static) -> anyhow::Result<DemoR
         .lines()
         .for_each(|l| (s.say)(&format!("   {l}")));
     s.report.borrower_debt_before = debt(&mut s.operator, &borrower.pubkey()).await?;
+
+    s.step("An LP puts 60,000 USDC in the backstop pool's bands, 0.5% to 8% under the oracle: the keeper sells liquidated BTC there first")
+        .await;
+    let mut lp_t = s.as_actor(lp);
+    for band in 0..6 {
+        actions::backstop::deposit(&mut lp_t, None, band, "10000").await?;
+    }
+    s.events(true).await;
 
     s.step(&format!("A buyer buys 1 option of {VAULT}'s epoch"))
         .await;
@@ -309,6 +336,12 @@ pub async fn run(say: impl FnMut(&str) + Send + 'static) -> anyhow::Result<DemoR
     s.say_status().await?;
     s.report.active_after_crash = btc_feed(&mut s.operator).await?.status() == Status::Active;
     s.report.liquidations = s.report.keeper.liquidations;
+    s.report.sold_to_backstop = s.report.keeper.sold_to_backstop;
+    let pool = actions::backstop::status(&mut lp_t, None, None).await?;
+    pool.text.lines().for_each(|l| (s.say)(&format!("   {l}")));
+    let claimed = actions::backstop::claim(&mut lp_t, None).await?;
+    (s.say)(&format!("   the LP: {}", claimed.text.trim_end()));
+    s.report.lp_claimed_btc = claimed.json["collateral"].as_u64().unwrap_or(0);
     s.report.borrower_debt_after = debt(&mut s.operator, &borrower.pubkey()).await?;
     let health = actions::margin::health(&mut borrower_t, None, 0).await?;
     health
@@ -320,16 +353,24 @@ pub async fn run(say: impl FnMut(&str) + Send + 'static) -> anyhow::Result<DemoR
     s.events(false).await;
     s.report.simulated_secs = s.chain.lock().await.clock().unix_timestamp - T0;
     (s.say)(&format!(
-        "\n== Summary: breaker tripped on the contradicted crash: {}; Restricted (not halted) in the genuine one: {}, Active again after it: {}; liquidations: {}; borrower debt {} -> {} USDC; round {settled_round} settled at ${:.2}; the keeper kept rolling: {VAULT} is in round {}",
+        "\n== Summary: breaker tripped on the contradicted crash: {}; Restricted (not halted) in the genuine one: {}, Active again after it: {}; liquidations: {} ({} sold to the backstop); borrower debt {} -> {} USDC; round {settled_round} settled at ${:.2}; the keeper kept rolling: {VAULT} is in round {}",
         s.report.breaker_tripped,
         s.report.restricted_in_crash,
         s.report.active_after_crash,
         s.report.liquidations,
+        s.report.sold_to_backstop,
         tokens::format_amount(s.report.borrower_debt_before, 6),
         tokens::format_amount(s.report.borrower_debt_after, 6),
         s.report.settlement_price_usd,
         s.report.vault_round_after,
     ));
+    if let Some(dir) = keep {
+        rampart_embedded::ledger::create(dir, &mut *s.chain.lock().await, &operator_key).await?;
+        (s.say)(&format!(
+            "\n== The chain is kept in {0}, the operator as its wallet: carry on with `rampart --ledger {0} margin health --owner <pubkey>`, `pricing status`, `keeper`, ...",
+            dir.display()
+        ));
+    }
     Ok(std::mem::take(&mut s.report))
 }
 

@@ -50,6 +50,10 @@ struct Net {
         default_value = ".rampart/ledger"
     )]
     ledger: PathBuf,
+    /// Whether --ledger (or RAMPART_LEDGER) was given rather than defaulted:
+    /// the demo keeps its chain only in a ledger the user named.
+    #[arg(skip)]
+    ledger_named: bool,
     /// Embedded: load accounts from `solana account --output json` files (repeatable).
     #[arg(long = "clone", global = true)]
     clones: Vec<PathBuf>,
@@ -83,6 +87,12 @@ enum Command {
     },
     /// Print this wallet's address (as `solana address` does).
     Address,
+    /// What this wallet (or --owner) holds: SOL, every bank's token, vault
+    /// shares, queued vault deposits and withdrawals, options, backstop stakes.
+    Balance {
+        #[arg(long)]
+        owner: Option<Pubkey>,
+    },
     /// Mint test tokens (where this wallet created the mints) to a wallet.
     Faucet {
         #[arg(long)]
@@ -114,7 +124,9 @@ enum Command {
         what: GovCommand,
     },
     /// A full story on a fresh embedded chain: deploy, deposit, an option
-    /// epoch, a crash and the breaker, liquidations, settlement.
+    /// epoch, a crash and the breaker, liquidations, settlement. With
+    /// --ledger, the chain it ends in is kept there (a new directory) for
+    /// the CLI to carry on from.
     Demo,
     /// Run the keeper: refresh feeds, update risk, liquidate, settle and roll epochs.
     Keeper {
@@ -166,7 +178,8 @@ enum Command {
         #[arg(long, default_value = "target/stress")]
         out: std::path::PathBuf,
     },
-    /// Backstop studies.
+    /// Backstop pools: the bands and your stakes, LP deposit, withdraw and
+    /// claim; the capital study.
     Backstop {
         #[command(subcommand)]
         what: BackstopCommand,
@@ -180,6 +193,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BackstopCommand {
+    #[command(flatten)]
+    Pool(commands::PoolCommand),
     /// Capital a banded backstop needs vs a constant-product pool (5% max
     /// discount) on the same liquidation flow, and liquidated accounts' prices.
     Efficiency {
@@ -227,10 +242,16 @@ fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("error: internal error: {info}");
     }));
-    let cli = match Cli::try_parse() {
+    let matches = match <Cli as clap::CommandFactory>::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => return usage_error(e),
+    };
+    let mut cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
+    cli.net.ledger_named =
+        matches.value_source("ledger") != Some(clap::parser::ValueSource::DefaultValue);
     // The demo narrates itself; the keeper's own log lines would interleave.
     init_tracing(if matches!(cli.command, Command::Demo) {
         "rampart=warn"
@@ -244,8 +265,10 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(&e.into()),
     };
+    let json = cli.net.json;
     match runtime.block_on(run(cli.net, cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if json => fail_json(&e),
         Err(e) => fail(&e),
     }
 }
@@ -301,6 +324,22 @@ fn fail(e: &anyhow::Error) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// With --json, a failure is one JSON object on stderr (stdout stays
+/// empty): `{"error": {"message", "program_error", "code"}}`, the program's
+/// error name and number when a program refused, else null.
+fn fail_json(e: &anyhow::Error) -> ExitCode {
+    let code = e
+        .downcast_ref::<rampart_client::transport::TxFailure>()
+        .and_then(|f| f.custom_code());
+    let out = serde_json::json!({"error": {
+        "message": rampart_client::failure::describe(e),
+        "program_error": rampart_client::failure::refusal_name(e),
+        "code": code,
+    }});
+    eprintln!("{out}");
+    ExitCode::FAILURE
+}
+
 /// The transport `net` names: an RPC cluster, or the embedded ledger.
 enum Conn {
     Embedded(Box<LedgerChain>),
@@ -311,7 +350,16 @@ impl Conn {
     async fn open(net: &Net) -> anyhow::Result<Conn> {
         match &net.url {
             Some(url) => {
-                let payer = wallet::resolve(net.keypair.as_deref(), None)?;
+                // Without any keypair, read-only commands still run (a
+                // keypair that is named but broken is still an error).
+                let payer = match wallet::resolve(net.keypair.as_deref(), None) {
+                    Ok(k) => Some(k),
+                    Err(e) if net.keypair.is_none() => {
+                        tracing::debug!(error = %e, "no keypair: read-only");
+                        None
+                    }
+                    Err(e) => return Err(e),
+                };
                 let commitment = match net.commitment.as_str() {
                     "processed" => CommitmentConfig::processed(),
                     "confirmed" => CommitmentConfig::confirmed(),
@@ -327,11 +375,15 @@ impl Conn {
                     retries: net.retries,
                     ..SendOptions::default()
                 };
-                Ok(Conn::Rpc(Box::new(RpcTransport::new(
-                    &wallet::cluster_url(url),
-                    payer,
-                    options,
-                ))))
+                let url = wallet::cluster_url(url);
+                Ok(Conn::Rpc(Box::new(match payer {
+                    Some(payer) => RpcTransport::new(&url, payer, options),
+                    None => RpcTransport::read_only(
+                        &url,
+                        options,
+                        "pass --keypair <file> or create one with `solana-keygen new`".into(),
+                    ),
+                })))
             }
             None => {
                 let wallet = wallet::resolve(net.keypair.as_deref(), Some(&net.ledger))?;
@@ -450,7 +502,20 @@ async fn run(net: Net, command: Command) -> anyhow::Result<()> {
         Command::Address => {
             let ledger = net.url.is_none().then_some(net.ledger.as_path());
             let kp = wallet::resolve(net.keypair.as_deref(), ledger)?;
-            println!("{}", solana_sdk::signer::Signer::pubkey(&kp));
+            let address = solana_sdk::signer::Signer::pubkey(&kp).to_string();
+            print_output(
+                &net,
+                &Output::new(
+                    format!("{address}\n"),
+                    serde_json::json!({"address": address}),
+                ),
+            )?;
+        }
+        Command::Balance { owner } => {
+            on_chain(&net, move |t| {
+                Box::pin(async move { actions::wallet::balance(t, owner).await })
+            })
+            .await?
         }
         Command::Faucet { token, amount, to } => {
             on_chain(&net, move |t| {
@@ -470,11 +535,15 @@ async fn run(net: Net, command: Command) -> anyhow::Result<()> {
         Command::Gov { what } => on_chain(&net, move |t| Box::pin(commands::gov(t, what))).await?,
         Command::Demo => {
             let json = net.json;
-            let report = rampart::demo::run(move |line| {
-                if !json {
-                    println!("{line}");
-                }
-            })
+            let keep = net.ledger_named.then_some(net.ledger.as_path());
+            let report = rampart::demo::run(
+                move |line| {
+                    if !json {
+                        println!("{line}");
+                    }
+                },
+                keep,
+            )
             .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -552,6 +621,9 @@ async fn run(net: Net, command: Command) -> anyhow::Result<()> {
             policy,
             out,
         } => stress(files, accounts, policy, out, net.json).await?,
+        Command::Backstop {
+            what: BackstopCommand::Pool(what),
+        } => on_chain(&net, move |t| Box::pin(commands::backstop(t, what))).await?,
         Command::Backstop {
             what: BackstopCommand::Efficiency { accounts, seed },
         } => {

@@ -91,6 +91,44 @@ impl Cli {
         std::fs::copy(other.ledger.join("wallet.json"), &file).unwrap();
         (file.to_string_lossy().into_owned(), address)
     }
+    /// A liquidation, set up: `init --config config`; the wallet mints
+    /// `usdc` USDC and lends 500,000 of it from account 0; a second wallet
+    /// deposits 1 BTC and borrows 21,000 USDC at $30,000; then BTC falls to
+    /// $24,000 and the borrower is liquidatable. Returns the borrower's
+    /// keypair file and address.
+    fn underwater_borrower(&self, config: &str, usdc: &str) -> (String, String) {
+        self.ok(&["init", "--config", config]);
+        self.ok(&["faucet", "--token", "USDC", "--amount", usdc]);
+        let name = format!("{}-b", self.ledger.file_name().unwrap().to_string_lossy());
+        let (borrower, borrower_address) = self.other_wallet(&name);
+        self.ok(&[
+            "faucet",
+            "--token",
+            "BTC",
+            "--amount",
+            "1",
+            "--to",
+            &borrower_address,
+        ]);
+        self.prices("30000", "0");
+        self.ok(&["margin", "open"]);
+        self.ok(&["margin", "deposit", "--token", "USDC", "--amount", "500000"]);
+        for args in [
+            vec!["margin", "open"],
+            vec!["margin", "deposit", "--token", "BTC", "--amount", "1"],
+            vec!["margin", "borrow", "--token", "USDC", "--amount", "21000"],
+        ] {
+            let mut all = args.clone();
+            all.extend(["--keypair", &borrower]);
+            self.ok(&all);
+        }
+        self.prices("24000", "15");
+        assert_eq!(
+            self.json(&["margin", "health", "--owner", &borrower_address])["liquidatable"],
+            true
+        );
+        (borrower, borrower_address)
+    }
 }
 
 impl Drop for Cli {
@@ -104,9 +142,9 @@ fn init_is_idempotent_and_every_command_works_on_the_embedded_ledger() {
     let cli = Cli::new("happy");
     let first = cli.ok(&["init", "--config", "migrations/localnet.toml"]);
     assert!(first.contains("created  feed BTC/USD"), "{first}");
-    assert!(first.contains("15 created, 0 already there"), "{first}");
+    assert!(first.contains("18 created, 0 already there"), "{first}");
     let again = cli.ok(&["init", "--config", "migrations/localnet.toml"]);
-    assert!(again.contains("0 created, 15 already there"), "{again}");
+    assert!(again.contains("0 created, 18 already there"), "{again}");
 
     cli.ok(&["faucet", "--token", "BTC", "--amount", "10"]);
     cli.ok(&["faucet", "--token", "USDC", "--amount", "1000000"]);
@@ -269,35 +307,8 @@ fn init_is_idempotent_and_every_command_works_on_the_embedded_ledger() {
 #[test]
 fn large_liquidations_need_validator_approvals_from_the_cli() {
     let cli = Cli::new("large");
-    cli.ok(&["init", "--config", "app/cli/tests/fixtures/one-source.toml"]);
-    cli.ok(&["faucet", "--token", "USDC", "--amount", "1000000"]);
-    let (borrower, borrower_address) = cli.other_wallet("large-b");
-    cli.ok(&[
-        "faucet",
-        "--token",
-        "BTC",
-        "--amount",
-        "1",
-        "--to",
-        &borrower_address,
-    ]);
-    cli.prices("30000", "0");
-    cli.ok(&["margin", "open"]);
-    cli.ok(&["margin", "deposit", "--token", "USDC", "--amount", "500000"]);
-    for args in [
-        vec!["margin", "open"],
-        vec!["margin", "deposit", "--token", "BTC", "--amount", "1"],
-        vec!["margin", "borrow", "--token", "USDC", "--amount", "21000"],
-    ] {
-        let mut all = args.clone();
-        all.extend(["--keypair", &borrower]);
-        cli.ok(&all);
-    }
-    cli.prices("24000", "15");
-    assert_eq!(
-        cli.json(&["margin", "health", "--owner", &borrower_address])["liquidatable"],
-        true
-    );
+    let (borrower, borrower_address) =
+        cli.underwater_borrower("app/cli/tests/fixtures/one-source.toml", "1000000");
 
     let proposed = cli.json(&["margin", "liquidate", "--owner", &borrower_address]);
     assert_eq!(proposed["outcome"], "proposed");
@@ -336,15 +347,31 @@ fn large_liquidations_need_validator_approvals_from_the_cli() {
     ]);
     assert_eq!(approved["approvals"], 2);
     cli.prices("24000", "1");
+    let before = cli.json(&["margin", "health", "--owner", &borrower_address]);
+    let debt_before = before["positions"][1]["debt"].as_u64().unwrap();
+    // The localnet pool has no LP yet: the wallet liquidates, and says how much.
+    let done = cli.json(&["margin", "liquidate", "--owner", &borrower_address]);
+    assert_eq!(done["outcome"], "done", "{done}");
+    assert!(done["pool"].is_null(), "{done}");
+    assert_eq!(done["repaid_token"], "USDC");
+    assert_eq!(done["seized_token"], "BTC");
     assert_eq!(
-        cli.json(&["margin", "liquidate", "--owner", &borrower_address])["outcome"],
-        "done"
+        (
+            done["repaid_decimals"].as_u64(),
+            done["seized_decimals"].as_u64()
+        ),
+        (Some(6), Some(8))
     );
+    let repaid = done["repaid"].as_u64().unwrap();
+    assert!(repaid > 0 && done["seized"].as_u64().unwrap() > 0, "{done}");
     let after = cli.json(&["margin", "health", "--owner", &borrower_address]);
     let debt = after["positions"][1]["debt"].as_u64().unwrap();
+    // What the event says was repaid is what the debt lost, give or take
+    // the interest of the seconds between the reads.
     assert!(
-        debt < 21_000_000_000,
-        "debt {debt} reduced by the liquidation"
+        debt < 21_000_000_000
+            && (debt_before - repaid..debt_before - repaid + 1_000).contains(&debt),
+        "debt {debt_before} -> {debt}, repaid {repaid}"
     );
     assert_eq!(after["liquidatable"], false);
 }
@@ -549,6 +576,66 @@ fn bad_input_gets_one_readable_line_and_a_failure_exit() {
     assert!(e.contains("no USDC debt to repay"), "{e}");
     let e = cli.fails(&["margin", "deposit", "--token", "BTC", "--amount", "max"]);
     assert!(e.contains("--amount max is for withdraw and repay"), "{e}");
+    // An out-of-bounds proposal is refused before it is sent, naming the
+    // range the program's own checks accept for each option given.
+    let e = cli.fails(&[
+        "gov",
+        "propose",
+        "--token",
+        "USDC",
+        "--protocol-fee-bps",
+        "9000",
+    ]);
+    assert!(
+        e.contains("margin::ParamOutOfBounds")
+            && e.contains(
+                "--protocol-fee-bps 9000 is out of bounds: the program takes 0 to 5000 bps"
+            ),
+        "{e}"
+    );
+    let e = cli.fails(&["gov", "propose", "--token", "BTC", "--maint-base-bps", "1"]);
+    assert!(
+        e.contains("--maint-base-bps 1 is out of bounds: the program takes "),
+        "{e}"
+    );
+    // With --json a failure is one JSON object on stderr and nothing on
+    // stdout: the message, and the program's error by name and number.
+    cli.ok(&["gov", "propose", "--token", "BTC", "--deposit-cap", "2000"]);
+    let r = cli.run(&["gov", "execute", "--token", "BTC", "--json"]);
+    assert!(!r.ok && r.stdout.is_empty(), "{}", r.stdout);
+    let error: Value =
+        serde_json::from_str(r.stderr.trim()).unwrap_or_else(|e| panic!("{e}: {}", r.stderr));
+    assert_eq!(
+        error["error"]["program_error"], "margin::TimelockNotElapsed",
+        "{error}"
+    );
+    assert_eq!(error["error"]["code"], 7025, "the IDL's number: {error}");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("margin::TimelockNotElapsed"),
+        "{error}"
+    );
+    let r = cli.run(&[
+        "margin", "deposit", "--token", "DOGE", "--amount", "1", "--json",
+    ]);
+    let error: Value =
+        serde_json::from_str(r.stderr.trim()).unwrap_or_else(|e| panic!("{e}: {}", r.stderr));
+    assert!(
+        error["error"]["program_error"].is_null() && error["error"]["code"].is_null(),
+        "{error}"
+    );
+    assert!(
+        error["error"]["message"].as_str().unwrap().contains("DOGE"),
+        "{error}"
+    );
+    // `address` speaks JSON too.
+    let address = cli.json(&["address"]);
+    assert_eq!(
+        address["address"].as_str().unwrap(),
+        cli.ok(&["address"]).trim()
+    );
     // Unchanged by all of the above: nothing was deposited.
     let health = cli.json(&["margin", "health"]);
     assert!(health["positions"].as_array().unwrap().is_empty());
@@ -575,6 +662,13 @@ fn demo_tells_the_whole_story() {
     );
     assert!(report["events"]["pricing::MoveConfirmed"].as_u64().unwrap() >= 1);
     assert!(report["liquidations"].as_u64().unwrap() >= 1);
+    // The keeper sold liquidated BTC into the pool the TOML deploys, and the
+    // LP claimed what its bands bought.
+    assert!(
+        report["sold_to_backstop"].as_u64().unwrap() >= 1,
+        "{report}"
+    );
+    assert!(report["lp_claimed_btc"].as_u64().unwrap() > 0, "{report}");
     assert!(report["borrower_debt_after"].as_u64() < report["borrower_debt_before"].as_u64());
     assert_eq!(report["epochs_settled"], 1);
     assert_eq!(report["settlement_price_usd"], 30_000.0);
@@ -608,6 +702,37 @@ fn demo_tells_the_whole_story() {
             .unwrap()
             >= 1
     );
+
+    // `--ledger` keeps the chain the story ended in: the CLI carries on
+    // from it, as governance (the demo's operator is the ledger's wallet).
+    let banks = cli.json(&["margin", "banks"]);
+    let usdc = banks["banks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["token"] == "USDC")
+        .unwrap();
+    assert!(usdc["borrows"].as_u64().unwrap() > 0, "{banks}");
+    let vaults = cli.json(&["vault", "status"]);
+    let call = vaults
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["vault"] == "BTC-call-1h")
+        .unwrap();
+    assert_eq!(call["round"], report["vault_round_after"]);
+    let pool = cli.json(&["backstop", "status"]);
+    let bought: u64 = pool["bands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["collateral"].as_u64().unwrap())
+        .sum();
+    assert_eq!(bought, 0, "the LP claimed everything: {pool}");
+    cli.ok(&["gov", "halt", "--feed", "BTC/USD"]);
+    // A ledger is never overwritten by a new story.
+    let again = cli.fails(&["demo"]);
+    assert!(again.contains("already holds a ledger"), "{again}");
 }
 
 #[test]
@@ -874,36 +999,8 @@ fn a_stopped_or_killed_server_keeps_ledger_and_log_in_agreement() {
 #[test]
 fn the_keeper_reports_a_liquidation_it_cannot_fund_as_a_named_failure() {
     let cli = Cli::new("keeper-fails");
-    cli.ok(&["init", "--config", "migrations/localnet.toml"]);
     // The wallet (the keeper's) lends every USDC it has.
-    cli.ok(&["faucet", "--token", "USDC", "--amount", "500000"]);
-    let (borrower, borrower_address) = cli.other_wallet("keeper-fails-b");
-    cli.ok(&[
-        "faucet",
-        "--token",
-        "BTC",
-        "--amount",
-        "1",
-        "--to",
-        &borrower_address,
-    ]);
-    cli.prices("30000", "0");
-    cli.ok(&["margin", "open"]);
-    cli.ok(&["margin", "deposit", "--token", "USDC", "--amount", "500000"]);
-    for args in [
-        vec!["margin", "open"],
-        vec!["margin", "deposit", "--token", "BTC", "--amount", "1"],
-        vec!["margin", "borrow", "--token", "USDC", "--amount", "21000"],
-    ] {
-        let mut all = args.clone();
-        all.extend(["--keypair", &borrower]);
-        cli.ok(&all);
-    }
-    cli.prices("24000", "15");
-    assert_eq!(
-        cli.json(&["margin", "health", "--owner", &borrower_address])["liquidatable"],
-        true
-    );
+    let (_, borrower_address) = cli.underwater_borrower("migrations/localnet.toml", "500000");
 
     let keeper = || {
         let r = cli.run(&["keeper", "--ticks", "1", "--json"]);
@@ -1185,4 +1282,243 @@ fn an_unsettleable_round_is_settled_by_governance_after_the_grace_period() {
         cli.json(&["vault", "roll", "--vault", "BTC-call-1h"])["round"],
         3
     );
+}
+
+/// The sum of a `balance --json` token's amount.
+fn token_held(balance: &Value, token: &str) -> u64 {
+    balance["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["token"] == token)
+        .and_then(|t| t["amount"].as_u64())
+        .unwrap_or_else(|| panic!("no {token} in {balance}"))
+}
+
+/// The backstop pool the deployment file creates, worked from the CLI
+/// alone: an LP puts USDC in a band; the keeper, whose wallet has no USDC
+/// left to pay a liquidation with, sells the liquidated BTC into the band
+/// instead; the LP sees what its stake bought, claims it and withdraws
+/// the rest, and `balance` shows each holding on the way.
+#[test]
+fn the_keeper_sells_liquidations_into_the_backstop_the_toml_deploys() {
+    let cli = Cli::new("backstop");
+    // The wallet keeps 20,000 of its USDC out of the lending.
+    let _ = cli.underwater_borrower("migrations/localnet.toml", "520000");
+    let empty = cli.json(&["backstop", "status"]);
+    assert_eq!(empty["pool"], "BTC/USDC");
+    assert_eq!(empty["margin_registered"], true);
+    assert_eq!(empty["bands"].as_array().unwrap().len(), 6);
+    // They go into band 0, 0.5% under the feed.
+    let deposited = cli.json(&["backstop", "deposit", "--band", "0", "--amount", "20000"]);
+    assert_eq!(deposited["stake_quote"], 20_000_000_000u64, "{deposited}");
+    let broke = cli.fails(&["backstop", "deposit", "--band", "1", "--amount", "1"]);
+    assert!(broke.contains("the wallet holds 0 USDC"), "{broke}");
+    let no_band = cli.fails(&["backstop", "deposit", "--band", "6", "--amount", "1"]);
+    assert!(no_band.contains("the pool has bands 0 to 5"), "{no_band}");
+    let no_pool = cli.fails(&["backstop", "status", "--pool", "ETH/USDC"]);
+    assert!(no_pool.contains("(deployed: BTC/USDC)"), "{no_pool}");
+    let held = cli.json(&["balance"]);
+    assert_eq!(token_held(&held, "USDC"), 0);
+    assert_eq!(held["backstop_stakes"][0]["quote"], 20_000_000_000u64);
+
+    // The keeper, with no USDC to pay the debt itself, sells the
+    // borrower's BTC into the band.
+    let stats = cli.json(&["keeper", "--ticks", "1"]);
+    assert!(stats["liquidations"].as_u64().unwrap() >= 1, "{stats}");
+    assert_eq!(stats["sold_to_backstop"], stats["liquidations"], "{stats}");
+    assert_eq!(stats["failures"], 0, "{stats}");
+
+    let pool = cli.json(&["backstop", "status"]);
+    let band = &pool["bands"][0];
+    let bought = band["collateral"].as_u64().unwrap();
+    let quote_left = band["quote"].as_u64().unwrap();
+    assert!(bought > 0 && quote_left < 20_000_000_000, "{pool}");
+    // The only stake owns the band, rounded down.
+    let yours = &band["yours"];
+    let (my_quote, my_btc) = (
+        yours["quote"].as_u64().unwrap(),
+        yours["collateral"].as_u64().unwrap(),
+    );
+    assert!(my_btc <= bought && bought - my_btc <= 1, "{pool}");
+    assert!(
+        my_quote <= quote_left && quote_left - my_quote <= 1,
+        "{pool}"
+    );
+    // It paid about 99.5% of the feed's price for what it bought.
+    let paid_usd = (20_000_000_000 - quote_left) as f64 / 1e6;
+    let btc = bought as f64 / 1e8;
+    let price = paid_usd / btc;
+    assert!((23_000.0..24_000.0).contains(&price), "{price}");
+    let held = cli.json(&["balance"]);
+    assert_eq!(held["backstop_stakes"][0]["collateral"], my_btc);
+
+    let claimed = cli.json(&["backstop", "claim"]);
+    assert_eq!(claimed["collateral"], my_btc, "{claimed}");
+    assert_eq!(token_held(&cli.json(&["balance"]), "BTC"), my_btc);
+    let nothing = cli.json(&["backstop", "claim"]);
+    assert_eq!(nothing["collateral"], 0);
+    let too_much = cli.fails(&["backstop", "withdraw", "--band", "0", "--amount", "30000"]);
+    assert!(too_much.contains("the stake in band 0 owns"), "{too_much}");
+    let out = cli.json(&["backstop", "withdraw", "--band", "0", "--amount", "max"]);
+    assert_eq!(out["quote"], my_quote, "{out}");
+    let held = cli.json(&["balance"]);
+    assert_eq!(token_held(&held, "USDC"), my_quote);
+    assert!(
+        held["backstop_stakes"].as_array().unwrap().is_empty(),
+        "{held}"
+    );
+    let none = cli.fails(&["backstop", "withdraw", "--band", "0", "--amount", "1"]);
+    assert!(
+        none.contains("the stake in band 0 owns 0 USDC, less than 1"),
+        "{none}"
+    );
+    let never = cli.fails(&["backstop", "withdraw", "--band", "3", "--amount", "1"]);
+    assert!(never.contains("no stake in BTC/USDC band 3"), "{never}");
+}
+
+/// Guardians from the deployment file: two of the three sign one
+/// transaction to put margin in reduce-only now, with no timelock; new
+/// borrowing is refused by name; they lift it, and a pause they leave
+/// lapses by itself.
+#[test]
+fn guardians_pause_margin_at_once_and_the_pause_lapses() {
+    let cli = Cli::new("guardians");
+    cli.ok(&["init", "--config", "migrations/localnet.toml"]);
+    cli.ok(&["faucet", "--token", "BTC", "--amount", "1"]);
+    cli.ok(&["faucet", "--token", "USDC", "--amount", "10000"]);
+    cli.prices("30000", "0");
+    cli.ok(&["margin", "open", "--index", "1"]);
+    cli.ok(&[
+        "margin", "deposit", "--token", "USDC", "--amount", "10000", "--index", "1",
+    ]);
+    cli.ok(&["margin", "open"]);
+    cli.ok(&["margin", "deposit", "--token", "BTC", "--amount", "1"]);
+    let v1 = root().join("migrations/keys/localnet-validator-1.json");
+    let v1 = v1.to_str().unwrap();
+    let (stranger, stranger_address) = cli.other_wallet("guardians-x");
+
+    let alone = cli.fails(&["gov", "pause", "--secs", "3600"]);
+    assert!(alone.contains("2 of 3 guardians must sign"), "{alone}");
+    let e = cli.fails(&["gov", "pause", "--secs", "3600", "--cosigner", &stranger]);
+    assert!(
+        e.contains(&format!("{stranger_address} is not a guardian")),
+        "{e}"
+    );
+    let e = cli.fails(&[
+        "gov",
+        "pause",
+        "--secs",
+        "3600",
+        "--status",
+        "halt",
+        "--cosigner",
+        v1,
+    ]);
+    assert!(e.contains("use reduce-only or shutdown"), "{e}");
+    // Longer than the file's max_pause_secs (a day): the program refuses.
+    let e = cli.fails(&["gov", "pause", "--secs", "90000", "--cosigner", v1]);
+    assert!(e.contains("margin::ParamOutOfBounds"), "{e}");
+
+    let paused = cli.json(&["gov", "pause", "--secs", "3600", "--cosigner", v1]);
+    assert_eq!(paused["margin"], "ReduceOnly", "{paused}");
+    assert_eq!(paused["signers"], 2);
+    let borrow = ["margin", "borrow", "--token", "USDC", "--amount", "100"];
+    let e = cli.fails(&borrow);
+    assert!(e.contains("margin::ProtocolStatusForbids"), "{e}");
+    let lifted = cli.json(&["gov", "unpause", "--cosigner", v1]);
+    assert_eq!(lifted["margin"], "Active", "{lifted}");
+    cli.ok(&borrow);
+
+    assert_eq!(
+        cli.json(&["gov", "pause", "--secs", "60", "--cosigner", v1])["margin"],
+        "ReduceOnly"
+    );
+    cli.fails(&borrow);
+    cli.prices("30000", "61");
+    cli.ok(&borrow);
+}
+
+/// The option buyer from the CLI: buy options of the round on sale at the
+/// program's price within a premium cap, see them in `balance`, and once
+/// the round has settled in the money exercise them for the payoff, paid
+/// in BTC to the unit the event reports.
+#[test]
+fn an_option_buyer_buys_sees_and_exercises_from_the_cli() {
+    let cli = Cli::new("options");
+    cli.ok(&["init", "--config", "migrations/localnet.toml"]);
+    cli.ok(&["faucet", "--token", "BTC", "--amount", "3"]);
+    cli.prices("30000", "0");
+    let call = ["--vault", "BTC-call-1h"];
+    let early = cli.fails(&["vault", "buy", call[0], call[1], "--amount", "0.1"]);
+    assert!(early.contains("no round on sale"), "{early}");
+    cli.ok(&["vault", "deposit", call[0], call[1], "--amount", "1"]);
+    assert_eq!(cli.json(&["vault", "roll", call[0], call[1]])["round"], 2);
+    let before = token_held(&cli.json(&["balance"]), "BTC");
+
+    // A premium cap below the price: the program refuses, nothing moves.
+    let e = cli.fails(&[
+        "vault",
+        "buy",
+        call[0],
+        call[1],
+        "--amount",
+        "0.1",
+        "--max-premium",
+        "0.00000001",
+    ]);
+    assert!(e.contains("vault::"), "{e}");
+    assert_eq!(token_held(&cli.json(&["balance"]), "BTC"), before);
+
+    let bought = cli.json(&[
+        "vault",
+        "buy",
+        call[0],
+        call[1],
+        "--amount",
+        "0.1",
+        "--max-premium",
+        "0.01",
+    ]);
+    assert_eq!(bought["amount"], 10_000_000u64, "{bought}");
+    let premium = bought["premium"].as_u64().unwrap();
+    assert!(premium > 0 && premium <= 1_000_000, "{bought}");
+    let held = cli.json(&["balance"]);
+    assert_eq!(token_held(&held, "BTC"), before - premium);
+    let vault = held["vaults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["vault"] == "BTC-call-1h")
+        .unwrap();
+    assert_eq!(vault["options"], 10_000_000u64, "{held}");
+    assert_eq!(vault["options_round"], 2);
+    let e = cli.fails(&["vault", "exercise", call[0], call[1]]);
+    assert!(
+        e.contains("no options of a settled BTC-call-1h round"),
+        "{e}"
+    );
+
+    // BTC rises 10% into expiry: the 25-delta call ends in the money.
+    cli.prices("33000", "3200");
+    for _ in 0..10 {
+        cli.prices("33000", "60");
+    }
+    let settled = cli.json(&["vault", "settle", call[0], call[1]]);
+    let price: f64 = settled["settlement_price_wad"]
+        .as_str()
+        .unwrap()
+        .parse::<f64>()
+        .unwrap()
+        / 1e18;
+    assert!(price > 30_000.0, "{settled}");
+    let before = token_held(&cli.json(&["balance"]), "BTC");
+    let exercised = cli.json(&["vault", "exercise", call[0], call[1]]);
+    let payoff = exercised["payoff"].as_u64().unwrap();
+    assert!(payoff > 0, "{exercised}");
+    assert_eq!(exercised["rounds"][0]["round"], 2);
+    assert_eq!(exercised["rounds"][0]["options"], 10_000_000u64);
+    assert_eq!(token_held(&cli.json(&["balance"]), "BTC"), before + payoff);
+    // The options are burnt: nothing left to exercise.
+    cli.fails(&["vault", "exercise", call[0], call[1]]);
 }

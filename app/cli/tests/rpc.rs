@@ -50,7 +50,7 @@ async fn deploys_reads_and_decodes_errors_over_json_rpc() {
     let mut rpc = RpcTransport::new(&url, wallet.insecure_clone(), fast());
 
     let steps = deploy::init(&mut rpc, &localnet(), &|_| {}).await.unwrap();
-    assert_eq!(steps.iter().filter(|s| s.created).count(), 15);
+    assert_eq!(steps.iter().filter(|s| s.created).count(), 18);
     let again = deploy::init(&mut rpc, &localnet(), &|_| {}).await.unwrap();
     assert!(again.iter().all(|s| !s.created), "idempotent over RPC too");
 
@@ -157,6 +157,26 @@ async fn the_cli_runs_unchanged_against_a_url() {
     write_keypair_file(&wallet, &key).unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let home = dir.clone();
+    let wallet_address = wallet.pubkey().to_string();
+    let read_only = {
+        let (url, root, home) = (url.clone(), root.clone(), home.clone());
+        // No --keypair and no Solana CLI config under HOME: reads still run.
+        move |args: &[&str]| {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
+                .args(args)
+                .args(["--url", &url])
+                .current_dir(&root)
+                .env("HOME", &home)
+                .env_remove("RAMPART_KEYPAIR")
+                .output()
+                .unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+    };
     let run = move |args: &[&str]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
             .args(args)
@@ -180,7 +200,7 @@ async fn the_cli_runs_unchanged_against_a_url() {
     .await
     .unwrap();
     assert!(ok, "{stdout}{stderr}");
-    assert!(stdout.contains("15 created"), "{stdout}");
+    assert!(stdout.contains("18 created"), "{stdout}");
     let (ok, stdout, stderr) = tokio::task::spawn_blocking(move || {
         run(&["pricing", "push", "--feed", "BTC/USD", "--price", "30000"]);
         run(&["pricing", "push", "--feed", "USDC/USD", "--price", "1"]);
@@ -193,6 +213,33 @@ async fn the_cli_runs_unchanged_against_a_url() {
     let status: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(status[0]["feed"], "BTC/USD");
     assert_eq!(status[0]["price"], 3_000_000_000_000u64);
+
+    let (status, banks, balance, open) = tokio::task::spawn_blocking(move || {
+        (
+            read_only(&["pricing", "status", "--json"]),
+            read_only(&["margin", "banks", "--json"]),
+            read_only(&["balance", "--owner", &wallet_address, "--json"]),
+            read_only(&["margin", "open"]),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(status.0, "{}", status.2);
+    let read: serde_json::Value = serde_json::from_str(&status.1).unwrap();
+    assert_eq!(read[0]["price"], 3_000_000_000_000u64);
+    assert!(banks.0, "{}", banks.2);
+    assert!(balance.0, "{}", balance.2);
+    let held: serde_json::Value = serde_json::from_str(&balance.1).unwrap();
+    assert!(held["sol_lamports"].as_u64().unwrap() > 0, "{held}");
+    // A command that sends says why it cannot, in one line.
+    let (ok, _, stderr) = open;
+    assert!(!ok);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("sends a transaction, which needs a keypair")
+            && stderr.contains("--keypair"),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

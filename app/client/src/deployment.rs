@@ -5,6 +5,7 @@
 //! beyond the wallet. It is also the account lookup the health valuation
 //! (`rampart_sdk::health`) reads.
 
+use ::backstop::state::Pool;
 use ::margin::state::{Bank, MarginAccount};
 use ::pricing::state::PriceFeed;
 use ::vault::state::{Strategy, Vault};
@@ -40,6 +41,8 @@ pub struct Deployment {
     pub feeds: Vec<(Pubkey, PriceFeed)>,
     pub banks: Vec<(Pubkey, Bank)>,
     pub vaults: Vec<(Pubkey, Vault)>,
+    /// Backstop pools, each buying a bank's token with another's.
+    pub pools: Vec<(Pubkey, Pool)>,
     /// The chain's clock when the deployment was read: banks are projected
     /// to it and accounts valued at it.
     pub clock: Clock,
@@ -63,6 +66,7 @@ impl Deployment {
             feeds,
             banks,
             vaults: transport::all::<Vault>(t, ::vault::ID).await?,
+            pools: transport::all::<Pool>(t, ::backstop::ID).await?,
             clock,
         };
         let names: Vec<String> = d.banks.iter().map(|(_, b)| d.symbol(b)).collect();
@@ -159,6 +163,47 @@ impl Deployment {
                     .collect();
                 anyhow::anyhow!("no vault {name:?} (deployed: {})", known.join(", "))
             })
+    }
+
+    /// A pool's name: `<collateral>/<quote>` by the banks' symbols (`BTC/USDC`).
+    pub fn pool_name(&self, pool: &Pool) -> String {
+        format!(
+            "{}/{}",
+            self.symbol_of_mint(&pool.collateral_mint),
+            self.symbol_of_mint(&pool.quote_mint)
+        )
+    }
+
+    /// The backstop pool named `name` (`BTC/USDC`, any case), or the only
+    /// one when `name` is None.
+    pub fn pool(&self, name: Option<&str>) -> anyhow::Result<(Pubkey, &Pool)> {
+        let known = || {
+            let names: Vec<String> = self.pools.iter().map(|(_, p)| self.pool_name(p)).collect();
+            if names.is_empty() {
+                "none: add a [[backstop]] to the deployment file and run init".to_string()
+            } else {
+                names.join(", ")
+            }
+        };
+        let found = match name {
+            Some(n) => self
+                .pools
+                .iter()
+                .find(|(_, p)| self.pool_name(p).eq_ignore_ascii_case(n)),
+            None if self.pools.len() == 1 => self.pools.first(),
+            None => anyhow::bail!("name the backstop pool with --pool (deployed: {})", known()),
+        };
+        found
+            .map(|(k, p)| (*k, p))
+            .ok_or_else(|| anyhow::anyhow!("no backstop pool {name:?} (deployed: {})", known()))
+    }
+
+    /// The pool buying `collateral_mint` for `quote_mint`, if one is deployed.
+    pub fn pool_buying(&self, collateral_mint: &Pubkey, quote_mint: &Pubkey) -> Option<&Pool> {
+        self.pools
+            .iter()
+            .find(|(_, p)| p.collateral_mint == *collateral_mint && p.quote_mint == *quote_mint)
+            .map(|(_, p)| p)
     }
 
     /// Health-check entries for every bank `account` uses, plus `also`

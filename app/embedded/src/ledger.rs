@@ -289,37 +289,7 @@ impl LedgerChain {
 
     /// Write every account the ledger knows, and the clock.
     pub async fn save(&mut self) -> anyhow::Result<()> {
-        let mut accounts = vec![];
-        for address in self.chain.known_accounts() {
-            let Some(acc) = self.chain.account(address).await else {
-                continue;
-            };
-            // Programs, sysvars and builtins come with every new bank.
-            if acc.executable
-                || acc.owner == anchor_lang::solana_program::sysvar::ID
-                || acc.owner == solana_sdk::native_loader::ID
-            {
-                continue;
-            }
-            accounts.push(KeyedAccountJson::new(&address, &acc));
-        }
-        let clock = self.chain.clock();
-        let saved = Saved {
-            slot: clock.slot,
-            unix_timestamp: clock.unix_timestamp,
-            saved_at: wall_secs(),
-            seq: self.seq,
-            accounts,
-        };
-        // Written whole beside the old snapshot, then swapped in by rename:
-        // a kill leaves the old snapshot or the new, never half of one.
-        let tmp = self.dir.join("accounts.json.tmp");
-        let mut file =
-            std::fs::File::create(&tmp).with_context(|| format!("write {}", tmp.display()))?;
-        file.write_all(&serde_json::to_vec(&saved)?)
-            .and_then(|()| file.sync_all())
-            .with_context(|| format!("write {}", tmp.display()))?;
-        std::fs::rename(&tmp, self.dir.join(SNAPSHOT)).context("replace accounts.json")?;
+        write_snapshot(&self.dir, &mut self.chain, self.seq).await?;
         // The snapshot holds every entry now: a kill before this line only
         // leaves entries the next open skips.
         self.wal.set_len(0).context("empty ledger.wal")?;
@@ -373,6 +343,70 @@ impl LedgerChain {
             }
         }
     }
+}
+
+/// Replace `dir`'s snapshot with every account `chain` knows and its
+/// clock, as of transaction `seq`: written whole beside the old snapshot,
+/// then swapped in by rename, so a kill leaves the old snapshot or the
+/// new, never half of one.
+async fn write_snapshot(dir: &Path, chain: &mut Chain, seq: u64) -> anyhow::Result<()> {
+    let mut accounts = vec![];
+    for address in chain.known_accounts() {
+        let Some(acc) = chain.account(address).await else {
+            continue;
+        };
+        // Programs, sysvars and builtins come with every new bank.
+        if acc.executable
+            || acc.owner == anchor_lang::solana_program::sysvar::ID
+            || acc.owner == solana_sdk::native_loader::ID
+        {
+            continue;
+        }
+        accounts.push(KeyedAccountJson::new(&address, &acc));
+    }
+    let clock = Chain::clock(chain);
+    let saved = Saved {
+        slot: clock.slot,
+        unix_timestamp: clock.unix_timestamp,
+        saved_at: wall_secs(),
+        seq,
+        accounts,
+    };
+    let tmp = dir.join("accounts.json.tmp");
+    let mut file =
+        std::fs::File::create(&tmp).with_context(|| format!("write {}", tmp.display()))?;
+    file.write_all(&serde_json::to_vec(&saved)?)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("write {}", tmp.display()))?;
+    std::fs::rename(&tmp, dir.join(SNAPSHOT)).context("replace accounts.json")?;
+    Ok(())
+}
+
+/// Whether `dir` holds (part of) a ledger: its snapshot, write-ahead log,
+/// transaction log or wallet.
+pub fn holds_ledger(dir: &Path) -> bool {
+    [SNAPSHOT, WAL, LOG, "wallet.json"]
+        .iter()
+        .any(|f| dir.join(f).exists())
+}
+
+/// A new ledger directory holding `chain`'s accounts and clock, signed for
+/// by `wallet` (its `wallet.json`): the state a story run on an in-memory
+/// chain (the demo) ended in, for the CLI to carry on from. A directory
+/// that already holds a ledger is refused, not overwritten.
+pub async fn create(dir: &Path, chain: &mut Chain, wallet: &Keypair) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !holds_ledger(dir),
+        "{} already holds a ledger: name an empty or new directory",
+        dir.display()
+    );
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("create ledger directory {}", dir.display()))?;
+    let _lock = LedgerLock::take(dir)?;
+    let wallet_path = dir.join("wallet.json");
+    solana_sdk::signature::write_keypair_file(wallet, &wallet_path)
+        .map_err(|e| anyhow::anyhow!("write {}: {e}", wallet_path.display()))?;
+    write_snapshot(dir, chain, 0).await
 }
 
 /// One JSON line, in one write: a kill tears at most the last line.

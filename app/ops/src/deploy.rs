@@ -11,7 +11,7 @@ use std::path::Path;
 use anchor_lang::prelude::Pubkey;
 use anchor_spl::token::spl_token;
 use anyhow::Context;
-use margin::state::{BankParams, MarginConfig, ValidatorSet, MAX_VALIDATORS};
+use margin::state::{BankParams, GuardianSet, MarginConfig, ValidatorSet, MAX_VALIDATORS};
 use pricing::state::{FeedParams, ProtocolConfig, SourceKind};
 use serde::{Deserialize, Serialize};
 use solana_sdk::program_pack::Pack;
@@ -21,6 +21,7 @@ use vault::state::Strategy;
 
 use rampart_client::deployment::vault_name;
 use rampart_client::transport::{self, Transport};
+use rampart_sdk::backstop_ix::PoolRef;
 use rampart_sdk::margin_ix;
 use rampart_sdk::pda;
 use rampart_sdk::presets;
@@ -41,7 +42,11 @@ pub struct DeployConfig {
     #[serde(default)]
     pub vault: Vec<VaultConfig>,
     #[serde(default)]
+    pub backstop: Vec<BackstopConfig>,
+    #[serde(default)]
     pub validators: Option<ValidatorConfig>,
+    #[serde(default)]
+    pub guardians: Option<GuardianConfig>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -115,6 +120,31 @@ pub struct VaultConfig {
     /// Whole asset tokens.
     pub deposit_cap: u64,
     pub user_deposit_cap: u64,
+}
+
+/// A backstop pool: LPs' quote tokens in six bands under `feed`, buying
+/// `collateral` from margin's liquidations (margin is registered as its
+/// consumer with the preset limits).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackstopConfig {
+    /// The token the pool buys (a margin bank's).
+    pub collateral: String,
+    /// The token it pays with (a margin bank's).
+    pub quote: String,
+    /// Prices `collateral` in `quote`: the collateral bank's feed.
+    pub feed: String,
+}
+
+/// Guardians: M of N keys who together can pause margin (reduce-only or
+/// shutdown) for at most `max_pause_secs`, without governance's timelock.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardianConfig {
+    /// Pubkeys; `wallet` stands for the wallet running init.
+    pub keys: Vec<String>,
+    pub threshold: u8,
+    pub max_pause_secs: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -289,26 +319,70 @@ fn validate(c: &DeployConfig) -> anyhow::Result<()> {
         anyhow::ensure!(feed(&v.feed), "vault: no feed {:?} in the file", v.feed);
         strategy(&v.strategy)?;
     }
+    let bank_token = |s: &str| c.bank.iter().any(|b| b.token.as_deref() == Some(s));
+    for p in &c.backstop {
+        for t in [&p.collateral, &p.quote] {
+            anyhow::ensure!(
+                bank_token(t),
+                "backstop {}/{}: no margin bank of token {t:?} in the file",
+                p.collateral,
+                p.quote
+            );
+        }
+        anyhow::ensure!(
+            p.collateral != p.quote,
+            "backstop {}/{}: the pool buys one token with another",
+            p.collateral,
+            p.quote
+        );
+        anyhow::ensure!(feed(&p.feed), "backstop: no feed {:?} in the file", p.feed);
+    }
     if let Some(v) = &c.validators {
         // The program's own rule, checked before anything is sent.
-        anyhow::ensure!(
-            (2..=MAX_VALIDATORS).contains(&v.keys.len()),
-            "validators: 2 to {MAX_VALIDATORS} keys"
-        );
-        anyhow::ensure!(
-            (v.keys.len() as u8 / 2 + 1..=v.keys.len() as u8).contains(&v.threshold),
-            "validators: the threshold must be a majority of the {} keys",
-            v.keys.len()
-        );
+        key_set("validators", &v.keys, v.threshold)?;
         anyhow::ensure!(
             (10..=216_000).contains(&v.proposal_ttl_slots),
             "validators: proposal_ttl_slots must be 10..=216000"
         );
-        for k in v.keys.iter().filter(|k| *k != "wallet") {
-            pubkey(k, "validator")?;
-        }
+    }
+    if let Some(g) = &c.guardians {
+        key_set("guardians", &g.keys, g.threshold)?;
+        anyhow::ensure!(
+            (3_600..=30 * 86_400).contains(&g.max_pause_secs),
+            "guardians: max_pause_secs must be 3600..=2592000 (an hour to 30 days)"
+        );
     }
     Ok(())
+}
+
+/// The program's rule for an M-of-N key set: 2 to 8 keys, a majority.
+fn key_set(what: &str, keys: &[String], threshold: u8) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (2..=MAX_VALIDATORS).contains(&keys.len()),
+        "{what}: 2 to {MAX_VALIDATORS} keys"
+    );
+    anyhow::ensure!(
+        (keys.len() as u8 / 2 + 1..=keys.len() as u8).contains(&threshold),
+        "{what}: the threshold must be a majority of the {} keys",
+        keys.len()
+    );
+    for k in keys.iter().filter(|k| *k != "wallet") {
+        pubkey(k, what)?;
+    }
+    Ok(())
+}
+
+/// `keys` as the program stores a key set (`wallet` is the init wallet).
+fn key_array(keys: &[String], wallet: Pubkey) -> anyhow::Result<[Pubkey; MAX_VALIDATORS]> {
+    let mut out = [Pubkey::default(); MAX_VALIDATORS];
+    for (slot, k) in out.iter_mut().zip(keys) {
+        *slot = if k == "wallet" {
+            wallet
+        } else {
+            pubkey(k, "key")?
+        };
+    }
+    Ok(out)
 }
 
 struct Init<'a> {
@@ -524,16 +598,8 @@ pub async fn init(
         .await?;
     }
     if let Some(v) = &config.validators {
-        let mut keys = [Pubkey::default(); MAX_VALIDATORS];
-        for (slot, k) in keys.iter_mut().zip(&v.keys) {
-            *slot = if k == "wallet" {
-                wallet
-            } else {
-                pubkey(k, "validator")?
-            };
-        }
         let want = ValidatorSet {
-            keys,
+            keys: key_array(&v.keys, wallet)?,
             count: v.keys.len() as u8,
             threshold: v.threshold,
             large_value: v.large_value_usd as u128 * WAD,
@@ -553,6 +619,53 @@ pub async fn init(
             created,
         };
         i.record(step);
+    }
+    if let Some(g) = &config.guardians {
+        let want = GuardianSet {
+            keys: key_array(&g.keys, wallet)?,
+            count: g.keys.len() as u8,
+            threshold: g.threshold,
+            max_pause_secs: g.max_pause_secs,
+        };
+        let config = transport::require::<MarginConfig>(i.t, pda::margin::config()).await?;
+        let created = config.guardians != want;
+        if created {
+            let ix = margin_ix::set_guardians(wallet, want);
+            i.t.send(&[ix], &[]).await.context("set guardians")?;
+        }
+        let step = Step {
+            what: format!("guardians {}-of-{}", g.threshold, g.keys.len()),
+            address: pda::margin::config().to_string(),
+            created,
+        };
+        i.record(step);
+    }
+    for p in &config.backstop {
+        let (collateral, _) = mints[&p.collateral];
+        let (quote, _) = mints[&p.quote];
+        let pool = PoolRef::new(collateral, quote, pda::feed(&p.feed));
+        let name = format!("backstop pool {}/{}", p.collateral, p.quote);
+        let create = pool.create(
+            wallet,
+            wallet,
+            presets::BACKSTOP_DISCOUNTS_BPS.to_vec(),
+            presets::backstop_pool_params(),
+        );
+        i.ensure(name.clone(), pool.pool, vec![create]).await?;
+        // Margin's liquidations sell into it through this consumer record.
+        let authority = pda::margin::backstop_authority();
+        let register = pool.register_consumer(
+            wallet,
+            wallet,
+            authority,
+            presets::backstop_consumer_limits(),
+        );
+        i.ensure(
+            format!("{name} consumer margin"),
+            pool.consumer(&authority),
+            vec![register],
+        )
+        .await?;
     }
     Ok(i.steps)
 }

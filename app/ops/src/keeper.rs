@@ -34,6 +34,8 @@ pub struct KeeperStats {
     pub refreshes: u64,
     pub risk_updates: u64,
     pub liquidations: u64,
+    /// Of those, the ones whose collateral a backstop pool bought.
+    pub sold_to_backstop: u64,
     pub proposals: u64,
     /// Large-liquidation proposals this keeper approved as a validator.
     pub approvals: u64,
@@ -215,9 +217,12 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
             continue;
         }
         match liquidate_account(t, &d, address).await {
-            Ok(Liquidated::Done) => {
-                tracing::info!(%address, "liquidated");
+            Ok(Liquidated::Done(fill)) => {
+                tracing::info!(%address, repaid = fill.repaid, seized = fill.seized, to_backstop = fill.pool.is_some(), "liquidated");
                 stats.liquidations += 1;
+                if fill.pool.is_some() {
+                    stats.sold_to_backstop += 1;
+                }
             }
             Ok(Liquidated::Proposed(p)) => {
                 tracing::info!(%address, proposal = %p, "large liquidation proposed");

@@ -60,10 +60,24 @@ pub fn plan(
     })
 }
 
+/// What a liquidation that landed did, from its event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fill {
+    /// The backstop pool the collateral was sold into; None: the
+    /// liquidator (this wallet) paid the debt and took the collateral.
+    pub pool: Option<Pubkey>,
+    pub liability_mint: Pubkey,
+    pub collateral_mint: Pubkey,
+    /// Debt repaid, liability token units.
+    pub repaid: u64,
+    /// Collateral taken from the account, collateral token units.
+    pub seized: u64,
+}
+
 /// What a liquidation attempt came to.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Liquidated {
-    Done,
+    Done(Fill),
     /// Large: a proposal now awaits the validators' approvals.
     Proposed(Pubkey),
     /// Large: a proposal exists and is not yet approved.
@@ -71,7 +85,10 @@ pub enum Liquidated {
 }
 
 /// Liquidate (or, when it is large, propose / execute the approved
-/// proposal for) `owner`'s account `index`, as the wallet.
+/// proposal for) `owner`'s account `index`, as the wallet. Where a backstop
+/// pool buys the collateral for the debt's token, sell into it first (the
+/// account gets the pool's price, never worse than the open fee, and the
+/// wallet needs no funds); what the pool cannot take, the wallet liquidates.
 pub async fn liquidate_account(
     t: &mut dyn Transport,
     d: &Deployment,
@@ -92,10 +109,23 @@ pub async fn liquidate_account(
         l.proposal = Some(proposal);
         l.proposer = Some(p.proposer);
     }
+    if let Some(pool) = d.pool_buying(&l.collateral_mint, &l.liability_mint) {
+        l.backstop_feed = pool.feed;
+        match t.send(&[margin_ix::liquidate_with_backstop(&l)], &[]).await {
+            Ok(ok) => return Ok(Liquidated::Done(fill(&l, &ok.logs, true))),
+            // No band within the fee, a consumer limit, a stale pool price:
+            // the open liquidation below still works.
+            Err(e) => tracing::debug!(
+                account = %address,
+                reason = %rampart_client::failure::describe(&e),
+                "the backstop did not take it; liquidating from the wallet"
+            ),
+        }
+    }
     let mut ixs = creates.to_vec();
     ixs.push(margin_ix::liquidate(&l));
     match t.send(&ixs, &[]).await {
-        Ok(_) => Ok(Liquidated::Done),
+        Ok(ok) => Ok(Liquidated::Done(fill(&l, &ok.logs, false))),
         Err(e) if error_name(&e).as_deref() == Some("margin::LargeLiquidationNeedsApproval") => {
             let mut ixs = creates.to_vec();
             ixs.push(margin_ix::propose_liquidation(&l));
@@ -109,5 +139,29 @@ pub async fn liquidate_account(
             }
         }
         Err(e) => Err(e),
+    }
+}
+
+/// The fill a landed liquidation's event reports.
+fn fill(l: &LiquidationAccounts, logs: &[String], to_backstop: bool) -> Fill {
+    let (pool, repaid, seized) = if to_backstop {
+        rampart_sdk::events::decode::<margin::events::LiquidatedToBackstop>(logs)
+            .into_iter()
+            .next()
+            .map_or((None, 0, 0), |e| {
+                (Some(e.pool), e.repaid, e.collateral_sold)
+            })
+    } else {
+        rampart_sdk::events::decode::<margin::events::Liquidated>(logs)
+            .into_iter()
+            .next()
+            .map_or((None, 0, 0), |e| (None, e.repaid, e.seized))
+    };
+    Fill {
+        pool,
+        liability_mint: l.liability_mint,
+        collateral_mint: l.collateral_mint,
+        repaid,
+        seized,
     }
 }

@@ -3,6 +3,7 @@
 //! definition, so what is tested and stressed is what is deployed.
 
 use anchor_lang::prelude::Pubkey;
+use backstop::state::{ConsumerLimits, PoolParams};
 use margin::state::{
     AdaptiveMaintenance, BankParams, GovernanceParams, InterestParams, LiquidationParams,
 };
@@ -209,5 +210,27 @@ pub fn vault_params(deposit_cap: u64, user_deposit_cap: u64, min_supply: u64) ->
         greeks_max_age_secs: 3 * 3_600,
         greeks_max_move_bps: 500,
         max_price_age_secs: 60,
+    }
+}
+
+/// A backstop pool's bands: 0.5%, 1%, 2%, 3%, 5% and 8% under the feed price.
+pub const BACKSTOP_DISCOUNTS_BPS: [u16; 6] = [50, 100, 200, 300, 500, 800];
+
+/// Prices at most a minute old; 2M USDC per slot across consumers;
+/// withdrawals lockable for at most 150 slots (a minute).
+pub fn backstop_pool_params() -> PoolParams {
+    PoolParams {
+        max_price_age_secs: 60,
+        max_quote_per_slot: 2_000_000 * USDC,
+        max_lock_slots: 150,
+    }
+}
+
+/// One consumer (margin, say): 1M USDC per absorb, 1.5M per 150-slot window.
+pub fn backstop_consumer_limits() -> ConsumerLimits {
+    ConsumerLimits {
+        max_quote_per_absorb: 1_000_000 * USDC,
+        max_quote_per_window: 1_500_000 * USDC,
+        window_slots: 150,
     }
 }

@@ -4,36 +4,20 @@
 //! Used by the tests and the absorb benchmark.
 
 use anchor_lang::prelude::Pubkey;
-use backstop::state::{ConsumerLimits, Pool, PoolParams, StakeAccount};
+use backstop::state::{Pool, StakeAccount};
 use solana_sdk::signature::{Keypair, Signer};
 
-use crate::market::{MarginMarket, User, USDC};
+use crate::market::{MarginMarket, User};
 use rampart_client::transport::TxResult;
 use rampart_embedded::spl;
 use rampart_sdk::backstop_ix::{Lp, PoolRef, Seller};
 use rampart_sdk::pda;
 
-/// The bands: 0.5%, 1%, 2%, 3%, 5% and 8% under the feed price.
-pub const DISCOUNTS_BPS: [u16; 6] = [50, 100, 200, 300, 500, 800];
-
-/// Prices at most a minute old; 2M USDC per slot across consumers;
-/// withdrawals lockable for at most 150 slots (a minute).
-pub fn pool_params() -> PoolParams {
-    PoolParams {
-        max_price_age_secs: 60,
-        max_quote_per_slot: 2_000_000 * USDC,
-        max_lock_slots: 150,
-    }
-}
-
-/// 1M USDC per absorb, 1.5M per 150-slot window.
-pub fn consumer_limits() -> ConsumerLimits {
-    ConsumerLimits {
-        max_quote_per_absorb: 1_000_000 * USDC,
-        max_quote_per_window: 1_500_000 * USDC,
-        window_slots: 150,
-    }
-}
+// One definition of the pool a deployment gets and the simulator runs on.
+pub use rampart_sdk::presets::{
+    backstop_consumer_limits as consumer_limits, backstop_pool_params as pool_params,
+    BACKSTOP_DISCOUNTS_BPS as DISCOUNTS_BPS,
+};
 
 pub struct BackstopMarket {
     pub m: MarginMarket,

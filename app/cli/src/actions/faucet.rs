@@ -56,6 +56,6 @@ pub async fn faucet(
     t.send(&ixs, &[]).await.context("faucet")?;
     Ok(Output::new(
         format!("minted {amount} {symbol} to {to} (token account {ata})\n"),
-        json!({"token": symbol, "amount": units, "to": to.to_string(), "token_account": ata.to_string()}),
+        json!({"token": symbol, "amount": units, "decimals": bank.decimals, "to": to.to_string(), "token_account": ata.to_string()}),
     ))
 }

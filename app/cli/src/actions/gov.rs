@@ -3,7 +3,7 @@
 
 use anchor_lang::prelude::Pubkey;
 use anyhow::Context;
-use margin::state::{LiquidationProposal, MarginStatus};
+use margin::state::{BankParams, LiquidationParams, LiquidationProposal, MarginStatus};
 use risk_math::breaker::Status;
 use serde_json::json;
 use solana_sdk::signature::Signer;
@@ -70,6 +70,15 @@ pub async fn propose(
         p != bank.params,
         "nothing to change: pass --deposit-cap, --borrow-cap, --maint-base-bps or an interest option (--base-rate-bps, --slope-low-bps, --slope-high-bps, --max-rate-bps, --optimal-utilization-bps, --protocol-fee-bps)"
     );
+    let config =
+        transport::require::<margin::state::MarginConfig>(t, rampart_sdk::pda::margin::config())
+            .await?;
+    if !accepted(&p, &config.liquidation) {
+        anyhow::bail!(
+            "gov propose: margin::ParamOutOfBounds: {symbol}'s bank would refuse this change; {}",
+            out_of_bounds(c, &bank.params, &config.liquidation).join("; ")
+        );
+    }
     let gov = t.payer().pubkey();
     t.send(&[margin_ix::queue_bank_params(gov, bank.mint, p)], &[])
         .await
@@ -82,6 +91,93 @@ pub async fn propose(
         ),
         json!({"token": symbol, "eta": after.pending_eta}),
     ))
+}
+
+/// Whether the program would queue `p`: its own checks, run here.
+fn accepted(p: &BankParams, liquidation: &LiquidationParams) -> bool {
+    p.validate().is_ok() && p.validate_liquidable(liquidation).is_ok()
+}
+
+/// A bps option and the field it sets.
+type Field = (&'static str, Option<u64>, fn(&mut BankParams) -> &mut u64);
+
+/// For each option given, the range the program accepts for it with the
+/// bank's other parameters as they are now. The bounds live in the
+/// program alone: the range is found by bisecting its own checks (each
+/// bound is linear in one field, so what it accepts is an interval).
+fn out_of_bounds(c: &BankChange, now: &BankParams, liquidation: &LiquidationParams) -> Vec<String> {
+    let fields: [Field; 7] = [
+        ("--maint-base-bps", c.maint_base_bps, |p| &mut p.maint.base),
+        ("--base-rate-bps", c.base_rate_bps, |p| {
+            &mut p.interest.base_rate
+        }),
+        ("--slope-low-bps", c.slope_low_bps, |p| {
+            &mut p.interest.slope_low
+        }),
+        ("--slope-high-bps", c.slope_high_bps, |p| {
+            &mut p.interest.slope_high
+        }),
+        ("--max-rate-bps", c.max_rate_bps, |p| {
+            &mut p.interest.max_rate
+        }),
+        (
+            "--optimal-utilization-bps",
+            c.optimal_utilization_bps,
+            |p| &mut p.interest.optimal_utilization,
+        ),
+        ("--protocol-fee-bps", c.protocol_fee_bps, |p| {
+            &mut p.interest.protocol_fee
+        }),
+    ];
+    let bps = WAD / 10_000;
+    let mut out = vec![];
+    for (flag, asked, field) in fields {
+        let Some(asked) = asked else { continue };
+        let ok = |v: u64| {
+            let mut p = *now;
+            *field(&mut p) = v.saturating_mul(bps);
+            accepted(&p, liquidation)
+        };
+        let mut current = *now;
+        let start = *field(&mut current) / bps;
+        let range = if ok(start) {
+            // Smallest accepted at or below `start`, largest at or above.
+            let (mut lo, mut hi) = (0u64, start);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if ok(mid) {
+                    hi = mid
+                } else {
+                    lo = mid + 1
+                }
+            }
+            let low = lo;
+            let (mut lo, mut hi) = (start, 1_000_000u64);
+            while lo < hi {
+                let mid = lo + (hi - lo).div_ceil(2);
+                if ok(mid) {
+                    lo = mid
+                } else {
+                    hi = mid - 1
+                }
+            }
+            format!("{low} to {lo} bps")
+        } else {
+            "no value".into()
+        };
+        let verdict = if ok(asked) {
+            "accepted alone"
+        } else {
+            "out of bounds"
+        };
+        out.push(format!(
+            "{flag} {asked} is {verdict}: the program takes {range} with the bank's other parameters as they are"
+        ));
+    }
+    if out.is_empty() {
+        out.push("the caps are within bounds, so another parameter is not".into());
+    }
+    out
 }
 
 fn margin_pda(mint: &Pubkey) -> Pubkey {
@@ -182,5 +278,68 @@ pub async fn shutdown(t: &mut dyn Transport) -> anyhow::Result<Output> {
     Ok(Output::new(
         "margin shut down: settlement prices can now be fixed and positions settled\n",
         json!({"margin": "Shutdown"}),
+    ))
+}
+
+/// Guardians, M of N signing one transaction (this wallet and each
+/// cosigner), put margin in `status` for `secs` without the timelock, or
+/// lift their own pause with `Active`. The pause lapses by itself.
+pub async fn guardian_status(
+    t: &mut dyn Transport,
+    status: MarginStatus,
+    secs: u32,
+    cosigners: &[solana_sdk::signature::Keypair],
+) -> anyhow::Result<Output> {
+    let config =
+        transport::require::<margin::state::MarginConfig>(t, rampart_sdk::pda::margin::config())
+            .await?;
+    let g = config.guardians;
+    anyhow::ensure!(
+        g.count > 0,
+        "no guardians registered: add [guardians] to the deployment file and run init"
+    );
+    let registered = &g.keys[..g.count as usize];
+    let mut signers = vec![t.payer().pubkey()];
+    signers.extend(cosigners.iter().map(|k| k.pubkey()));
+    if let Some(stranger) = signers.iter().find(|k| !registered.contains(k)) {
+        anyhow::bail!(
+            "{stranger} is not a guardian (guardians: {})",
+            registered
+                .iter()
+                .map(|k| k.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    anyhow::ensure!(
+        signers.len() >= g.threshold as usize,
+        "{} of {} guardians must sign; pass the others with --cosigner <keypair file>",
+        g.threshold,
+        g.count
+    );
+    let refs: Vec<&solana_sdk::signature::Keypair> = cosigners.iter().collect();
+    t.send(
+        &[margin_ix::guardian_set_status(&signers, status, secs)],
+        &refs,
+    )
+    .await
+    .context("gov pause (guardians)")?;
+    let after =
+        transport::require::<margin::state::MarginConfig>(t, rampart_sdk::pda::margin::config())
+            .await?;
+    let now = t.clock().await?.unix_timestamp;
+    let text = if status == MarginStatus::Active {
+        "guardians lifted their pause: margin is back to governance's status\n".to_string()
+    } else {
+        format!(
+            "guardians ({} signing): margin {status:?} until {} UTC, then back to governance's status\n",
+            signers.len(),
+            fmt::utc(after.status_expires_at)
+        )
+    };
+    Ok(Output::new(
+        text,
+        json!({"margin": format!("{:?}", after.effective_status(now)),
+               "expires_at": after.status_expires_at, "signers": signers.len()}),
     ))
 }

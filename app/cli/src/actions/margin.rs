@@ -82,10 +82,10 @@ pub async fn banks(t: &mut dyn Transport) -> anyhow::Result<Output> {
             format_amount(insurance, bank.decimals),
         ]);
         out.push(json!({
-            "bank": key.to_string(), "token": symbol,
+            "bank": key.to_string(), "token": symbol, "decimals": bank.decimals,
             "deposits": bank.total_deposits, "borrows": borrows,
             "utilization": terms.utilization, "borrow_apy": terms.borrow_apy,
-            "supply_apy": terms.supply_apy, "borrow_index": bank.borrow_index.to_string(),
+            "supply_apy": terms.supply_apy, "borrow_index_wad": bank.borrow_index.to_string(),
             "interest_accrued": bank.interest_accrued, "fees_accrued": bank.fees_accrued,
             "fees_pending": bank.pending_fees, "insurance": insurance,
         }));
@@ -128,7 +128,7 @@ pub async fn accrue(t: &mut dyn Transport, symbol: Option<&str>) -> anyhow::Resu
             "{symbol}: accrued; {} {symbol} swept to the insurance fund\n",
             format_amount(swept, decimals)
         ));
-        out.push(json!({"token": symbol, "swept": swept}));
+        out.push(json!({"token": symbol, "swept": swept, "decimals": decimals}));
     }
     Ok(Output::new(text, json!({ "accrued": out })))
 }
@@ -239,7 +239,7 @@ pub async fn flow(
             "{verb} {} {symbol}: done (account {address})\n",
             amounts(moved)
         ),
-        json!({"action": verb, "token": symbol, "amount": moved, "account": address.to_string()}),
+        json!({"action": verb, "token": symbol, "amount": moved, "decimals": bank.decimals, "account": address.to_string()}),
     ))
 }
 
@@ -284,7 +284,7 @@ pub async fn health(
             format!("{:.2}", usd(v.weighted_collateral) - usd(v.weighted_debt)),
         ]);
         positions.push(json!({
-            "token": d.symbol(bank), "deposit": v.deposit, "debt": v.debt, "price": price,
+            "token": d.symbol(bank), "decimals": v.decimals, "deposit": v.deposit, "debt": v.debt, "price_usd": price,
             "interest_earned": earned as i64, "interest_accrued": accrued,
         }));
     }
@@ -329,6 +329,15 @@ async fn account_of(
     Ok((address, account))
 }
 
+/// The decimals of a bank's token.
+fn decimals_of(d: &Deployment, mint: &Pubkey) -> anyhow::Result<u8> {
+    d.banks
+        .iter()
+        .find(|(_, b)| b.mint == *mint)
+        .map(|(_, b)| b.decimals)
+        .with_context(|| format!("no margin bank of mint {mint}"))
+}
+
 /// A WAD quote amount in dollars, for display only.
 fn usd(wad: u128) -> f64 {
     wad as f64 / 1e18
@@ -340,21 +349,47 @@ pub async fn liquidate(t: &mut dyn Transport, owner: Pubkey, index: u8) -> anyho
     let outcome = liquidate_account(t, &d, address)
         .await
         .context("margin liquidate")?;
-    let (text, state) = match &outcome {
-        Liquidated::Done => (format!("liquidated {address}\n"), "done".to_string()),
-        Liquidated::Proposed(p) => (
-            format!("large liquidation of {address}: proposal {p} awaits validator approvals (`rampart gov approve {p}`)\n"),
-            "proposed".into(),
-        ),
-        Liquidated::AwaitingApproval(p) => (
-            format!("large liquidation of {address}: proposal {p} still awaits approvals\n"),
-            "awaiting_approval".into(),
-        ),
+    let mut json = json!({"account": address.to_string()});
+    let text = match &outcome {
+        Liquidated::Done(f) => {
+            let (debt, coll) = (
+                d.symbol_of_mint(&f.liability_mint),
+                d.symbol_of_mint(&f.collateral_mint),
+            );
+            let (dd, cd) = (
+                decimals_of(&d, &f.liability_mint)?,
+                decimals_of(&d, &f.collateral_mint)?,
+            );
+            let to = match f.pool {
+                Some(_) => "sold to the backstop pool".to_string(),
+                None => "to this wallet".to_string(),
+            };
+            json["outcome"] = "done".into();
+            json["repaid"] = f.repaid.into();
+            json["repaid_token"] = debt.clone().into();
+            json["repaid_decimals"] = dd.into();
+            json["seized"] = f.seized.into();
+            json["seized_token"] = coll.clone().into();
+            json["seized_decimals"] = cd.into();
+            json["pool"] = f.pool.map(|p| p.to_string()).into();
+            format!(
+                "liquidated {address}: repaid {} {debt}, seized {} {coll} ({to})\n",
+                format_amount(f.repaid, dd),
+                format_amount(f.seized, cd)
+            )
+        }
+        Liquidated::Proposed(p) => {
+            json["outcome"] = "proposed".into();
+            json["proposal"] = p.to_string().into();
+            format!("large liquidation of {address}: proposal {p} awaits validator approvals (`rampart gov approve {p}`)\n")
+        }
+        Liquidated::AwaitingApproval(p) => {
+            json["outcome"] = "awaiting_approval".into();
+            json["proposal"] = p.to_string().into();
+            format!("large liquidation of {address}: proposal {p} still awaits approvals\n")
+        }
     };
-    Ok(Output::new(
-        text,
-        json!({"account": address.to_string(), "outcome": state}),
-    ))
+    Ok(Output::new(text, json))
 }
 
 /// `margin fix-prices`: what the keeper does first under Shutdown.
@@ -438,6 +473,7 @@ pub async fn settle(t: &mut dyn Transport, owner: Pubkey, index: u8) -> anyhow::
         ));
         rows.push(
             json!({"debt_token": d.symbol(debt), "collateral_token": d.symbol(collateral),
+                   "debt_decimals": debt.decimals, "collateral_decimals": collateral.decimals,
                          "repaid": e.repaid, "seized": e.seized, "debt_left": e.debt_left}),
         );
     }
@@ -475,7 +511,7 @@ pub async fn write_off(t: &mut dyn Transport, owner: Pubkey, index: u8) -> anyho
                 a(e.debt), d.symbol(b), a(e.from_insurance), a(e.from_fees), a(e.socialised)
             ));
             rows.push(
-                json!({"token": d.symbol(b), "debt": e.debt, "from_insurance": e.from_insurance,
+                json!({"token": d.symbol(b), "decimals": b.decimals, "debt": e.debt, "from_insurance": e.from_insurance,
                              "from_fees": e.from_fees, "socialised": e.socialised}),
             );
         }
@@ -548,7 +584,7 @@ pub async fn risk(
             amounts(withdraw),
         ]);
         banks.push(
-            json!({"token": d.symbol(bank), "deposit": deposit, "debt": debt,
+            json!({"token": d.symbol(bank), "decimals": bank.decimals, "deposit": deposit, "debt": debt,
                           "max_borrow": borrow, "max_withdraw": withdraw}),
         );
     }

@@ -4,11 +4,13 @@
 //!
 //! [`Transport`]: rampart_client::Transport
 
+pub mod backstop;
 pub mod faucet;
 pub mod gov;
 pub mod margin;
 pub mod pricing;
 pub mod vault;
+pub mod wallet;
 
 use serde_json::Value;
 

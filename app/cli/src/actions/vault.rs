@@ -1,4 +1,4 @@
-//! `rampart vault status|deposit|withdraw|redeem|cancel|roll|greeks|settle`.
+//! `rampart vault status|deposit|withdraw|redeem|cancel|roll|greeks|settle|buy|exercise`.
 
 use anyhow::Context;
 use rampart_sdk::vault_ix::roll_instructions;
@@ -49,7 +49,7 @@ pub async fn status(t: &mut dyn Transport) -> anyhow::Result<Output> {
             format!("{:?}", v.status),
         ]);
         out.push(json!({"vault": d.vault_name(v), "address": key.to_string(), "round": v.round,
-            "phase": phase(v), "active_assets": v.active_assets, "pending_deposits": v.pending_deposits,
+            "phase": phase(v), "decimals": decimals, "active_assets": v.active_assets, "pending_deposits": v.pending_deposits,
             "expiry_ts": expiry, "status": format!("{:?}", v.status)}));
     }
     Ok(Output::new(
@@ -133,7 +133,7 @@ pub async fn deposit(t: &mut dyn Transport, name: &str, amount: &str) -> anyhow:
             "{name}: queued a deposit of {amount} for round {}\n",
             v.round + 1
         ),
-        json!({"vault": name, "amount": units, "round": v.round + 1}),
+        json!({"vault": name, "amount": units, "decimals": decimals, "round": v.round + 1}),
     ))
 }
 
@@ -173,7 +173,7 @@ pub async fn redeem(t: &mut dyn Transport, name: &str) -> anyhow::Result<Output>
             "{name}: the wallet holds {} shares\n",
             format_amount(shares, decimals)
         ),
-        json!({"vault": name, "shares": shares, "share_account": h.shares.to_string()}),
+        json!({"vault": name, "shares": shares, "decimals": decimals, "share_account": h.shares.to_string()}),
     ))
 }
 
@@ -208,10 +208,36 @@ pub async fn withdraw(
             let share_decimals = decimals(t, &r.share_mint()).await?;
             let units = parse_amount(s, share_decimals)?;
             ixs.push(r.request_withdrawal(&h, units, record_round(Some(&receipt), v)));
-            t.send(&ixs, &[]).await.context("vault withdraw")?;
+            let sent = t.send(&ixs, &[]).await;
+            if let Err(e) = &sent {
+                if rampart_client::failure::error_name(e).as_deref()
+                    == Some("vault::InsufficientShares")
+                {
+                    // Say how many there are, not only that there are fewer.
+                    let wallet = rampart_client::tokens::balance(t, &h.shares).await?;
+                    let pending = if receipt.processed_deposit(v.round) {
+                        format!(
+                            ", and a processed deposit of {} becomes shares with it",
+                            format_amount(
+                                receipt.deposit_amount,
+                                decimals(t, &r.asset_mint).await?
+                            )
+                        )
+                    } else {
+                        String::new()
+                    };
+                    anyhow::bail!(
+                        "{}: you asked for {s} shares of {name}; the wallet holds {} and the vault keeps {} unredeemed for you{pending}",
+                        rampart_client::failure::describe(e),
+                        format_amount(wallet, share_decimals),
+                        format_amount(receipt.unredeemed_shares, share_decimals),
+                    );
+                }
+            }
+            sent.context("vault withdraw")?;
             Ok(Output::new(
                 format!("{name}: requested a withdrawal of {s} shares (paid after round {} is processed)\n", v.round),
-                json!({"vault": name, "shares": units, "round": v.round}),
+                json!({"vault": name, "shares": units, "decimals": share_decimals, "round": v.round}),
             ))
         }
     }
@@ -341,5 +367,112 @@ pub async fn greeks(t: &mut dyn Transport, name: &str) -> anyhow::Result<Output>
         json!({"vault": name, "round": v.round, "price_wad": g.price.to_string(), "delta_wad": g.delta.to_string(),
                "gamma_wad": g.gamma.to_string(), "vega_wad": g.vega.to_string(), "theta_wad": g.theta.to_string(),
                "spot_wad": g.spot.to_string(), "vol_wad": g.vol.to_string(), "ts": g.ts}),
+    ))
+}
+
+/// Buy `amount` options (in underlying units, e.g. 0.1 BTC) of the trading
+/// round at the program's Black-Scholes price plus spread, paying the
+/// premium in the vault's asset, at most `max_premium` (default: whatever
+/// the wallet holds; the program refuses a dearer fill).
+pub async fn buy(
+    t: &mut dyn Transport,
+    name: &str,
+    amount: &str,
+    max_premium: Option<&str>,
+) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let (r, v) = d.vault(name)?;
+    anyhow::ensure!(
+        v.phase == Phase::Trading,
+        "{name}: no round on sale (phase {}); options sell after `vault roll`",
+        phase(v)
+    );
+    let units = parse_amount(amount, v.underlying_decimals)?;
+    anyhow::ensure!(units > 0, "--amount must be above zero");
+    let buyer = t.payer().pubkey();
+    let asset = tokens::ata(&buyer, &r.asset_mint);
+    let options = tokens::ata(&buyer, &r.option_mint(v.round));
+    let asset_decimals = decimals(t, &r.asset_mint).await?;
+    let held = rampart_client::tokens::balance(t, &asset).await?;
+    let cap = match max_premium {
+        Some(p) => parse_amount(p, asset_decimals)?,
+        None => held,
+    };
+    anyhow::ensure!(
+        held > 0 && held >= cap,
+        "insufficient funds: the wallet holds {} of the vault's asset for the premium{}",
+        format_amount(held, asset_decimals),
+        max_premium.map_or(String::new(), |p| format!(", --max-premium is {p}"))
+    );
+    let ixs = [
+        tokens::create_ata_idempotent(&buyer, &buyer, &r.option_mint(v.round)),
+        r.buy_options(v.round, buyer, asset, options, units, cap),
+    ];
+    let ok = t.send(&ixs, &[]).await.context("vault buy")?;
+    let sold = rampart_sdk::events::decode::<vault::events::OptionsSold>(&ok.logs)
+        .into_iter()
+        .next()
+        .context("vault buy: no OptionsSold event in the logs")?;
+    Ok(Output::new(
+        format!(
+            "{name} round {}: bought {amount} options for a premium of {} (option account {options})\n",
+            v.round,
+            format_amount(sold.premium, asset_decimals)
+        ),
+        json!({"vault": name, "round": v.round, "amount": units, "decimals": v.underlying_decimals,
+               "premium": sold.premium, "premium_decimals": asset_decimals,
+               "unit_price_wad": sold.unit_price.to_string(), "option_account": options.to_string()}),
+    ))
+}
+
+/// Burn every option the wallet holds of settled rounds for its payoff
+/// (in the vault's asset; out-of-the-money options pay nothing).
+pub async fn exercise(t: &mut dyn Transport, name: &str) -> anyhow::Result<Output> {
+    let d = Deployment::load(t).await?;
+    let (r, v) = d.vault(name)?;
+    let holder = t.payer().pubkey();
+    let asset = tokens::ata(&holder, &r.asset_mint);
+    let asset_decimals = decimals(t, &r.asset_mint).await?;
+    let mut rows = vec![];
+    let mut total = 0u64;
+    // Rounds up to the current one; only settled series pay out.
+    for round in 0..=v.round {
+        let options = tokens::ata(&holder, &r.option_mint(round));
+        let held = rampart_client::tokens::balance(t, &options).await?;
+        if held == 0 {
+            continue;
+        }
+        let Some(series) = transport::fetch::<OptionSeries>(t, r.series(round)).await? else {
+            continue;
+        };
+        if !series.settled {
+            continue;
+        }
+        let ixs = [
+            tokens::create_ata_idempotent(&holder, &holder, &r.asset_mint),
+            r.redeem_options(round, holder, options, asset, held),
+        ];
+        let ok = t
+            .send(&ixs, &[])
+            .await
+            .with_context(|| format!("vault exercise, round {round}"))?;
+        let payoff = rampart_sdk::events::decode::<vault::events::OptionsRedeemed>(&ok.logs)
+            .into_iter()
+            .next()
+            .map_or(0, |e| e.payoff);
+        total = total.saturating_add(payoff);
+        rows.push(json!({"round": round, "options": held, "payoff": payoff}));
+    }
+    anyhow::ensure!(
+        !rows.is_empty(),
+        "no options of a settled {name} round in this wallet (a round pays out once `vault settle` has run after expiry)"
+    );
+    Ok(Output::new(
+        format!(
+            "{name}: exercised the options of {} settled round(s) for {} of the vault's asset\n",
+            rows.len(),
+            format_amount(total, asset_decimals)
+        ),
+        json!({"vault": name, "payoff": total, "decimals": asset_decimals, "rounds": rows}),
     ))
 }

@@ -98,6 +98,9 @@ pub struct RpcTransport {
     url: String,
     payer: Keypair,
     options: SendOptions,
+    /// Read-only: no keypair was found (why not); reads work, sends are
+    /// refused with this reason.
+    no_signer: Option<String>,
 }
 
 impl RpcTransport {
@@ -107,7 +110,21 @@ impl RpcTransport {
             url: url.to_string(),
             payer,
             options,
+            no_signer: None,
         }
+    }
+
+    /// A transport that only reads (status, health, banks of any owner):
+    /// nothing to sign with, so `send` refuses, saying `why`.
+    pub fn read_only(url: &str, options: SendOptions, why: String) -> RpcTransport {
+        RpcTransport {
+            no_signer: Some(why),
+            ..RpcTransport::new(url, Keypair::new(), options)
+        }
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.no_signer.is_some()
     }
 
     /// Submit once; `Ok(None)` means the blockhash expired before it landed.
@@ -234,6 +251,9 @@ impl Transport for RpcTransport {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> anyhow::Result<TxSuccess> {
+        if let Some(why) = &self.no_signer {
+            anyhow::bail!("this command sends a transaction, which needs a keypair: {why}");
+        }
         let mut last_error = None;
         for _ in 0..=self.options.retries {
             match self.submit(ixs, signers).await {

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use solana_sdk::signature::{read_keypair_file, Keypair};
+use solana_sdk::signature::Keypair;
 
 /// `localhost`, `devnet`, `testnet`, `mainnet-beta` (or their first
 /// letters, as `solana -u` takes them) become their RPC URLs; anything else
@@ -61,12 +61,28 @@ pub fn solana_cli_keypair_path() -> Option<PathBuf> {
     path.exists().then_some(path)
 }
 
-/// Read a keypair file, with an error that says what is wrong with it.
+/// Read a keypair file, with an error that says what is wrong with it:
+/// not JSON bytes, the wrong number of them, or a public half that is not
+/// the secret half's (a file edited or assembled by hand).
 pub fn read_keypair(path: &Path) -> anyhow::Result<Keypair> {
     anyhow::ensure!(path.exists(), "keypair file {} not found", path.display());
-    read_keypair_file(path).map_err(|_| {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("read keypair file {}", path.display()))?;
+    let bytes: Vec<u8> = serde_json::from_str(&text).map_err(|_| {
         anyhow::anyhow!(
             "{} is not a Solana keypair file (expected a JSON array of 64 bytes, as `solana-keygen new` writes)",
+            path.display()
+        )
+    })?;
+    anyhow::ensure!(
+        bytes.len() == 64,
+        "{} is not a Solana keypair file: it holds {} bytes, a keypair is 64 (a 32-byte secret key, then its public key)",
+        path.display(),
+        bytes.len()
+    );
+    Keypair::from_bytes(&bytes).map_err(|_| {
+        anyhow::anyhow!(
+            "{} is not a valid keypair: its last 32 bytes are not the public key of its first 32 (the secret key)",
             path.display()
         )
     })
@@ -129,6 +145,17 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let bad = dir.join("bad.json");
         std::fs::write(&bad, "[1,2,3]").unwrap();
+        let err = read_keypair(&bad).unwrap_err().to_string();
+        assert!(err.contains("holds 3 bytes, a keypair is 64"), "{err}");
+        let mut mismatched = Keypair::new().to_bytes();
+        mismatched[32..].copy_from_slice(&Keypair::new().to_bytes()[32..]);
+        std::fs::write(&bad, serde_json::to_string(&mismatched.to_vec()).unwrap()).unwrap();
+        let err = read_keypair(&bad).unwrap_err().to_string();
+        assert!(
+            err.contains("are not the public key of its first 32"),
+            "{err}"
+        );
+        std::fs::write(&bad, "not json").unwrap();
         let err = read_keypair(&bad).unwrap_err().to_string();
         assert!(err.contains("is not a Solana keypair file"), "{err}");
         let err = read_keypair(&dir.join("missing.json"))
