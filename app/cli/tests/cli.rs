@@ -1522,3 +1522,89 @@ fn an_option_buyer_buys_sees_and_exercises_from_the_cli() {
     // The options are burnt: nothing left to exercise.
     cli.fails(&["vault", "exercise", call[0], call[1]]);
 }
+
+/// The README's reports and benchmarks, each through the binary as the
+/// README writes it, sized down with the command's own flags (the full
+/// sizes take minutes in a release build; `idl --check` is
+/// `committed_idl_matches_the_programs`, on the same function).
+#[test]
+fn every_report_and_benchmark_the_readme_names_runs_from_the_binary() {
+    let cli = Cli::new("reports");
+    std::fs::create_dir_all(&cli.ledger).unwrap();
+    let replay = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["replay", "--ledger"])
+        .arg(&cli.ledger)
+        .env("RAMPART_REPLAY_STEPS", "100")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&replay.stdout);
+    assert!(replay.status.success(), "{text}");
+    assert!(text.contains("100 steps, 200 transactions"), "{text}");
+    assert!(text.contains("breaker trips:"), "{text}");
+
+    // `rampart stress my.scn --accounts N --policy rampart`: a scenario file
+    // of the user's own (the built-in flash crash, renamed).
+    let mine = cli.ledger.join("my.scn");
+    std::fs::copy(root().join("scenarios/flash-crash.scn"), &mine).unwrap();
+    let out = cli.ledger.join("report");
+    let text = cli.ok(&[
+        "stress",
+        mine.to_str().unwrap(),
+        "--accounts",
+        "10",
+        "--policy",
+        "rampart",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(text.contains("report.html"), "{text}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report[0]["scenario"], "flash-crash");
+    assert_eq!(report[0]["accounts"], 10);
+    let runs = report[0]["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["policy"], "rampart");
+    assert!(runs[0]["liquidations"].as_u64().unwrap() > 0, "{report}");
+    assert!(out.join("report.md").exists() && out.join("charts").is_dir());
+
+    // Each benchmark prints its figure: a positive rate, and what it counted.
+    for (args, counted) in [
+        (
+            vec!["bench", "tx", "--transactions", "200"],
+            "200 signed SOL transfers",
+        ),
+        (
+            vec!["bench", "tx", "--transactions", "100", "--lanes", "1"],
+            "1 in flight",
+        ),
+        (vec!["bench", "startup", "--runs", "2"], "median of 2"),
+        (
+            vec!["bench", "refresh", "--refreshes", "50"],
+            "50 refreshes of a 3-source feed",
+        ),
+        (
+            vec!["bench", "liquidations", "--accounts", "20"],
+            "20 partial liquidations",
+        ),
+        (
+            vec!["bench", "epochs", "--epochs", "3"],
+            "3 epochs, 12 transactions",
+        ),
+    ] {
+        let text = cli.ok(&args);
+        assert!(text.contains(counted), "{args:?}: {text}");
+        let rate = text
+            .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .find(|w| !w.is_empty())
+            .and_then(|w| w.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("{args:?}: no figure in {text}"));
+        assert!(rate > 0.0, "{args:?}: {text}");
+    }
+    let text = cli.ok(&["backstop", "efficiency", "--accounts", "50"]);
+    assert!(
+        text.contains("flash crash") && text.contains("slow bleed") && text.contains("x*y=k"),
+        "{text}"
+    );
+}
