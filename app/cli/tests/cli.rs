@@ -256,6 +256,20 @@ fn init_is_idempotent_and_every_command_works_on_the_embedded_ledger() {
         "0.1",
     ]);
     assert_eq!(share_request["shares"], 10_000_000);
+    // More than is held: the error says how many the wallet and the vault hold.
+    let e = cli.fails(&[
+        "vault",
+        "withdraw",
+        "--vault",
+        "BTC-call-1h",
+        "--shares",
+        "1000",
+    ]);
+    assert!(
+        e.contains("vault::InsufficientShares")
+            && e.contains("you asked for 1000 shares of BTC-call-1h; the wallet holds 0 and the vault keeps 0.65 unredeemed for you"),
+        "{e}"
+    );
 
     // Emergency levers.
     let halted = cli.ok(&["gov", "halt", "--feed", "BTC/USD"]);
