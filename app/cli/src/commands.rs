@@ -171,9 +171,9 @@ pub enum VaultCommand {
         /// Options, in underlying units (0.1: options on 0.1 BTC).
         #[arg(long)]
         amount: String,
-        /// Most premium to pay, in the vault's asset (default: what the wallet holds).
+        /// Most premium to pay, in the vault's asset; the program refuses a dearer fill.
         #[arg(long)]
-        max_premium: Option<String>,
+        max_premium: String,
     },
     /// Burn the wallet's options of settled rounds for their payoff.
     Exercise {
@@ -363,7 +363,7 @@ pub async fn vault(t: &mut dyn Transport, c: VaultCommand) -> anyhow::Result<Out
             vault,
             amount,
             max_premium,
-        } => v::buy(t, &vault, &amount, max_premium.as_deref()).await,
+        } => v::buy(t, &vault, &amount, &max_premium).await,
         VaultCommand::Exercise { vault } => v::exercise(t, &vault).await,
     }
 }

@@ -152,8 +152,8 @@ pub async fn run(
     if let Some(dir) = keep {
         // Refused before the story, not after it has run.
         anyhow::ensure!(
-            !rampart_embedded::ledger::holds_ledger(dir),
-            "{} already holds a ledger: the demo starts a fresh chain; name an empty or new directory",
+            rampart_embedded::ledger::is_new_or_empty(dir),
+            "{} is not empty: the demo starts a fresh chain; name a new or empty directory",
             dir.display()
         );
     }
@@ -367,7 +367,7 @@ pub async fn run(
     if let Some(dir) = keep {
         rampart_embedded::ledger::create(dir, &mut *s.chain.lock().await, &operator_key).await?;
         (s.say)(&format!(
-            "\n== The chain is kept in {0}, the operator as its wallet: carry on with `rampart --ledger {0} margin health --owner <pubkey>`, `pricing status`, `keeper`, ...",
+            "\n== The chain is kept in {0}: carry on as its operator (governance) with `rampart --ledger {0} --keypair {0}/wallet.json pricing status`, `margin banks`, `keeper`, ... (the demo's own transactions are not in its transactions.jsonl; the monitor shows what follows)",
             dir.display()
         ));
     }

@@ -350,15 +350,13 @@ impl Conn {
     async fn open(net: &Net) -> anyhow::Result<Conn> {
         match &net.url {
             Some(url) => {
-                // Without any keypair, read-only commands still run (a
-                // keypair that is named but broken is still an error).
-                let payer = match wallet::resolve(net.keypair.as_deref(), None) {
-                    Ok(k) => Some(k),
-                    Err(e) if net.keypair.is_none() => {
-                        tracing::debug!(error = %e, "no keypair: read-only");
-                        None
-                    }
-                    Err(e) => return Err(e),
+                // Without any keypair file, read-only commands still run;
+                // a keypair named or configured but broken is an error.
+                let payer = if net.keypair.is_none() && wallet::solana_cli_keypair_path().is_none()
+                {
+                    None
+                } else {
+                    Some(wallet::resolve(net.keypair.as_deref(), None)?)
                 };
                 let commitment = match net.commitment.as_str() {
                     "processed" => CommitmentConfig::processed(),

@@ -214,16 +214,33 @@ async fn the_cli_runs_unchanged_against_a_url() {
     assert_eq!(status[0]["feed"], "BTC/USD");
     assert_eq!(status[0]["price"], 3_000_000_000_000u64);
 
-    let (status, banks, balance, open) = tokio::task::spawn_blocking(move || {
+    let (status, banks, balance, open, mine, keeper) = tokio::task::spawn_blocking(move || {
         (
             read_only(&["pricing", "status", "--json"]),
             read_only(&["margin", "banks", "--json"]),
             read_only(&["balance", "--owner", &wallet_address, "--json"]),
             read_only(&["margin", "open"]),
+            read_only(&["balance"]),
+            read_only(&["keeper", "--ticks", "1"]),
         )
     })
     .await
     .unwrap();
+    // Without a wallet, "mine" means nothing: name the owner.
+    assert!(
+        !mine.0 && mine.2.contains("name the owner with --owner"),
+        "{}",
+        mine.2
+    );
+    // The keeper would only fail every job: it refuses to start.
+    assert!(
+        !keeper.0
+            && keeper
+                .2
+                .contains("the keeper sends transactions, which needs a keypair"),
+        "{}",
+        keeper.2
+    );
     assert!(status.0, "{}", status.2);
     let read: serde_json::Value = serde_json::from_str(&status.1).unwrap();
     assert_eq!(read[0]["price"], 3_000_000_000_000u64);

@@ -382,31 +382,47 @@ async fn write_snapshot(dir: &Path, chain: &mut Chain, seq: u64) -> anyhow::Resu
     Ok(())
 }
 
-/// Whether `dir` holds (part of) a ledger: its snapshot, write-ahead log,
-/// transaction log or wallet.
-pub fn holds_ledger(dir: &Path) -> bool {
-    [SNAPSHOT, WAL, LOG, "wallet.json"]
-        .iter()
-        .any(|f| dir.join(f).exists())
+/// Whether `dir` is free for a new ledger: absent, or an empty directory.
+pub fn is_new_or_empty(dir: &Path) -> bool {
+    std::fs::read_dir(dir).map_or(!dir.exists(), |mut d| d.next().is_none())
 }
 
 /// A new ledger directory holding `chain`'s accounts and clock, signed for
 /// by `wallet` (its `wallet.json`): the state a story run on an in-memory
-/// chain (the demo) ended in, for the CLI to carry on from. A directory
-/// that already holds a ledger is refused, not overwritten.
+/// chain (the demo) ended in, for the CLI to carry on from. Written whole
+/// in a sibling directory, then renamed into place: a failure leaves no
+/// half-made ledger, and a directory filled meanwhile by someone else
+/// makes the rename fail instead of being overwritten.
 pub async fn create(dir: &Path, chain: &mut Chain, wallet: &Keypair) -> anyhow::Result<()> {
     anyhow::ensure!(
-        !holds_ledger(dir),
-        "{} already holds a ledger: name an empty or new directory",
+        is_new_or_empty(dir),
+        "{} is not empty: name a new or empty directory",
         dir.display()
     );
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("create ledger directory {}", dir.display()))?;
-    let _lock = LedgerLock::take(dir)?;
-    let wallet_path = dir.join("wallet.json");
-    solana_sdk::signature::write_keypair_file(wallet, &wallet_path)
-        .map_err(|e| anyhow::anyhow!("write {}: {e}", wallet_path.display()))?;
-    write_snapshot(dir, chain, 0).await
+    let name = dir
+        .file_name()
+        .with_context(|| format!("{} names no directory", dir.display()))?;
+    let tmp = dir.with_file_name(format!(
+        ".{}.new-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp)
+        .with_context(|| format!("create ledger directory {}", tmp.display()))?;
+    let wallet_path = tmp.join("wallet.json");
+    let written = match solana_sdk::signature::write_keypair_file(wallet, &wallet_path) {
+        Ok(_) => write_snapshot(&tmp, chain, 0).await,
+        Err(e) => Err(anyhow::anyhow!("write {}: {e}", wallet_path.display())),
+    };
+    let moved = written.and_then(|()| {
+        // Onto an empty directory, rename replaces it; onto a full one it fails.
+        std::fs::rename(&tmp, dir).with_context(|| format!("move the ledger to {}", dir.display()))
+    });
+    if moved.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    moved
 }
 
 /// One JSON line, in one write: a kill tears at most the last line.

@@ -19,6 +19,7 @@ use solana_sdk::signature::Signer;
 use solana_sdk::system_instruction;
 use vault::state::Strategy;
 
+use backstop::state::Pool;
 use rampart_client::deployment::vault_name;
 use rampart_client::transport::{self, Transport};
 use rampart_sdk::backstop_ix::PoolRef;
@@ -336,6 +337,23 @@ fn validate(c: &DeployConfig) -> anyhow::Result<()> {
             p.quote
         );
         anyhow::ensure!(feed(&p.feed), "backstop: no feed {:?} in the file", p.feed);
+        // The bands price the collateral on this feed, and the margin
+        // program checks only the pool's mints: a feed other than the
+        // collateral bank's would sell it at another asset's price.
+        let collateral_feed = c
+            .bank
+            .iter()
+            .find(|b| b.token.as_deref() == Some(p.collateral.as_str()))
+            .map(|b| b.feed.as_str());
+        anyhow::ensure!(
+            collateral_feed == Some(p.feed.as_str()),
+            "backstop {}/{}: feed {:?} is not the {} bank's feed ({:?})",
+            p.collateral,
+            p.quote,
+            p.feed,
+            p.collateral,
+            collateral_feed.unwrap_or_default()
+        );
     }
     if let Some(v) = &c.validators {
         // The program's own rule, checked before anything is sent.
@@ -367,8 +385,16 @@ fn key_set(what: &str, keys: &[String], threshold: u8) -> anyhow::Result<()> {
         keys.len()
     );
     for k in keys.iter().filter(|k| *k != "wallet") {
-        pubkey(k, what)?;
+        let key = pubkey(k, what)?;
+        anyhow::ensure!(key != Pubkey::default(), "{what}: {k} is the default key");
     }
+    let mut distinct = keys.to_vec();
+    distinct.sort();
+    distinct.dedup();
+    anyhow::ensure!(
+        distinct.len() == keys.len(),
+        "{what}: every key must be different"
+    );
     Ok(())
 }
 
@@ -436,6 +462,9 @@ pub async fn init(
     progress: &(dyn Fn(&Step) + Sync),
 ) -> anyhow::Result<Vec<Step>> {
     validate(config)?;
+    if let Some(why) = t.cannot_sign() {
+        anyhow::bail!("init sends transactions, which needs a keypair: {why}");
+    }
     let mut i = Init {
         t,
         steps: vec![],
@@ -645,6 +674,15 @@ pub async fn init(
         let (quote, _) = mints[&p.quote];
         let pool = PoolRef::new(collateral, quote, pda::feed(&p.feed));
         let name = format!("backstop pool {}/{}", p.collateral, p.quote);
+        if let Some(existing) = transport::fetch::<Pool>(i.t, pool.pool).await? {
+            anyhow::ensure!(
+                existing.feed == pool.feed,
+                "{name} exists with feed {}, not the file's {} ({})",
+                existing.feed,
+                p.feed,
+                pool.feed
+            );
+        }
         let create = pool.create(
             wallet,
             wallet,
@@ -725,5 +763,27 @@ mod tests {
         assert!(e.unwrap_err().to_string().contains("unknown field"));
         let e = parse("[validators]\nkeys = [\"wallet\"]\nthreshold = 1\nlarge_value_usd = 1\nproposal_ttl_slots = 100\n");
         assert!(e.unwrap_err().to_string().contains("2 to 8 keys"));
+        let e = parse(
+            "[guardians]\nkeys = [\"wallet\", \"wallet\"]\nthreshold = 2\nmax_pause_secs = 3600\n",
+        );
+        assert!(e
+            .unwrap_err()
+            .to_string()
+            .contains("guardians: every key must be different"));
+
+        // A backstop pool priced on another market's feed is refused.
+        let localnet = std::fs::read_to_string(root().join("migrations/localnet.toml")).unwrap();
+        let wrong = localnet.replace(
+            "quote = \"USDC\"\nfeed = \"BTC/USD\"",
+            "quote = \"USDC\"\nfeed = \"USDC/USD\"",
+        );
+        assert_ne!(wrong, localnet);
+        let e = parse(&wrong).unwrap_err().to_string();
+        assert!(
+            e.contains(
+                "backstop BTC/USDC: feed \"USDC/USD\" is not the BTC bank's feed (\"BTC/USD\")"
+            ),
+            "{e}"
+        );
     }
 }

@@ -217,10 +217,13 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
             continue;
         }
         match liquidate_account(t, &d, address).await {
-            Ok(Liquidated::Done(fill)) => {
-                tracing::info!(%address, repaid = fill.repaid, seized = fill.seized, to_backstop = fill.pool.is_some(), "liquidated");
+            Ok(Liquidated::Done(fills)) => {
+                for f in &fills {
+                    let (repaid, seized) = f.amounts.unwrap_or_default();
+                    tracing::info!(%address, repaid, seized, to_backstop = f.pool.is_some(), "liquidated");
+                }
                 stats.liquidations += 1;
-                if fill.pool.is_some() {
+                if fills.iter().any(|f| f.pool.is_some()) {
                     stats.sold_to_backstop += 1;
                 }
             }
@@ -497,6 +500,9 @@ pub async fn run(
     max_ticks: Option<u64>,
     stop: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<KeeperStats> {
+    if let Some(why) = t.cannot_sign() {
+        anyhow::bail!("the keeper sends transactions, which needs a keypair: {why}");
+    }
     let mut stats = KeeperStats::default();
     tokio::pin!(stop);
     loop {

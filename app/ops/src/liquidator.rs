@@ -60,7 +60,7 @@ pub fn plan(
     })
 }
 
-/// What a liquidation that landed did, from its event.
+/// What one liquidation transaction that landed did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fill {
     /// The backstop pool the collateral was sold into; None: the
@@ -68,16 +68,17 @@ pub struct Fill {
     pub pool: Option<Pubkey>,
     pub liability_mint: Pubkey,
     pub collateral_mint: Pubkey,
-    /// Debt repaid, liability token units.
-    pub repaid: u64,
-    /// Collateral taken from the account, collateral token units.
-    pub seized: u64,
+    /// Debt repaid (liability token units) and collateral taken
+    /// (collateral token units), from the transaction's event; None when
+    /// the logs could not be read back (it landed all the same).
+    pub amounts: Option<(u64, u64)>,
 }
 
 /// What a liquidation attempt came to.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Liquidated {
-    Done(Fill),
+    /// One fill, or two: the backstop's, then the wallet's for the rest.
+    Done(Vec<Fill>),
     /// Large: a proposal now awaits the validators' approvals.
     Proposed(Pubkey),
     /// Large: a proposal exists and is not yet approved.
@@ -88,7 +89,9 @@ pub enum Liquidated {
 /// proposal for) `owner`'s account `index`, as the wallet. Where a backstop
 /// pool buys the collateral for the debt's token, sell into it first (the
 /// account gets the pool's price, never worse than the open fee, and the
-/// wallet needs no funds); what the pool cannot take, the wallet liquidates.
+/// wallet needs no funds); what the pool did not take, the wallet
+/// liquidates in the same call, so a band kept thin on purpose cannot hold
+/// an account to dust-sized liquidations.
 pub async fn liquidate_account(
     t: &mut dyn Transport,
     d: &Deployment,
@@ -109,23 +112,50 @@ pub async fn liquidate_account(
         l.proposal = Some(proposal);
         l.proposer = Some(p.proposer);
     }
-    if let Some(pool) = d.pool_buying(&l.collateral_mint, &l.liability_mint) {
+    let mut fills = vec![];
+    // Not for an approved large liquidation: any fill, however small,
+    // concludes the proposal and spends its approvals.
+    let pool = d
+        .pool_buying(&l.collateral_mint, &l.liability_mint)
+        .filter(|_| l.proposal.is_none());
+    if let Some(pool) = pool {
         l.backstop_feed = pool.feed;
         match t.send(&[margin_ix::liquidate_with_backstop(&l)], &[]).await {
-            Ok(ok) => return Ok(Liquidated::Done(fill(&l, &ok.logs, true))),
-            // No band within the fee, a consumer limit, a stale pool price:
-            // the open liquidation below still works.
-            Err(e) => tracing::debug!(
+            Ok(ok) => fills.push(fill(&l, &ok.logs, true)),
+            // Refused (no band within the fee, a consumer limit, a stale
+            // pool price): the open liquidation below still works, and
+            // reports its own refusal if it has one.
+            Err(e) if is_refusal(&e) => tracing::debug!(
                 account = %address,
                 reason = %rampart_client::failure::describe(&e),
                 "the backstop did not take it; liquidating from the wallet"
             ),
+            // Not refused, so it may still land: no second transaction.
+            Err(e) => return Err(e),
         }
     }
     let mut ixs = creates.to_vec();
     ixs.push(margin_ix::liquidate(&l));
     match t.send(&ixs, &[]).await {
-        Ok(ok) => Ok(Liquidated::Done(fill(&l, &ok.logs, false))),
+        Ok(ok) => {
+            fills.push(fill(&l, &ok.logs, false));
+            Ok(Liquidated::Done(fills))
+        }
+        // The bands took it all, or all the program allows now.
+        Err(e) if !fills.is_empty() && is_refusal(&e) => {
+            let reason = error_name(&e).unwrap_or_default();
+            if !matches!(
+                reason.as_str(),
+                "margin::AccountHealthy" | "margin::NothingToLiquidate"
+            ) {
+                tracing::warn!(
+                    account = %address,
+                    reason = %rampart_client::failure::describe(&e),
+                    "the backstop took part of the liquidation; the wallet could not liquidate the rest"
+                );
+            }
+            Ok(Liquidated::Done(fills))
+        }
         Err(e) if error_name(&e).as_deref() == Some("margin::LargeLiquidationNeedsApproval") => {
             let mut ixs = creates.to_vec();
             ixs.push(margin_ix::propose_liquidation(&l));
@@ -142,26 +172,30 @@ pub async fn liquidate_account(
     }
 }
 
+/// Whether the chain refused the transaction (it did not land and will
+/// not), as opposed to a transport error after which it still may.
+fn is_refusal(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<rampart_client::transport::TxFailure>()
+        .is_some()
+}
+
 /// The fill a landed liquidation's event reports.
 fn fill(l: &LiquidationAccounts, logs: &[String], to_backstop: bool) -> Fill {
-    let (pool, repaid, seized) = if to_backstop {
+    let amounts = if to_backstop {
         rampart_sdk::events::decode::<margin::events::LiquidatedToBackstop>(logs)
             .into_iter()
             .next()
-            .map_or((None, 0, 0), |e| {
-                (Some(e.pool), e.repaid, e.collateral_sold)
-            })
+            .map(|e| (e.repaid, e.collateral_sold))
     } else {
         rampart_sdk::events::decode::<margin::events::Liquidated>(logs)
             .into_iter()
             .next()
-            .map_or((None, 0, 0), |e| (None, e.repaid, e.seized))
+            .map(|e| (e.repaid, e.seized))
     };
     Fill {
-        pool,
+        pool: to_backstop.then(|| pda::backstop::pool(&l.collateral_mint, &l.liability_mint)),
         liability_mint: l.liability_mint,
         collateral_mint: l.collateral_mint,
-        repaid,
-        seized,
+        amounts,
     }
 }

@@ -88,7 +88,7 @@ pub async fn status(
     let (address, p) = d.pool(pool)?;
     let r = pool_ref(p);
     let name = d.pool_name(p);
-    let owner = owner.unwrap_or_else(|| t.payer().pubkey());
+    let owner = super::owner_or_wallet(t, owner)?;
     let (qd, cd) = (p.quote_decimals, p.collateral_decimals);
     let (quote_sym, coll_sym) = (
         d.symbol_of_mint(&p.quote_mint),
@@ -114,7 +114,9 @@ pub async fn status(
         }));
     }
     let consumer = r.consumer(&rampart_sdk::pda::margin::backstop_authority());
-    let margin_registered = t.account(consumer).await?.is_some();
+    let margin_registered = transport::fetch::<backstop::state::Consumer>(t, consumer)
+        .await?
+        .is_some_and(|c| c.active);
     let slot = t.clock().await?.slot;
     let locked = p.withdrawals_locked_until >= slot;
     let text =
@@ -216,14 +218,20 @@ pub async fn withdraw(
     );
     let (lp, mut ixs) = lp(owner, p);
     ixs.push(r.withdraw(&lp, band, units));
+    let before = rampart_client::tokens::balance(t, &lp.collateral).await?;
     t.send(&ixs, &[]).await.context("backstop withdraw")?;
+    // What it paid out, from the wallet: a liquidation between the read
+    // above and the withdrawal can have bought more.
+    let collateral = rampart_client::tokens::balance(t, &lp.collateral)
+        .await?
+        .saturating_sub(before);
     Ok(Output::new(
         format!(
             "{name} band {band}: withdrew {} {quote_sym} and {} {coll_sym} bought\n",
             format_amount(units, p.quote_decimals),
-            format_amount(claim.collateral, p.collateral_decimals)
+            format_amount(collateral, p.collateral_decimals)
         ),
-        json!({"pool": name, "band": band, "quote": units, "collateral": claim.collateral}),
+        json!({"pool": name, "band": band, "quote": units, "collateral": collateral}),
     ))
 }
 
@@ -236,7 +244,7 @@ pub async fn claim(t: &mut dyn Transport, pool: Option<&str>) -> anyhow::Result<
     let owner = t.payer().pubkey();
     let coll_sym = d.symbol_of_mint(&p.collateral_mint);
     let (lp, setup) = lp(owner, p);
-    let mut paid = vec![];
+    let mut paid: Vec<(u8, u64)> = vec![];
     for band in 0..p.bands.len() as u8 {
         let Some(claim) = claim_of(t, &r, p, band, &owner).await? else {
             continue;
@@ -246,10 +254,23 @@ pub async fn claim(t: &mut dyn Transport, pool: Option<&str>) -> anyhow::Result<
         }
         let mut ixs = setup.clone();
         ixs.push(r.withdraw(&lp, band, 0));
-        t.send(&ixs, &[])
-            .await
-            .with_context(|| format!("backstop claim, band {band}"))?;
-        paid.push((band, claim.collateral));
+        let before = rampart_client::tokens::balance(t, &lp.collateral).await?;
+        if let Err(e) = t.send(&ixs, &[]).await {
+            // Say what the bands before this one already paid.
+            let done: Vec<String> = paid.iter().map(|(b, _)| b.to_string()).collect();
+            return Err(e.context(format!(
+                "backstop claim, band {band} (bands already claimed: {})",
+                if done.is_empty() {
+                    "none".into()
+                } else {
+                    done.join(", ")
+                }
+            )));
+        }
+        let got = rampart_client::tokens::balance(t, &lp.collateral)
+            .await?
+            .saturating_sub(before);
+        paid.push((band, got));
     }
     let total: u64 = paid.iter().map(|(_, c)| c).sum();
     Ok(Output::new(

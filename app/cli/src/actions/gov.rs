@@ -299,8 +299,9 @@ pub async fn guardian_status(
         "no guardians registered: add [guardians] to the deployment file and run init"
     );
     let registered = &g.keys[..g.count as usize];
-    let mut signers = vec![t.payer().pubkey()];
-    signers.extend(cosigners.iter().map(|k| k.pubkey()));
+    // The program counts each guardian who signs once; the fee payer
+    // counts only if it is one.
+    let mut signers: Vec<Pubkey> = cosigners.iter().map(|k| k.pubkey()).collect();
     if let Some(stranger) = signers.iter().find(|k| !registered.contains(k)) {
         anyhow::bail!(
             "{stranger} is not a guardian (guardians: {})",
@@ -311,11 +312,18 @@ pub async fn guardian_status(
                 .join(", ")
         );
     }
+    let payer = t.wallet()?;
+    if registered.contains(&payer) {
+        signers.push(payer);
+    }
+    signers.sort();
+    signers.dedup();
     anyhow::ensure!(
         signers.len() >= g.threshold as usize,
-        "{} of {} guardians must sign; pass the others with --cosigner <keypair file>",
+        "{} of {} guardians must sign, {} do; pass the others with --cosigner <keypair file>",
         g.threshold,
-        g.count
+        g.count,
+        signers.len()
     );
     let refs: Vec<&solana_sdk::signature::Keypair> = cosigners.iter().collect();
     t.send(

@@ -251,7 +251,7 @@ pub async fn health(
     index: u8,
 ) -> anyhow::Result<Output> {
     let d = Deployment::load(t).await?;
-    let owner = owner.unwrap_or_else(|| t.payer().pubkey());
+    let owner = super::owner_or_wallet(t, owner)?;
     let (address, account) = account_of(t, owner, index).await?;
     let whole = d.value(&account, Requirement::Maintenance)?.health;
     let mut rows = vec![];
@@ -351,32 +351,42 @@ pub async fn liquidate(t: &mut dyn Transport, owner: Pubkey, index: u8) -> anyho
         .context("margin liquidate")?;
     let mut json = json!({"account": address.to_string()});
     let text = match &outcome {
-        Liquidated::Done(f) => {
-            let (debt, coll) = (
-                d.symbol_of_mint(&f.liability_mint),
-                d.symbol_of_mint(&f.collateral_mint),
-            );
-            let (dd, cd) = (
-                decimals_of(&d, &f.liability_mint)?,
-                decimals_of(&d, &f.collateral_mint)?,
-            );
-            let to = match f.pool {
-                Some(_) => "sold to the backstop pool".to_string(),
-                None => "to this wallet".to_string(),
-            };
+        Liquidated::Done(fills) => {
             json["outcome"] = "done".into();
-            json["repaid"] = f.repaid.into();
-            json["repaid_token"] = debt.clone().into();
-            json["repaid_decimals"] = dd.into();
-            json["seized"] = f.seized.into();
-            json["seized_token"] = coll.clone().into();
-            json["seized_decimals"] = cd.into();
-            json["pool"] = f.pool.map(|p| p.to_string()).into();
-            format!(
-                "liquidated {address}: repaid {} {debt}, seized {} {coll} ({to})\n",
-                format_amount(f.repaid, dd),
-                format_amount(f.seized, cd)
-            )
+            let mut text = String::new();
+            let mut rows = vec![];
+            for f in fills {
+                let (debt, coll) = (
+                    d.symbol_of_mint(&f.liability_mint),
+                    d.symbol_of_mint(&f.collateral_mint),
+                );
+                let (dd, cd) = (
+                    decimals_of(&d, &f.liability_mint)?,
+                    decimals_of(&d, &f.collateral_mint)?,
+                );
+                let to = match f.pool {
+                    Some(_) => "sold to the backstop pool",
+                    None => "to this wallet",
+                };
+                let amounts = match f.amounts {
+                    Some((repaid, seized)) => format!(
+                        "repaid {} {debt}, seized {} {coll}",
+                        format_amount(repaid, dd),
+                        format_amount(seized, cd)
+                    ),
+                    None => format!(
+                        "{debt} repaid, {coll} seized (amounts unavailable: the transaction's logs could not be read back)"
+                    ),
+                };
+                text.push_str(&format!("liquidated {address}: {amounts} ({to})\n"));
+                rows.push(json!({
+                    "repaid": f.amounts.map(|a| a.0), "repaid_token": debt, "repaid_decimals": dd,
+                    "seized": f.amounts.map(|a| a.1), "seized_token": coll, "seized_decimals": cd,
+                    "pool": f.pool.map(|p| p.to_string()),
+                }));
+            }
+            json["fills"] = rows.into();
+            text
         }
         Liquidated::Proposed(p) => {
             json["outcome"] = "proposed".into();
@@ -531,7 +541,7 @@ pub async fn risk(
     index: u8,
 ) -> anyhow::Result<Output> {
     let d = Deployment::load(t).await?;
-    let owner = owner.unwrap_or_else(|| t.payer().pubkey());
+    let owner = super::owner_or_wallet(t, owner)?;
     let (address, account) = account_of(t, owner, index).await?;
     let mut text = format!("account {address} (owner {owner})\n");
     let mut warnings = vec![];

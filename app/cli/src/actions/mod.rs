@@ -12,7 +12,20 @@ pub mod pricing;
 pub mod vault;
 pub mod wallet;
 
+use anchor_lang::prelude::Pubkey;
+use rampart_client::transport::Transport;
 use serde_json::Value;
+
+/// `owner`, or else the wallet's own address (read-only, with no wallet,
+/// the owner must be named).
+pub fn owner_or_wallet(t: &dyn Transport, owner: Option<Pubkey>) -> anyhow::Result<Pubkey> {
+    match owner {
+        Some(o) => Ok(o),
+        None => t
+            .wallet()
+            .map_err(|e| anyhow::anyhow!("{e}; or name the owner with --owner")),
+    }
+}
 
 /// What a command prints: text for people, JSON for `--json`.
 #[derive(Debug)]

@@ -372,13 +372,14 @@ pub async fn greeks(t: &mut dyn Transport, name: &str) -> anyhow::Result<Output>
 
 /// Buy `amount` options (in underlying units, e.g. 0.1 BTC) of the trading
 /// round at the program's Black-Scholes price plus spread, paying the
-/// premium in the vault's asset, at most `max_premium` (default: whatever
-/// the wallet holds; the program refuses a dearer fill).
+/// premium in the vault's asset, at most `max_premium` (the program
+/// refuses a dearer fill: the buyer's protection against a price that
+/// moved, or an amount typed in the wrong unit).
 pub async fn buy(
     t: &mut dyn Transport,
     name: &str,
     amount: &str,
-    max_premium: Option<&str>,
+    max_premium: &str,
 ) -> anyhow::Result<Output> {
     let d = Deployment::load(t).await?;
     let (r, v) = d.vault(name)?;
@@ -394,34 +395,29 @@ pub async fn buy(
     let options = tokens::ata(&buyer, &r.option_mint(v.round));
     let asset_decimals = decimals(t, &r.asset_mint).await?;
     let held = rampart_client::tokens::balance(t, &asset).await?;
-    let cap = match max_premium {
-        Some(p) => parse_amount(p, asset_decimals)?,
-        None => held,
-    };
+    let cap = parse_amount(max_premium, asset_decimals)?;
     anyhow::ensure!(
         held > 0 && held >= cap,
-        "insufficient funds: the wallet holds {} of the vault's asset for the premium{}",
+        "insufficient funds: the wallet holds {} of the vault's asset for the premium, --max-premium is {max_premium}",
         format_amount(held, asset_decimals),
-        max_premium.map_or(String::new(), |p| format!(", --max-premium is {p}"))
     );
     let ixs = [
         tokens::create_ata_idempotent(&buyer, &buyer, &r.option_mint(v.round)),
         r.buy_options(v.round, buyer, asset, options, units, cap),
     ];
-    let ok = t.send(&ixs, &[]).await.context("vault buy")?;
-    let sold = rampart_sdk::events::decode::<vault::events::OptionsSold>(&ok.logs)
-        .into_iter()
-        .next()
-        .context("vault buy: no OptionsSold event in the logs")?;
+    t.send(&ixs, &[]).await.context("vault buy")?;
+    // What the wallet paid, from its balance: exact, and known even when
+    // the transaction's logs cannot be read back.
+    let premium = held.saturating_sub(rampart_client::tokens::balance(t, &asset).await?);
     Ok(Output::new(
         format!(
             "{name} round {}: bought {amount} options for a premium of {} (option account {options})\n",
             v.round,
-            format_amount(sold.premium, asset_decimals)
+            format_amount(premium, asset_decimals)
         ),
         json!({"vault": name, "round": v.round, "amount": units, "decimals": v.underlying_decimals,
-               "premium": sold.premium, "premium_decimals": asset_decimals,
-               "unit_price_wad": sold.unit_price.to_string(), "option_account": options.to_string()}),
+               "premium": premium, "premium_decimals": asset_decimals,
+               "option_account": options.to_string()}),
     ))
 }
 
@@ -452,14 +448,14 @@ pub async fn exercise(t: &mut dyn Transport, name: &str) -> anyhow::Result<Outpu
             tokens::create_ata_idempotent(&holder, &holder, &r.asset_mint),
             r.redeem_options(round, holder, options, asset, held),
         ];
-        let ok = t
-            .send(&ixs, &[])
+        let before = rampart_client::tokens::balance(t, &asset).await?;
+        t.send(&ixs, &[])
             .await
             .with_context(|| format!("vault exercise, round {round}"))?;
-        let payoff = rampart_sdk::events::decode::<vault::events::OptionsRedeemed>(&ok.logs)
-            .into_iter()
-            .next()
-            .map_or(0, |e| e.payoff);
+        // The payoff, from the wallet's balance (exact without the logs).
+        let payoff = rampart_client::tokens::balance(t, &asset)
+            .await?
+            .saturating_sub(before);
         total = total.saturating_add(payoff);
         rows.push(json!({"round": round, "options": held, "payoff": payoff}));
     }

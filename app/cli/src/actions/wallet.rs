@@ -7,7 +7,6 @@ use backstop::state::StakeAccount;
 use risk_math::backstop::Band;
 use serde_json::json;
 use solana_sdk::native_token::LAMPORTS_PER_SOL;
-use solana_sdk::signature::Signer;
 use vault::state::DepositReceipt;
 
 use super::Output;
@@ -21,7 +20,7 @@ use rampart_sdk::{fmt, pda};
 
 pub async fn balance(t: &mut dyn Transport, owner: Option<Pubkey>) -> anyhow::Result<Output> {
     let d = Deployment::load(t).await?;
-    let owner = owner.unwrap_or_else(|| t.payer().pubkey());
+    let owner = super::owner_or_wallet(t, owner)?;
     let lamports = t.account(owner).await?.map_or(0, |a| a.lamports);
     let mut rows = vec![vec![
         "SOL".to_string(),

@@ -61,6 +61,21 @@ pub trait Transport: Send {
     /// Who pays fees and signs every transaction.
     fn payer(&self) -> &Keypair;
 
+    /// Why this transport cannot sign, when it cannot (an RPC transport
+    /// opened without any keypair): reads work, sends are refused, and
+    /// `payer` is a stand-in nobody holds.
+    fn cannot_sign(&self) -> Option<&str> {
+        None
+    }
+
+    /// The wallet's address, or an error saying why there is none.
+    fn wallet(&self) -> anyhow::Result<Pubkey> {
+        match self.cannot_sign() {
+            Some(why) => anyhow::bail!("no wallet to act as: {why}"),
+            None => Ok(solana_sdk::signature::Signer::pubkey(self.payer())),
+        }
+    }
+
     /// Where this transport points: "embedded (<ledger>)" or the RPC URL.
     fn describe(&self) -> String;
 

@@ -123,10 +123,6 @@ impl RpcTransport {
         }
     }
 
-    pub fn is_read_only(&self) -> bool {
-        self.no_signer.is_some()
-    }
-
     /// Submit once; `Ok(None)` means the blockhash expired before it landed.
     async fn submit(
         &self,
@@ -238,6 +234,10 @@ fn rpc_error(e: ClientError, what: &str) -> anyhow::Error {
 
 #[async_trait]
 impl Transport for RpcTransport {
+    fn cannot_sign(&self) -> Option<&str> {
+        self.no_signer.as_deref()
+    }
+
     fn payer(&self) -> &Keypair {
         &self.payer
     }
