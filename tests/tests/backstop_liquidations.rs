@@ -164,19 +164,11 @@ async fn two_protocols_share_one_buffer_and_each_absorb_names_its_consumer() {
     assert_eq!(consumer.total_collateral, BTC);
 }
 
-/// A large liquidation (M-of-N) through the backstop: once approved,
-/// anyone locks the pool's withdrawals until the proposal expires; an LP
-/// cannot leave ahead of it; the liquidation then executes into the bands
-/// and closes the proposal.
-#[tokio::test]
-async fn an_approved_large_liquidation_locks_withdrawals_until_it_runs() {
-    use margin::errors::MarginError;
-    use margin::state::ValidatorSet;
-    use rampart_sdk::margin_ix;
-
-    let mut b = BackstopMarket::new().await.unwrap();
+/// Margin's validators: 2 of 3 keys approve liquidations repaying $1,000
+/// or more; proposals live 100 slots.
+async fn validators(b: &mut BackstopMarket) -> Vec<Keypair> {
     let validators: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
-    let mut set = ValidatorSet {
+    let mut set = margin::state::ValidatorSet {
         count: 3,
         threshold: 2,
         large_value: 1_000 * WAD,
@@ -187,8 +179,115 @@ async fn an_approved_large_liquidation_locks_withdrawals_until_it_runs() {
         *slot = k.pubkey();
     }
     let g = b.m.ops.governance.insecure_clone();
-    let ix = margin_ix::set_validators(g.pubkey(), set);
+    let ix = rampart_sdk::margin_ix::set_validators(g.pubkey(), set);
     b.m.chain.send(&[ix], &[&g]).await.unwrap();
+    validators
+}
+
+async fn approved(
+    b: &mut BackstopMarket,
+    proposal: anchor_lang::prelude::Pubkey,
+) -> Option<margin::state::LiquidationProposal> {
+    b.m.chain.anchor_account(proposal).await
+}
+
+/// A dust fill cannot spend an approved large liquidation. Anyone (the
+/// borrower, say) stakes 1 USDC in the first band and calls
+/// `liquidate_with_backstop` with the approved proposal: the bands take a
+/// dollar's worth, and the proposal stays open with its approval reduced
+/// by what was repaid; the keeper's open liquidation under it then runs in
+/// full. (Before the fix any fill closed the proposal, so a borrower could
+/// spend every approval of its own liquidation this way, for a dollar
+/// each, and the large liquidation never ran.)
+#[tokio::test]
+async fn a_dust_fill_cannot_spend_an_approved_large_liquidation() {
+    use rampart_sdk::margin_ix;
+
+    let mut b = BackstopMarket::new().await.unwrap();
+    let validators = validators(&mut b).await;
+    b.m.lender(100_000 * USDC, 100_000 * USDC).await.unwrap();
+    let victim = b.m.leveraged_borrower(BTC, 21_000 * USDC).await.unwrap();
+    let dust = b.new_lp(USDC).await.unwrap();
+    b.deposit(&dust, 0, USDC).await.unwrap();
+    let keeper = b.m.liquidator(50_000 * USDC).await.unwrap();
+    b.m.hold(24_000.0, 25).await.unwrap();
+
+    let mut l = b.m.liquidation(&keeper, &victim);
+    b.m.chain
+        .send(&[margin_ix::propose_liquidation(&l)], &[&keeper.key])
+        .await
+        .unwrap();
+    let proposal = l.proposal_address();
+    l.proposal = Some(proposal);
+    l.proposer = Some(keeper.key.pubkey());
+    for v in &validators[..2] {
+        b.m.chain
+            .send(
+                &[margin_ix::approve_liquidation(v.pubkey(), proposal)],
+                &[v],
+            )
+            .await
+            .unwrap();
+    }
+    let allowed = approved(&mut b, proposal).await.unwrap().max_repay;
+    assert!(allowed > 1_000 * USDC, "a large one: {allowed}");
+
+    // The dust sale, triggered by someone other than the keeper.
+    let griefer = b.m.liquidator(0).await.unwrap();
+    let mut dust_sale = b.m.liquidation(&griefer, &victim);
+    dust_sale.proposal = Some(proposal);
+    dust_sale.proposer = Some(keeper.key.pubkey());
+    let ok =
+        b.m.chain
+            .send(
+                &[margin_ix::liquidate_with_backstop(&dust_sale)],
+                &[&griefer.key],
+            )
+            .await
+            .unwrap();
+    let sold = &events::decode::<LiquidatedToBackstop>(&ok.logs)[0];
+    assert!(
+        sold.repaid > 0 && sold.repaid <= USDC,
+        "a dollar: {}",
+        sold.repaid
+    );
+    let left = approved(&mut b, proposal)
+        .await
+        .expect("the approval survives a partial fill");
+    assert_eq!(left.max_repay, allowed - sold.repaid);
+    assert_eq!(left.approval_count(), 2);
+
+    // The keeper's liquidation under the same approval runs in full.
+    let usdc_before = b.m.tokens(keeper.usdc).await;
+    let ok =
+        b.m.chain
+            .send(&[margin_ix::liquidate(&l)], &[&keeper.key])
+            .await
+            .unwrap();
+    let liq = &events::decode::<margin::events::Liquidated>(&ok.logs)[0];
+    assert!(
+        liq.repaid > 1_000 * USDC && liq.repaid <= allowed - sold.repaid,
+        "{}",
+        liq.repaid
+    );
+    assert_eq!(usdc_before - b.m.tokens(keeper.usdc).await, liq.repaid);
+    assert!(
+        b.m.chain.account(proposal).await.is_none(),
+        "closed once the account is healthy"
+    );
+}
+
+/// A large liquidation (M-of-N) through the backstop: once approved,
+/// anyone locks the pool's withdrawals until the proposal expires; an LP
+/// cannot leave ahead of it; the liquidation then executes into the bands
+/// and closes the proposal.
+#[tokio::test]
+async fn an_approved_large_liquidation_locks_withdrawals_until_it_runs() {
+    use margin::errors::MarginError;
+    use rampart_sdk::margin_ix;
+
+    let mut b = BackstopMarket::new().await.unwrap();
+    let validators = validators(&mut b).await;
     b.m.lender(100_000 * USDC, 100_000 * USDC).await.unwrap();
     let victim = b.m.leveraged_borrower(BTC, 21_000 * USDC).await.unwrap();
     let lp = b.new_lp(20_000 * USDC).await.unwrap();

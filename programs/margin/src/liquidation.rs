@@ -28,14 +28,20 @@ impl Plan {
     }
 
     /// After the exchange is booked: health must have improved; a healthy
-    /// account stops being liquidatable; a proposal passed is closed, its
-    /// rent back to its proposer (who paid it), whether the liquidation
-    /// was large or small. Returns the health after.
+    /// account stops being liquidatable; a proposal passed spends `repaid`
+    /// of its approved repayment, and is closed (its rent back to its
+    /// proposer, who paid it) once that is spent or the account is healthy
+    /// again, whether the liquidation was large or small. A partial fill
+    /// leaves the rest approved: a fill kept small on purpose (a band
+    /// holding a dollar) cannot spend a whole approval. Returns the health
+    /// after.
+    #[allow(clippy::too_many_arguments)]
     pub fn conclude<'info>(
         &self,
         account: &mut MarginAccount,
         (liability_bank, collateral_bank): (&Account<'info, Bank>, &Account<'info, Bank>),
-        proposal: Option<&Account<'info, LiquidationProposal>>,
+        repaid: u64,
+        proposal: Option<&mut Account<'info, LiquidationProposal>>,
         proposer: Option<AccountInfo<'info>>,
         remaining: &'info [AccountInfo<'info>],
         clock: &Clock,
@@ -56,7 +62,10 @@ impl Plan {
             let proposer = proposer
                 .filter(|p| p.key() == proposal.proposer)
                 .ok_or(MarginError::ProposalMismatch)?;
-            proposal.close(proposer)?;
+            proposal.max_repay = proposal.max_repay.saturating_sub(repaid);
+            if proposal.max_repay == 0 || after.is_healthy() {
+                proposal.close(proposer)?;
+            }
         }
         Ok(after)
     }

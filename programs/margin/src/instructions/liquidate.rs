@@ -39,9 +39,10 @@ pub struct Liquidate<'info> {
 /// rises with the slots the account has been liquidatable; the insurance
 /// fund takes its share of the fee. A large liquidation needs a proposal
 /// approved by M of N validators, is capped at the approved amount, must
-/// still be justified by current prices, and closes the proposal (its rent
-/// back to the proposer). Refused on halted feeds, unless health improves,
-/// and to the account's own owner.
+/// still be justified by current prices, and spends that much of the
+/// approval (the proposal closes, its rent back to the proposer, once it is
+/// spent or the account is healthy). Refused on halted feeds, unless health
+/// improves, and to the account's own owner.
 pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>) -> Result<()> {
     let clock = Clock::get()?;
     let remaining = ctx.remaining_accounts;
@@ -103,7 +104,8 @@ pub fn handle_liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'inf
     let after = p.conclude(
         &mut a.account,
         (&a.pair.banks.liability_bank, &a.pair.banks.collateral_bank),
-        a.proposal.as_deref(),
+        size.repay,
+        a.proposal.as_deref_mut(),
         a.proposer.as_ref().map(|p| p.to_account_info()),
         remaining,
         &clock,

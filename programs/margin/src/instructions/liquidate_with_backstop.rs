@@ -118,7 +118,8 @@ pub fn handle_liquidate_with_backstop<'info>(
     let after = p.conclude(
         &mut a.account,
         (&a.banks.liability_bank, &a.banks.collateral_bank),
-        a.proposal.as_deref(),
+        repaid,
+        a.proposal.as_deref_mut(),
         a.proposer.as_ref().map(|p| p.to_account_info()),
         remaining,
         &clock,
