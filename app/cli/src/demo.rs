@@ -151,11 +151,8 @@ pub async fn run(
 ) -> anyhow::Result<DemoReport> {
     if let Some(dir) = keep {
         // Refused before the story, not after it has run.
-        anyhow::ensure!(
-            rampart_embedded::ledger::is_new_or_empty(dir),
-            "{} is not empty: the demo starts a fresh chain; name a new or empty directory",
-            dir.display()
-        );
+        rampart_embedded::ledger::check_new_ledger_dir(dir)
+            .context("the demo starts a fresh chain")?;
     }
     let mut chain = Chain::builder().start().await;
     chain.set_clock(T0, 250_000_000);

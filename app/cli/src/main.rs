@@ -350,8 +350,9 @@ impl Conn {
     async fn open(net: &Net) -> anyhow::Result<Conn> {
         match &net.url {
             Some(url) => {
-                // Without any keypair file, read-only commands still run;
-                // a keypair named or configured but broken is an error.
+                // Without a keypair file (none named, none configured that
+                // exists), read-only commands still run; one that exists
+                // but is broken is an error.
                 let payer = if net.keypair.is_none() && wallet::solana_cli_keypair_path().is_none()
                 {
                     None

@@ -146,6 +146,45 @@ async fn deploys_reads_and_decodes_errors_over_json_rpc() {
         "{e:#}"
     );
     node.expire_next.store(0, Ordering::SeqCst);
+
+    // A transaction the node took but whose status it stops answering is
+    // never sent twice: it is reported as one that may still land (and here
+    // it did land, once).
+    let mut silent = RpcTransport::new(
+        &url,
+        wallet.insecure_clone(),
+        SendOptions {
+            unanswered_polls: 3,
+            ..fast()
+        },
+    );
+    let feed = rampart_sdk::pda::feed("USDC/USD");
+    let sends = node.sends.load(Ordering::SeqCst);
+    node.fail_status_polls.store(1_000, Ordering::SeqCst);
+    let e = actions::pricing::push(&mut silent, "USDC/USD", "1.01", 5)
+        .await
+        .unwrap_err();
+    node.fail_status_polls.store(0, Ordering::SeqCst);
+    assert!(
+        format!("{e:#}").contains("it may still land, so it was not sent again"),
+        "{e:#}"
+    );
+    assert_eq!(
+        node.sends.load(Ordering::SeqCst),
+        sends + 1,
+        "sent once, not re-signed"
+    );
+    let manual: pricing::state::ManualPrice =
+        rampart_client::transport::require(&mut rpc, rampart_sdk::pda::manual_price(&feed, 0))
+            .await
+            .unwrap();
+    // 1.01 in the feed's exponent.
+    assert_eq!(
+        manual.price.to_string().trim_end_matches('0'),
+        "101",
+        "the one send landed: {}",
+        manual.price
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -382,9 +382,26 @@ async fn write_snapshot(dir: &Path, chain: &mut Chain, seq: u64) -> anyhow::Resu
     Ok(())
 }
 
-/// Whether `dir` is free for a new ledger: absent, or an empty directory.
-pub fn is_new_or_empty(dir: &Path) -> bool {
-    std::fs::read_dir(dir).map_or(!dir.exists(), |mut d| d.next().is_none())
+/// Refuse `dir` for a new ledger unless it is absent or an empty
+/// directory, named by a last component (not `.` or `..`, which cannot be
+/// renamed into place).
+pub fn check_new_ledger_dir(dir: &Path) -> anyhow::Result<()> {
+    let named = matches!(
+        dir.components().next_back(),
+        Some(std::path::Component::Normal(_))
+    );
+    anyhow::ensure!(
+        named,
+        "{} names no new directory: give a path such as ./demo-ledger",
+        dir.display()
+    );
+    let empty = std::fs::read_dir(dir).map_or(!dir.exists(), |mut d| d.next().is_none());
+    anyhow::ensure!(
+        empty,
+        "{} is not empty: name a new or empty directory",
+        dir.display()
+    );
+    Ok(())
 }
 
 /// A new ledger directory holding `chain`'s accounts and clock, signed for
@@ -394,11 +411,7 @@ pub fn is_new_or_empty(dir: &Path) -> bool {
 /// half-made ledger, and a directory filled meanwhile by someone else
 /// makes the rename fail instead of being overwritten.
 pub async fn create(dir: &Path, chain: &mut Chain, wallet: &Keypair) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        is_new_or_empty(dir),
-        "{} is not empty: name a new or empty directory",
-        dir.display()
-    );
+    check_new_ledger_dir(dir)?;
     let name = dir
         .file_name()
         .with_context(|| format!("{} names no directory", dir.display()))?;

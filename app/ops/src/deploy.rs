@@ -337,20 +337,20 @@ fn validate(c: &DeployConfig) -> anyhow::Result<()> {
             p.quote
         );
         anyhow::ensure!(feed(&p.feed), "backstop: no feed {:?} in the file", p.feed);
-        // The bands price the collateral on this feed, and the margin
-        // program checks only the pool's mints: a feed other than the
-        // collateral bank's would sell it at another asset's price.
-        let collateral_feed = c
-            .bank
-            .iter()
-            .find(|b| b.token.as_deref() == Some(p.collateral.as_str()))
-            .map(|b| b.feed.as_str());
+        // The bands read this feed as the collateral's price in the quote
+        // token, and the margin program checks only the pool's mints: it
+        // must be the collateral bank's feed in dollars with a dollar
+        // stablecoin as the quote, or a `COLLATERAL/QUOTE` feed.
+        let bank_of = |token: &str| c.bank.iter().find(|b| b.token.as_deref() == Some(token));
+        let collateral_feed = bank_of(&p.collateral).map(|b| b.feed.as_str());
+        let dollar_quote = bank_of(&p.quote).is_some_and(|b| b.preset.starts_with("usdc"));
+        let cross = format!("{}/{}", p.collateral, p.quote);
         anyhow::ensure!(
-            collateral_feed == Some(p.feed.as_str()),
-            "backstop {}/{}: feed {:?} is not the {} bank's feed ({:?})",
+            p.feed == cross || (collateral_feed == Some(p.feed.as_str()) && dollar_quote),
+            "backstop {cross}: feed {:?} does not price {} in {} (use the {} bank's feed {:?} with a dollar stablecoin quote, or a {cross:?} feed)",
+            p.feed,
             p.collateral,
             p.quote,
-            p.feed,
             p.collateral,
             collateral_feed.unwrap_or_default()
         );
@@ -398,15 +398,21 @@ fn key_set(what: &str, keys: &[String], threshold: u8) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `keys` as the program stores a key set (`wallet` is the init wallet).
+/// `keys` as the program stores a key set (`wallet` is the init wallet),
+/// each once (`wallet` beside the wallet's own address is one key twice).
 fn key_array(keys: &[String], wallet: Pubkey) -> anyhow::Result<[Pubkey; MAX_VALIDATORS]> {
     let mut out = [Pubkey::default(); MAX_VALIDATORS];
-    for (slot, k) in out.iter_mut().zip(keys) {
-        *slot = if k == "wallet" {
+    for (i, k) in keys.iter().enumerate().take(MAX_VALIDATORS) {
+        let key = if k == "wallet" {
             wallet
         } else {
             pubkey(k, "key")?
         };
+        anyhow::ensure!(
+            !out[..i].contains(&key),
+            "{key} appears twice in a key set (\"wallet\" is {wallet})"
+        );
+        out[i] = key;
     }
     Ok(out)
 }
@@ -780,9 +786,7 @@ mod tests {
         assert_ne!(wrong, localnet);
         let e = parse(&wrong).unwrap_err().to_string();
         assert!(
-            e.contains(
-                "backstop BTC/USDC: feed \"USDC/USD\" is not the BTC bank's feed (\"BTC/USD\")"
-            ),
+            e.contains("backstop BTC/USDC: feed \"USDC/USD\" does not price BTC in USDC"),
             "{e}"
         );
     }

@@ -68,6 +68,18 @@ pub struct KeeperStats {
 }
 
 impl KeeperStats {
+    /// A liquidation that landed, in one fill or more.
+    fn liquidated(&mut self, address: Pubkey, fills: &[crate::liquidator::Fill]) {
+        for f in fills {
+            let (repaid, seized) = f.amounts.unzip();
+            tracing::info!(%address, ?repaid, ?seized, to_backstop = f.pool.is_some(), "liquidated");
+        }
+        self.liquidations += 1;
+        if fills.iter().any(|f| f.pool.is_some()) {
+            self.sold_to_backstop += 1;
+        }
+    }
+
     fn failed(&mut self, job: Job, reason: &str) {
         self.failures += 1;
         *self.failed.entry(format!("{job:?}: {reason}")).or_default() += 1;
@@ -217,15 +229,15 @@ pub async fn tick(t: &mut dyn Transport, stats: &mut KeeperStats) -> anyhow::Res
             continue;
         }
         match liquidate_account(t, &d, address).await {
-            Ok(Liquidated::Done(fills)) => {
-                for f in &fills {
-                    let (repaid, seized) = f.amounts.unwrap_or_default();
-                    tracing::info!(%address, repaid, seized, to_backstop = f.pool.is_some(), "liquidated");
-                }
-                stats.liquidations += 1;
-                if fills.iter().any(|f| f.pool.is_some()) {
-                    stats.sold_to_backstop += 1;
-                }
+            Ok(Liquidated::Done(fills)) => stats.liquidated(address, &fills),
+            Ok(Liquidated::Partial { fills, rest }) => {
+                // The part that landed counts; the rest is a failure by
+                // name unless another keeper finished it meanwhile.
+                stats.liquidated(address, &fills);
+                let finished = transport::fetch::<MarginAccount>(t, address)
+                    .await?
+                    .is_none_or(|a| !is_candidate(&d, &a));
+                record_checked(stats, Job::Liquidate, Err(rest), finished);
             }
             Ok(Liquidated::Proposed(p)) => {
                 tracing::info!(%address, proposal = %p, "large liquidation proposed");

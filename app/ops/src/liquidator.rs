@@ -75,10 +75,16 @@ pub struct Fill {
 }
 
 /// What a liquidation attempt came to.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Liquidated {
     /// One fill, or two: the backstop's, then the wallet's for the rest.
     Done(Vec<Fill>),
+    /// The backstop took part, and the wallet could not liquidate the rest
+    /// (`rest` says why: unfunded, a network error, ...).
+    Partial {
+        fills: Vec<Fill>,
+        rest: anyhow::Error,
+    },
     /// Large: a proposal now awaits the validators' approvals.
     Proposed(Pubkey),
     /// Large: a proposal exists and is not yet approved.
@@ -113,12 +119,7 @@ pub async fn liquidate_account(
         l.proposer = Some(p.proposer);
     }
     let mut fills = vec![];
-    // Not for an approved large liquidation: any fill, however small,
-    // concludes the proposal and spends its approvals.
-    let pool = d
-        .pool_buying(&l.collateral_mint, &l.liability_mint)
-        .filter(|_| l.proposal.is_none());
-    if let Some(pool) = pool {
+    if let Some(pool) = d.pool_buying(&l.collateral_mint, &l.liability_mint) {
         l.backstop_feed = pool.feed;
         match t.send(&[margin_ix::liquidate_with_backstop(&l)], &[]).await {
             Ok(ok) => fills.push(fill(&l, &ok.logs, true)),
@@ -134,26 +135,41 @@ pub async fn liquidate_account(
             Err(e) => return Err(e),
         }
     }
+    // What the bands did not take, the wallet liquidates, under what is
+    // left of the approval (the program spends it fill by fill and closes
+    // it once it is spent or the account is healthy).
+    if !fills.is_empty() && l.proposal.is_some() && t.account(proposal).await?.is_none() {
+        (l.proposal, l.proposer) = (None, None);
+    }
     let mut ixs = creates.to_vec();
     ixs.push(margin_ix::liquidate(&l));
-    match t.send(&ixs, &[]).await {
+    let rest = t.send(&ixs, &[]).await;
+    if !fills.is_empty() {
+        return Ok(match rest {
+            Ok(ok) => {
+                fills.push(fill(&l, &ok.logs, false));
+                Liquidated::Done(fills)
+            }
+            // Nothing more the wallet may do now: the bands restored the
+            // account, or the rest is large and waits for a proposal.
+            Err(e)
+                if matches!(
+                    error_name(&e).as_deref(),
+                    Some(
+                        "margin::AccountHealthy"
+                            | "margin::NothingToLiquidate"
+                            | "margin::LargeLiquidationNeedsApproval"
+                    )
+                ) =>
+            {
+                Liquidated::Done(fills)
+            }
+            Err(rest) => Liquidated::Partial { fills, rest },
+        });
+    }
+    match rest {
         Ok(ok) => {
             fills.push(fill(&l, &ok.logs, false));
-            Ok(Liquidated::Done(fills))
-        }
-        // The bands took it all, or all the program allows now.
-        Err(e) if !fills.is_empty() && is_refusal(&e) => {
-            let reason = error_name(&e).unwrap_or_default();
-            if !matches!(
-                reason.as_str(),
-                "margin::AccountHealthy" | "margin::NothingToLiquidate"
-            ) {
-                tracing::warn!(
-                    account = %address,
-                    reason = %rampart_client::failure::describe(&e),
-                    "the backstop took part of the liquidation; the wallet could not liquidate the rest"
-                );
-            }
             Ok(Liquidated::Done(fills))
         }
         Err(e) if error_name(&e).as_deref() == Some("margin::LargeLiquidationNeedsApproval") => {

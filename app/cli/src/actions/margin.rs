@@ -353,40 +353,17 @@ pub async fn liquidate(t: &mut dyn Transport, owner: Pubkey, index: u8) -> anyho
     let text = match &outcome {
         Liquidated::Done(fills) => {
             json["outcome"] = "done".into();
-            let mut text = String::new();
-            let mut rows = vec![];
-            for f in fills {
-                let (debt, coll) = (
-                    d.symbol_of_mint(&f.liability_mint),
-                    d.symbol_of_mint(&f.collateral_mint),
-                );
-                let (dd, cd) = (
-                    decimals_of(&d, &f.liability_mint)?,
-                    decimals_of(&d, &f.collateral_mint)?,
-                );
-                let to = match f.pool {
-                    Some(_) => "sold to the backstop pool",
-                    None => "to this wallet",
-                };
-                let amounts = match f.amounts {
-                    Some((repaid, seized)) => format!(
-                        "repaid {} {debt}, seized {} {coll}",
-                        format_amount(repaid, dd),
-                        format_amount(seized, cd)
-                    ),
-                    None => format!(
-                        "{debt} repaid, {coll} seized (amounts unavailable: the transaction's logs could not be read back)"
-                    ),
-                };
-                text.push_str(&format!("liquidated {address}: {amounts} ({to})\n"));
-                rows.push(json!({
-                    "repaid": f.amounts.map(|a| a.0), "repaid_token": debt, "repaid_decimals": dd,
-                    "seized": f.amounts.map(|a| a.1), "seized_token": coll, "seized_decimals": cd,
-                    "pool": f.pool.map(|p| p.to_string()),
-                }));
-            }
+            let (text, rows) = described(&d, address, fills)?;
             json["fills"] = rows.into();
             text
+        }
+        Liquidated::Partial { fills, rest } => {
+            let why = rampart_client::failure::describe(rest);
+            json["outcome"] = "partial".into();
+            json["rest_error"] = why.clone().into();
+            let (text, rows) = described(&d, address, fills)?;
+            json["fills"] = rows.into();
+            format!("{text}the wallet could not liquidate the rest: {why}\n")
         }
         Liquidated::Proposed(p) => {
             json["outcome"] = "proposed".into();
@@ -400,6 +377,47 @@ pub async fn liquidate(t: &mut dyn Transport, owner: Pubkey, index: u8) -> anyho
         }
     };
     Ok(Output::new(text, json))
+}
+
+/// Each fill of a liquidation: a line of text and a JSON row.
+fn described(
+    d: &Deployment,
+    address: Pubkey,
+    fills: &[rampart_ops::liquidator::Fill],
+) -> anyhow::Result<(String, Vec<serde_json::Value>)> {
+    let mut text = String::new();
+    let mut rows = vec![];
+    for f in fills {
+        let (debt, coll) = (
+            d.symbol_of_mint(&f.liability_mint),
+            d.symbol_of_mint(&f.collateral_mint),
+        );
+        let (dd, cd) = (
+            decimals_of(d, &f.liability_mint)?,
+            decimals_of(d, &f.collateral_mint)?,
+        );
+        let to = match f.pool {
+            Some(_) => "sold to the backstop pool",
+            None => "to this wallet",
+        };
+        let amounts = match f.amounts {
+            Some((repaid, seized)) => format!(
+                "repaid {} {debt}, seized {} {coll}",
+                format_amount(repaid, dd),
+                format_amount(seized, cd)
+            ),
+            None => format!(
+                "{debt} repaid, {coll} seized (amounts unavailable: the transaction's logs could not be read back)"
+            ),
+        };
+        text.push_str(&format!("liquidated {address}: {amounts} ({to})\n"));
+        rows.push(json!({
+            "repaid": f.amounts.map(|a| a.0), "repaid_token": debt, "repaid_decimals": dd,
+            "seized": f.amounts.map(|a| a.1), "seized_token": coll, "seized_decimals": cd,
+            "pool": f.pool.map(|p| p.to_string()),
+        }));
+    }
+    Ok((text, rows))
 }
 
 /// `margin fix-prices`: what the keeper does first under Shutdown.

@@ -397,9 +397,8 @@ pub async fn buy(
     let held = rampart_client::tokens::balance(t, &asset).await?;
     let cap = parse_amount(max_premium, asset_decimals)?;
     anyhow::ensure!(
-        held > 0 && held >= cap,
-        "insufficient funds: the wallet holds {} of the vault's asset for the premium, --max-premium is {max_premium}",
-        format_amount(held, asset_decimals),
+        held > 0,
+        "insufficient funds: the wallet holds none of the vault's asset to pay the premium with"
     );
     let ixs = [
         tokens::create_ata_idempotent(&buyer, &buyer, &r.option_mint(v.round)),

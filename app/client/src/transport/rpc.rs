@@ -41,6 +41,9 @@ pub struct SendOptions {
     pub retries: usize,
     /// Between confirmation polls.
     pub poll: Duration,
+    /// Status polls in a row the node may leave unanswered before a sent
+    /// transaction is reported as one that may still land (never re-sent).
+    pub unanswered_polls: u32,
 }
 
 impl Default for SendOptions {
@@ -51,6 +54,7 @@ impl Default for SendOptions {
             commitment: CommitmentConfig::confirmed(),
             retries: 3,
             poll: Duration::from_millis(400),
+            unanswered_polls: 150,
         }
     }
 }
@@ -140,20 +144,35 @@ impl RpcTransport {
             encoding: Some(UiTransactionEncoding::Base64),
             ..RpcSendTransactionConfig::default()
         };
-        let signature = match self.client.send_transaction_with_config(&tx, config).await {
-            Ok(sig) => sig,
-            Err(e) => return rejected_in_preflight(e).map(|_| None),
-        };
+        let signature = tx.signatures[0];
+        // From the send on, the transaction may land whatever the network
+        // said: a send that failed in transit may have reached the node. It
+        // is re-signed only once its blockhash has expired unseen, so two
+        // never land; while the node cannot be asked, nothing is re-sent.
+        match self.client.send_transaction_with_config(&tx, config).await {
+            Ok(_) => {}
+            Err(e) if is_preflight_failure(&e) => return rejected_in_preflight(e).map(|_| None),
+            Err(e) => {
+                tracing::debug!(%signature, error = %e, "send failed in transit; polling in case it arrived")
+            }
+        }
+        let mut unanswered = 0u32;
         loop {
-            let status = self
-                .client
-                .get_signature_statuses(&[signature])
-                .await
-                .map_err(|e| rpc_error(e, "poll the signature status"))?
-                .value
-                .into_iter()
-                .next()
-                .flatten();
+            let status = match self.client.get_signature_statuses(&[signature]).await {
+                Ok(s) => s.value.into_iter().next().flatten(),
+                Err(e) => {
+                    unanswered += 1;
+                    if unanswered > self.options.unanswered_polls {
+                        return Err(MayStillLand {
+                            signature,
+                            error: e.to_string(),
+                        }
+                        .into());
+                    }
+                    tokio::time::sleep(self.options.poll).await;
+                    continue;
+                }
+            };
             if let Some(status) = status {
                 if status.satisfies_commitment(self.options.commitment) {
                     let logs = self.logs(&signature).await;
@@ -169,9 +188,9 @@ impl RpcTransport {
                 .client
                 .get_block_height()
                 .await
-                .map_err(|e| rpc_error(e, "block height"))?
-                > last_valid
+                .is_ok_and(|height| height > last_valid)
             {
+                // Expired unseen: it can never land now, so re-signing is safe.
                 return Ok(None);
             }
             tokio::time::sleep(self.options.poll).await;
@@ -202,6 +221,37 @@ impl RpcTransport {
             Err(_) => vec![],
         }
     }
+}
+
+/// A transaction sent but never confirmed or expired, because the node
+/// stopped answering: it may still land, so it is not sent again.
+#[derive(Debug)]
+pub struct MayStillLand {
+    pub signature: Signature,
+    pub error: String,
+}
+
+impl std::fmt::Display for MayStillLand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "transaction {} was sent but its status could not be read ({}): it may still land, so it was not sent again; check it with `solana confirm {}`",
+            self.signature, self.error, self.signature
+        )
+    }
+}
+
+impl std::error::Error for MayStillLand {}
+
+/// Whether the node refused the transaction in preflight (it did not land).
+fn is_preflight_failure(e: &ClientError) -> bool {
+    matches!(
+        &e.kind,
+        ClientErrorKind::RpcError(RpcError::RpcResponseError {
+            data: RpcResponseErrorData::SendTransactionPreflightFailure(_),
+            ..
+        })
+    )
 }
 
 /// A preflight rejection is the program's answer: a [`TxFailure`] with the
@@ -259,7 +309,12 @@ impl Transport for RpcTransport {
             match self.submit(ixs, signers).await {
                 Ok(Some(done)) => return Ok(done),
                 Ok(None) => last_error = Some(anyhow::anyhow!("blockhash expired")),
-                Err(e) if e.downcast_ref::<TxFailure>().is_some() => return Err(e),
+                Err(e)
+                    if e.downcast_ref::<TxFailure>().is_some()
+                        || e.downcast_ref::<MayStillLand>().is_some() =>
+                {
+                    return Err(e)
+                }
                 Err(e) => last_error = Some(e),
             }
             tokio::time::sleep(self.options.poll).await;
