@@ -499,6 +499,48 @@ impl Chain {
         out
     }
 
+    /// Run a signed transaction against the bank's current state without
+    /// landing it: its result, logs and compute units (the JSON-RPC
+    /// endpoint's `simulateTransaction`, and its preflight).
+    pub async fn simulate(
+        &mut self,
+        tx: Transaction,
+    ) -> (Result<(), TransactionError>, Vec<String>, u64) {
+        match self.ctx.banks_client.simulate_transaction(tx).await {
+            Ok(sim) => {
+                let (logs, units) = sim
+                    .simulation_details
+                    .map(|d| (d.logs, d.units_consumed))
+                    .unwrap_or_default();
+                let result = sim
+                    .result
+                    .unwrap_or(Err(TransactionError::BlockhashNotFound));
+                (result, logs, units)
+            }
+            Err(e) => (
+                Err(TransactionError::AccountNotFound),
+                vec![format!("banks client: {e}")],
+                0,
+            ),
+        }
+    }
+
+    /// The fee the bank charges for `message`, or None when its blockhash
+    /// is no longer valid (too old, or never the bank's).
+    pub async fn fee_for_message(&mut self, message: solana_sdk::message::Message) -> Option<u64> {
+        self.ctx
+            .banks_client
+            .get_fee_for_message(message)
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// The hash of the bank's genesis configuration: which chain this is.
+    pub fn genesis_hash(&self) -> solana_sdk::hash::Hash {
+        self.ctx.genesis_config().hash()
+    }
+
     /// A handle that sends transactions paid by `payer` straight to the
     /// bank, without this chain's lock: several handles run concurrently,
     /// as a busy client's connections do. It reads single accounts but
