@@ -91,7 +91,7 @@ pub mod vault {
             Vault::SEED,
             underlying.as_ref(),
             quote.as_ref(),
-            &[strategy as u8],
+            &strategy.seed(),
             &epoch_secs.to_le_bytes(),
         ])
     }

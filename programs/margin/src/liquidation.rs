@@ -72,8 +72,8 @@ impl Plan {
 
     /// The size this liquidation may execute at. Any proposal passed must
     /// be for this (account, liability bank, collateral bank), even for a
-    /// small liquidation: the caller closes it, and must not close someone
-    /// else's approved proposal. A large liquidation needs an unexpired
+    /// small liquidation: the fill spends it (see `conclude`), and must not
+    /// spend someone else's approved proposal. A large liquidation needs an unexpired
     /// proposal approved by M of N validators and is capped at its amount.
     pub fn approved_size(
         &self,

@@ -20,7 +20,7 @@ impl VaultSeeds {
         VaultSeeds {
             underlying,
             quote,
-            strategy: [strategy as u8],
+            strategy: strategy.seed(),
             epoch: epoch_secs.to_le_bytes(),
             bump: [0],
         }

@@ -12,7 +12,7 @@ pub struct OpenStake<'info> {
         init,
         payer = owner,
         space = StakeAccount::SPACE,
-        seeds = [StakeAccount::SEED, pool.key().as_ref(), &[band], owner.key().as_ref()],
+        seeds = [StakeAccount::SEED, pool.key().as_ref(), band.to_le_bytes().as_ref(), owner.key().as_ref()],
         bump,
     )]
     pub stake: Box<Account<'info, StakeAccount>>,

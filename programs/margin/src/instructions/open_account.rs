@@ -9,7 +9,7 @@ pub struct OpenAccount<'info> {
         init,
         payer = owner,
         space = MarginAccount::SPACE,
-        seeds = [MarginAccount::SEED, owner.key().as_ref(), &[index]],
+        seeds = [MarginAccount::SEED, owner.key().as_ref(), index.to_le_bytes().as_ref()],
         bump,
     )]
     pub account: Account<'info, MarginAccount>,

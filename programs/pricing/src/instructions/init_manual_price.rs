@@ -12,7 +12,7 @@ pub struct InitManualPrice<'info> {
         init,
         payer = payer,
         space = ManualPrice::SPACE,
-        seeds = [ManualPrice::SEED, feed.key().as_ref(), &[seed_index]],
+        seeds = [ManualPrice::SEED, feed.key().as_ref(), seed_index.to_le_bytes().as_ref()],
         bump,
     )]
     pub manual_price: Account<'info, ManualPrice>,

@@ -20,7 +20,7 @@ pub struct CreateVault<'info> {
             Vault::SEED,
             underlying_mint.key().as_ref(),
             quote_mint.key().as_ref(),
-            &[strategy as u8],
+            strategy.seed().as_ref(),
             &params.epoch_secs.to_le_bytes(),
         ],
         bump,

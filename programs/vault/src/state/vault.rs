@@ -14,6 +14,13 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// The vault address's seed: one byte, the variant's index, which is
+    /// also the strategy's Borsh encoding (so a client that serializes the
+    /// `strategy` argument, as the IDL's `arg` seed says, derives it).
+    pub fn seed(self) -> [u8; 1] {
+        [self as u8]
+    }
+
     pub fn option_kind(self) -> OptionKind {
         match self {
             Strategy::CoveredCall => OptionKind::Call,
