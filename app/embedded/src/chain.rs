@@ -141,6 +141,50 @@ impl ChainBuilder {
     }
 }
 
+/// A natively run transaction's logs as a validator running the programs
+/// as SBF writes them, so any client's log parser (Anchor's event parser
+/// among them) reads them as it would on a cluster:
+/// - events as `Program data: <base64>` (the native stub can only log
+///   them behind `Program log: `);
+/// - each program's `invoke` and `success`/`failed` line once (for a
+///   natively run program both the runtime and the native entrypoint write
+///   one, one right after the other);
+/// - a native program's CPI without the stub's extra `Program P invoke [k]`
+///   at the caller's depth just before the runtime's `Program P invoke
+///   [k+1]` (a parser that tracks the call stack would otherwise hold a
+///   frame that never returns and give the caller's later events to P).
+pub fn as_validator_logs(logs: Vec<String>) -> Vec<String> {
+    let frame = |line: &str| {
+        line.starts_with("Program ")
+            && (line.contains(" invoke [")
+                || line.ends_with(" success")
+                || line.contains(" failed: "))
+    };
+    let mut deduped: Vec<String> = Vec::with_capacity(logs.len());
+    for line in logs {
+        if let Some(data) = line.strip_prefix("Program log: Program data: ") {
+            deduped.push(format!("Program data: {data}"));
+        } else if !(frame(&line) && deduped.last() == Some(&line)) {
+            deduped.push(line);
+        }
+    }
+    let invoke = |line: &str| -> Option<(String, u32)> {
+        let (program, depth) = line.strip_prefix("Program ")?.split_once(" invoke [")?;
+        Some((program.to_string(), depth.strip_suffix(']')?.parse().ok()?))
+    };
+    let mut out = Vec::with_capacity(deduped.len());
+    for (i, line) in deduped.iter().enumerate() {
+        let stub_invoke = match (invoke(line), deduped.get(i + 1).and_then(|n| invoke(n))) {
+            (Some((p, k)), Some((next, k1))) => p == next && k1 == k + 1,
+            _ => false,
+        };
+        if !stub_invoke {
+            out.push(line.clone());
+        }
+    }
+    out
+}
+
 /// Execute a signed transaction in the bank and say how it went.
 async fn execute_on(client: &mut solana_program_test::BanksClient, tx: Transaction) -> TxResult {
     let out = client
@@ -152,7 +196,7 @@ async fn execute_on(client: &mut solana_program_test::BanksClient, tx: Transacti
         })?;
     let (logs, compute_units) = out
         .metadata
-        .map(|m| (m.log_messages, m.compute_units_consumed))
+        .map(|m| (as_validator_logs(m.log_messages), m.compute_units_consumed))
         .unwrap_or_default();
     match out.result {
         Ok(()) => Ok(TxSuccess {
@@ -510,7 +554,7 @@ impl Chain {
             Ok(sim) => {
                 let (logs, units) = sim
                     .simulation_details
-                    .map(|d| (d.logs, d.units_consumed))
+                    .map(|d| (as_validator_logs(d.logs), d.units_consumed))
                     .unwrap_or_default();
                 let result = sim
                     .result

@@ -3,8 +3,8 @@
 //! go to stdout instead of the transaction logs. This wrapper delegates
 //! every syscall to program-test's stubs and routes event data into the
 //! transaction's log as `Program log: Program data: <base64>` (the
-//! on-chain line, behind the native log prefix). [`rampart_sdk::events`] accepts
-//! both forms.
+//! on-chain line, behind the native log prefix); [`crate::chain::as_validator_logs`]
+//! turns it into the on-chain line itself before anyone reads the logs.
 
 use std::sync::Once;
 

@@ -1018,13 +1018,23 @@ async fn pubsub_connection(node: Arc<Node>, stream: TcpStream) -> anyhow::Result
     let mut notes = node.notes.subscribe();
     let mut subs: Vec<(u64, Sub)> = vec![];
     let mut last_slot = 0u64;
+    let mut slot = tokio::time::interval(std::time::Duration::from_millis(MS_PER_SLOT as u64));
+    slot.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             msg = ws.next() => {
                 let text = match msg {
                     Some(Ok(Message::Text(t))) => t,
                     Some(Ok(Message::Ping(p))) => { ws.send(Message::Pong(p)).await?; continue; }
-                    Some(Ok(Message::Close(_))) | None => return Ok(()),
+                    // Complete the closing handshake: the reply tungstenite
+                    // queued echoes the client's code (1000 for a normal
+                    // close); a client seeing any other code, or none,
+                    // reconnects (web3.js does, forever).
+                    Some(Ok(Message::Close(_))) => {
+                        let _ = ws.flush().await;
+                        return Ok(());
+                    }
+                    None => return Ok(()),
                     Some(Ok(_)) => continue,
                     Some(Err(e)) => return Err(e.into()),
                 };
@@ -1038,7 +1048,6 @@ async fn pubsub_connection(node: Arc<Node>, stream: TcpStream) -> anyhow::Result
                     }
                 };
                 let method = req["method"].as_str().unwrap_or("");
-                let mut after = None;
                 let reply = if let Some(kind) = method.strip_suffix("Unsubscribe") {
                     let id = req["params"][0].as_u64().unwrap_or(0);
                     let before = subs.len();
@@ -1053,28 +1062,32 @@ async fn pubsub_connection(node: Arc<Node>, stream: TcpStream) -> anyhow::Result
                     match subscription(method, &req["params"]) {
                         Ok(sub) => {
                             let id = node.next_subscription.fetch_add(1, Ordering::SeqCst);
-                            // A signature that already landed is notified at once
-                            // (after the reply), and the subscription ends there.
-                            let landed = match &sub {
-                                Sub::Signature(s) => node.history.lock().await.by_signature.get(s).map(|l| (l.slot, l.err.clone())),
-                                _ => None,
-                            };
-                            match landed {
-                                Some((slot, err)) => {
-                                    after = Some(notification("signatureNotification", id,
-                                        json!({"context": {"slot": slot}, "value": {"err": err}})));
-                                }
-                                None => subs.push((id, sub)),
-                            }
+                            subs.push((id, sub));
                             json!({"jsonrpc": "2.0", "result": id, "id": req["id"]})
                         }
                         Err(error) => json!({"jsonrpc": "2.0", "id": req["id"], "error": error}),
                     }
                 };
                 ws.send(Message::Text(reply.to_string())).await?;
-                if let Some(n) = after {
-                    ws.send(Message::Text(n)).await?;
+            }
+            _ = slot.tick(), if subs.iter().any(|(_, s)| matches!(s, Sub::Signature(_))) => {
+                // A signature that had already landed when it was
+                // subscribed to is notified at the next slot, as a
+                // validator does (never before the subscribe reply, which
+                // the client must have read to match the notification).
+                let history = node.history.lock().await;
+                let mut done = vec![];
+                for (id, sub) in &subs {
+                    let Sub::Signature(sig) = sub else { continue };
+                    if let Some(l) = history.by_signature.get(sig) {
+                        let n = notification("signatureNotification", *id,
+                            json!({"context": {"slot": l.slot}, "value": {"err": l.err}}));
+                        ws.send(Message::Text(n)).await?;
+                        done.push(*id);
+                    }
                 }
+                drop(history);
+                subs.retain(|(id, _)| !done.contains(id));
             }
             note = notes.recv() => {
                 let note = match note {
