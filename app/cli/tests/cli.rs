@@ -1686,3 +1686,79 @@ fn a_dust_band_cannot_hold_an_account_to_dust_liquidations() {
         "one pass liquidates the account, not a dollar of it"
     );
 }
+
+/// A frontend on the standard JavaScript stack against `rampart serve`:
+/// `tests/frontend/conformance.test.js` runs the real Anchor client and
+/// web3.js 1.x under node's test runner (installed by `npm ci --prefix
+/// tests/frontend`, as the README's test command does) against a server
+/// on a ledger this test deployed and priced; every `.rpc()` confirms
+/// through the websocket, events arrive through `addEventListener`, and a
+/// program error reaches the client by name. SIGTERM then stops the
+/// server with the frontend's work saved in the ledger.
+#[test]
+fn the_standard_javascript_client_works_against_serve() {
+    let frontend = root().join("tests/frontend");
+    match Command::new("node").arg("--version").output() {
+        Ok(v) if v.status.success() => {}
+        _ => panic!(
+            "node not found: the frontend conformance test needs Node.js 18 or later on PATH"
+        ),
+    }
+    assert!(
+        frontend.join("node_modules/@coral-xyz/anchor").is_dir(),
+        "tests/frontend/node_modules is missing: run `npm ci --prefix tests/frontend` (the README's test command does)"
+    );
+    let cli = Cli::new("frontend");
+    cli.ok(&["init", "--config", "migrations/localnet.toml"]);
+    cli.prices("30000", "0");
+    let port = free_ports();
+    let mut server = cli.serve(port);
+    // A client that hangs (an unanswered subscription retried forever)
+    // fails the test in minutes, not hours.
+    let out = Command::new("timeout")
+        .args([
+            "300",
+            "node",
+            "--test",
+            "--test-timeout=60000",
+            "--test-reporter=spec",
+        ])
+        .arg(frontend.join("conformance.test.js"))
+        .current_dir(&frontend)
+        .env("RAMPART_URL", format!("http://127.0.0.1:{port}"))
+        .env("RAMPART_WALLET", cli.ledger.join("wallet.json"))
+        .output()
+        .unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{report}");
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let stopped = server.wait().unwrap();
+    assert!(
+        out.status.success(),
+        "the JavaScript client failed:\n{report}"
+    );
+    // node's spec reporter closes with its counts.
+    assert!(
+        report.contains("ℹ pass 8") && report.contains("ℹ fail 0"),
+        "{report}"
+    );
+    assert!(
+        stopped.success(),
+        "serve stops cleanly on SIGTERM: {stopped:?}"
+    );
+    // What the frontend did is in the ledger: its USDC deposit, among others.
+    let banks = cli.json(&["margin", "banks"]);
+    let usdc = banks["banks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["token"] == "USDC")
+        .unwrap();
+    assert_eq!(usdc["deposits"], 1_000_000_000u64, "{banks}");
+}
