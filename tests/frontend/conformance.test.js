@@ -20,12 +20,11 @@ const {
   PublicKey,
   SystemProgram,
   Transaction,
-  TransactionInstruction,
 } = require("@solana/web3.js");
 
+const { ata, createAta, mintTo } = require("./spl");
+
 const BN = anchor.BN;
-const TOKEN = new PublicKey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
-const ATA = new PublicKey("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
 
 const url = process.env.RAMPART_URL;
 const walletFile = process.env.RAMPART_WALLET;
@@ -57,42 +56,6 @@ function programs(keypair) {
 }
 const gov = programs(governance);
 const mine = programs(user);
-
-function ata(owner, mint) {
-  return PublicKey.findProgramAddressSync([owner.toBuffer(), TOKEN.toBuffer(), mint.toBuffer()], ATA)[0];
-}
-
-/// SPL Associated Token Account `CreateIdempotent`, by its layout.
-function createAta(payer, owner, mint) {
-  return new TransactionInstruction({
-    programId: ATA,
-    keys: [
-      { pubkey: payer, isSigner: true, isWritable: true },
-      { pubkey: ata(owner, mint), isSigner: false, isWritable: true },
-      { pubkey: owner, isSigner: false, isWritable: false },
-      { pubkey: mint, isSigner: false, isWritable: false },
-      { pubkey: SystemProgram.programId, isSigner: false, isWritable: false },
-      { pubkey: TOKEN, isSigner: false, isWritable: false },
-    ],
-    data: Buffer.from([1]),
-  });
-}
-
-/// SPL Token `MintTo` (instruction 7), by its layout.
-function mintTo(mint, to, authority, amount) {
-  const data = Buffer.alloc(9);
-  data.writeUInt8(7, 0);
-  data.writeBigUInt64LE(BigInt(amount), 1);
-  return new TransactionInstruction({
-    programId: TOKEN,
-    keys: [
-      { pubkey: mint, isSigner: false, isWritable: true },
-      { pubkey: to, isSigner: false, isWritable: true },
-      { pubkey: authority, isSigner: true, isWritable: false },
-    ],
-    data,
-  });
-}
 
 /// Send and confirm as a wallet adapter does: recent blockhash, sign,
 /// `sendRawTransaction`, then `confirmTransaction` on the blockhash.

@@ -21,15 +21,8 @@ const os = require("node:os");
 const path = require("node:path");
 const assert = require("node:assert/strict");
 const anchor = require("@coral-xyz/anchor");
-const {
-  Connection,
-  Keypair,
-  LAMPORTS_PER_SOL,
-  PublicKey,
-  SystemProgram,
-  Transaction,
-  TransactionInstruction,
-} = require("@solana/web3.js");
+const { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, Transaction, TransactionInstruction } = require("@solana/web3.js");
+const { ata, createAta, mintTo } = require("./spl");
 
 const root = path.join(__dirname, "..", "..");
 const arg = (name, fallback) => {
@@ -43,8 +36,6 @@ const targetDir = process.env.CARGO_TARGET_DIR || path.join(root, "target");
 const BIN = path.resolve(root, arg("bin", path.join(targetDir, "release", "rampart")));
 const PORT = Number(arg("port", 18_899));
 const URL = `http://127.0.0.1:${PORT}`;
-const TOKEN = new PublicKey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
-const ATA = new PublicKey("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
 const idl = JSON.parse(fs.readFileSync(path.join(root, "idl", "margin.json"), "utf8"));
 const coder = new anchor.BorshCoder(idl);
 const programId = new PublicKey(idl.address);
@@ -88,9 +79,6 @@ async function stopServer() {
   assert.equal(code, 0, "serve stops cleanly on SIGTERM");
 }
 
-function ata(owner, mint) {
-  return PublicKey.findProgramAddressSync([owner.toBuffer(), TOKEN.toBuffer(), mint.toBuffer()], ATA)[0];
-}
 function marginAccount(owner) {
   return PublicKey.findProgramAddressSync(
     [Buffer.from("account"), owner.toBuffer(), Buffer.from([0])],
@@ -116,31 +104,9 @@ async function client(i, usdc, bank, governance, gov) {
   const sig = await connection.requestAirdrop(wallet.publicKey, LAMPORTS_PER_SOL);
   await connection.confirmTransaction({ signature: sig, ...(await connection.getLatestBlockhash()) });
   // Its USDC, minted by governance (the mint authority of the test tokens).
-  const mintTo = Buffer.alloc(9);
-  mintTo.writeUInt8(7, 0);
-  mintTo.writeBigUInt64LE(10_000_000n, 1);
   const setup = new Transaction().add(
-    new TransactionInstruction({
-      programId: ATA,
-      keys: [
-        { pubkey: governance.publicKey, isSigner: true, isWritable: true },
-        { pubkey: ata(wallet.publicKey, usdc), isSigner: false, isWritable: true },
-        { pubkey: wallet.publicKey, isSigner: false, isWritable: false },
-        { pubkey: usdc, isSigner: false, isWritable: false },
-        { pubkey: SystemProgram.programId, isSigner: false, isWritable: false },
-        { pubkey: TOKEN, isSigner: false, isWritable: false },
-      ],
-      data: Buffer.from([1]),
-    }),
-    new TransactionInstruction({
-      programId: TOKEN,
-      keys: [
-        { pubkey: usdc, isSigner: false, isWritable: true },
-        { pubkey: ata(wallet.publicKey, usdc), isSigner: false, isWritable: true },
-        { pubkey: governance.publicKey, isSigner: true, isWritable: false },
-      ],
-      data: mintTo,
-    }),
+    createAta(governance.publicKey, wallet.publicKey, usdc),
+    mintTo(usdc, ata(wallet.publicKey, usdc), governance.publicKey, 10_000_000),
   );
   await sendAndPoll(gov, setup, [governance]);
   await margin.methods.openAccount(0).rpc();

@@ -1466,45 +1466,31 @@ fn an_option_buyer_buys_sees_and_exercises_from_the_cli() {
     cli.ok(&["faucet", "--token", "BTC", "--amount", "3"]);
     cli.prices("30000", "0");
     let call = ["--vault", "BTC-call-1h"];
-    let early = cli.fails(&[
-        "vault",
-        "buy",
-        call[0],
-        call[1],
-        "--amount",
-        "0.1",
-        "--max-premium",
-        "0.01",
-    ]);
+    // Options on 0.1 BTC, paying at most `cap` BTC of premium.
+    let buy = |cap: &'static str| {
+        [
+            "vault",
+            "buy",
+            call[0],
+            call[1],
+            "--amount",
+            "0.1",
+            "--max-premium",
+            cap,
+        ]
+    };
+    let early = cli.fails(&buy("0.01"));
     assert!(early.contains("no round on sale"), "{early}");
     cli.ok(&["vault", "deposit", call[0], call[1], "--amount", "1"]);
     assert_eq!(cli.json(&["vault", "roll", call[0], call[1]])["round"], 2);
     let before = token_held(&cli.json(&["balance"]), "BTC");
 
     // A premium cap below the price: the program refuses, nothing moves.
-    let e = cli.fails(&[
-        "vault",
-        "buy",
-        call[0],
-        call[1],
-        "--amount",
-        "0.1",
-        "--max-premium",
-        "0.00000001",
-    ]);
+    let e = cli.fails(&buy("0.00000001"));
     assert!(e.contains("vault::"), "{e}");
     assert_eq!(token_held(&cli.json(&["balance"]), "BTC"), before);
 
-    let bought = cli.json(&[
-        "vault",
-        "buy",
-        call[0],
-        call[1],
-        "--amount",
-        "0.1",
-        "--max-premium",
-        "0.01",
-    ]);
+    let bought = cli.json(&buy("0.01"));
     assert_eq!(bought["amount"], 10_000_000u64, "{bought}");
     let premium = bought["premium"].as_u64().unwrap();
     assert!(premium > 0 && premium <= 1_000_000, "{bought}");
