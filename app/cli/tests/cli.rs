@@ -91,6 +91,18 @@ impl Cli {
         std::fs::copy(other.ledger.join("wallet.json"), &file).unwrap();
         (file.to_string_lossy().into_owned(), address)
     }
+    /// `token`'s row of `margin banks --json`.
+    fn bank(&self, token: &str) -> Value {
+        let banks = self.json(&["margin", "banks"]);
+        banks["banks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["token"] == token)
+            .unwrap_or_else(|| panic!("no {token} bank in {banks}"))
+            .clone()
+    }
+
     /// A liquidation, set up: `init --config config`; the wallet mints
     /// `usdc` USDC and lends 500,000 of it from account 0; a second wallet
     /// deposits 1 BTC and borrows 21,000 USDC at $30,000; then BTC falls to
@@ -721,14 +733,8 @@ fn demo_tells_the_whole_story() {
 
     // `--ledger` keeps the chain the story ended in: the CLI carries on
     // from it, as governance (the demo's operator is the ledger's wallet).
-    let banks = cli.json(&["margin", "banks"]);
-    let usdc = banks["banks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["token"] == "USDC")
-        .unwrap();
-    assert!(usdc["borrows"].as_u64().unwrap() > 0, "{banks}");
+    let usdc = cli.bank("USDC");
+    assert!(usdc["borrows"].as_u64().unwrap() > 0, "{usdc}");
     let vaults = cli.json(&["vault", "status"]);
     let call = vaults
         .as_array()
@@ -1739,12 +1745,6 @@ fn the_standard_javascript_client_works_against_serve() {
         "serve stops cleanly on SIGTERM: {stopped:?}"
     );
     // What the frontend did is in the ledger: its USDC deposit, among others.
-    let banks = cli.json(&["margin", "banks"]);
-    let usdc = banks["banks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["token"] == "USDC")
-        .unwrap();
-    assert_eq!(usdc["deposits"], 1_000_000_000u64, "{banks}");
+    let usdc = cli.bank("USDC");
+    assert_eq!(usdc["deposits"], 1_000_000_000u64, "{usdc}");
 }
