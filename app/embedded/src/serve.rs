@@ -1079,19 +1079,23 @@ async fn pubsub_connection(node: Arc<Node>, stream: TcpStream) -> anyhow::Result
                 // subscribed to is notified at the next slot, as a
                 // validator does (never before the subscribe reply, which
                 // the client must have read to match the notification).
-                let history = node.history.lock().await;
-                let mut done = vec![];
-                for (id, sub) in &subs {
-                    let Sub::Signature(sig) = sub else { continue };
-                    if let Some(l) = history.by_signature.get(sig) {
-                        let n = notification("signatureNotification", *id,
-                            json!({"context": {"slot": l.slot}, "value": {"err": l.err}}));
-                        ws.send(Message::Text(n)).await?;
-                        done.push(*id);
+                // Gathered under the lock, sent after it: a slow client must
+                // not hold up the transactions that record into the history.
+                let mut due = vec![];
+                {
+                    let history = node.history.lock().await;
+                    for (id, sub) in &subs {
+                        let Sub::Signature(sig) = sub else { continue };
+                        if let Some(l) = history.by_signature.get(sig) {
+                            due.push((*id, notification("signatureNotification", *id,
+                                json!({"context": {"slot": l.slot}, "value": {"err": l.err}}))));
+                        }
                     }
                 }
-                drop(history);
-                subs.retain(|(id, _)| !done.contains(id));
+                for (_, n) in &due {
+                    ws.send(Message::Text(n.clone())).await?;
+                }
+                subs.retain(|(id, _)| !due.iter().any(|(d, _)| d == id));
             }
             note = notes.recv() => {
                 let note = match note {
