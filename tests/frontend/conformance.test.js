@@ -274,4 +274,7 @@ test("the validator methods a wallet adapter calls answer in the validator's sha
     .add(SystemProgram.transfer({ fromPubkey: user.publicKey, toPubkey: governance.publicKey, lamports: 1 }))
     .compileMessage();
   assert.equal((await connection.getFeeForMessage(message)).value, 5000);
+  // A method serve does not have answers as the validator's does.
+  const missing = await connection._rpcRequest("getBlock", [slot]);
+  assert.deepEqual(missing.error, { code: -32601, message: "Method not found" });
 });

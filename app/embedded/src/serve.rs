@@ -306,6 +306,11 @@ fn invalid(msg: impl std::fmt::Display) -> Value {
     json!({"code": -32602, "message": format!("Invalid params: {msg}")})
 }
 
+/// A -32602 with the validator's own wording (no "Invalid params:" prefix).
+fn invalid_param(msg: &str) -> Value {
+    json!({"code": -32602, "message": msg})
+}
+
 fn pubkey(v: &Value) -> Result<Pubkey, Value> {
     v.as_str()
         .and_then(|s| s.parse().ok())
@@ -571,12 +576,12 @@ async fn handle(node: &Node, method: &str, p: &Value) -> Result<Value, Value> {
             let account = chain
                 .account(key)
                 .await
-                .ok_or_else(|| invalid("Invalid param: could not find account"))?;
+                .ok_or_else(|| invalid_param("Invalid param: could not find account"))?;
             let token = spl_token::state::Account::unpack(&account.data)
-                .map_err(|_| invalid("Invalid param: not a Token account"))?;
+                .map_err(|_| invalid_param("Invalid param: not a Token account"))?;
             let decimals = token_decimals(chain, &account)
                 .await
-                .ok_or_else(|| invalid("Invalid param: could not find mint"))?;
+                .ok_or_else(|| invalid_param("Invalid param: could not find mint"))?;
             Ok(with_ctx(to_json(token_amount_to_ui_amount(
                 token.amount,
                 decimals,
@@ -591,9 +596,9 @@ async fn handle(node: &Node, method: &str, p: &Value) -> Result<Value, Value> {
                 .chain()
                 .account(key)
                 .await
-                .ok_or_else(|| invalid("Invalid param: could not find account"))?;
+                .ok_or_else(|| invalid_param("Invalid param: could not find account"))?;
             let mint = spl_token::state::Mint::unpack(&account.data)
-                .map_err(|_| invalid("Invalid param: not a Token mint"))?;
+                .map_err(|_| invalid_param("Invalid param: not a Token mint"))?;
             Ok(with_ctx(to_json(token_amount_to_ui_amount(
                 mint.supply,
                 mint.decimals,
@@ -696,7 +701,7 @@ async fn handle(node: &Node, method: &str, p: &Value) -> Result<Value, Value> {
                 .map_err(invalid)?;
             to_json(encoded)
         }
-        other => Err(json!({"code": -32601, "message": format!("Method not found: {other}")})),
+        _ => Err(json!({"code": -32601, "message": "Method not found"})),
     }
 }
 
@@ -1005,7 +1010,7 @@ fn subscription(method: &str, params: &Value) -> Result<Sub, Value> {
             ))
         }
         "slotSubscribe" => Ok(Sub::Slot),
-        other => Err(json!({"code": -32601, "message": format!("Method not found: {other}")})),
+        _ => Err(json!({"code": -32601, "message": "Method not found"})),
     }
 }
 
