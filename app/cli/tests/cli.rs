@@ -103,6 +103,18 @@ impl Cli {
             .clone()
     }
 
+    /// `name`'s row of `vault status --json`.
+    fn vault(&self, name: &str) -> Value {
+        let vaults = self.json(&["vault", "status"]);
+        vaults
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["vault"] == name)
+            .unwrap_or_else(|| panic!("no vault {name} in {vaults}"))
+            .clone()
+    }
+
     /// A liquidation, set up: `init --config config`; the wallet mints
     /// `usdc` USDC and lends 500,000 of it from account 0; a second wallet
     /// deposits 1 BTC and borrows 21,000 USDC at $30,000; then BTC falls to
@@ -247,13 +259,7 @@ fn init_is_idempotent_and_every_command_works_on_the_embedded_ledger() {
     }
     let settled = cli.json(&["vault", "settle", "--vault", "BTC-call-1h"]);
     assert_eq!(settled["settlement_price_wad"], "30000000000000000000000");
-    let vaults = cli.json(&["vault", "status"]);
-    let call = vaults
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["vault"] == "BTC-call-1h")
-        .unwrap();
+    let call = cli.vault("BTC-call-1h");
     assert_eq!(call["phase"], "settled");
     assert_eq!(
         cli.json(&["vault", "roll", "--vault", "BTC-call-1h"])["round"],
@@ -735,13 +741,7 @@ fn demo_tells_the_whole_story() {
     // from it, as governance (the demo's operator is the ledger's wallet).
     let usdc = cli.bank("USDC");
     assert!(usdc["borrows"].as_u64().unwrap() > 0, "{usdc}");
-    let vaults = cli.json(&["vault", "status"]);
-    let call = vaults
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["vault"] == "BTC-call-1h")
-        .unwrap();
+    let call = cli.vault("BTC-call-1h");
     assert_eq!(call["round"], report["vault_round_after"]);
     let pool = cli.json(&["backstop", "status"]);
     let bought: u64 = pool["bands"]
