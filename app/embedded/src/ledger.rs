@@ -170,16 +170,7 @@ impl LedgerChain {
         std::fs::create_dir_all(&o.dir)
             .with_context(|| format!("create ledger directory {}", o.dir.display()))?;
         let lock = LedgerLock::take(&o.dir)?;
-        let state_path = o.dir.join(SNAPSHOT);
-        let saved: Option<Saved> = match std::fs::read_to_string(&state_path) {
-            Ok(text) => Some(serde_json::from_str(&text).with_context(|| {
-                format!(
-                    "{} is damaged; delete the ledger directory to start over",
-                    state_path.display()
-                )
-            })?),
-            Err(_) => None,
-        };
+        let saved = read_snapshot(&o.dir)?;
         let mut wal = std::fs::OpenOptions::new()
             .create(true)
             .read(true)
@@ -191,21 +182,7 @@ impl LedgerChain {
             wal.set_len(good_end)
                 .context("cut the torn last line of ledger.wal")?;
         }
-        let snapshot_seq = saved.as_ref().map_or(0, |s| s.seq);
-        let mut entries = vec![];
-        for (n, line) in lines.iter().enumerate() {
-            let entry: Entry = serde_json::from_slice(line).with_context(|| {
-                format!(
-                    "{WAL}: line {} is damaged; delete the ledger directory to start over",
-                    n + 1
-                )
-            })?;
-            // Entries the snapshot holds already (a kill between the
-            // snapshot's rename and the log's emptying leaves them).
-            if entry.tx.seq > snapshot_seq {
-                entries.push(entry);
-            }
-        }
+        let entries = entries_past(&lines, saved.as_ref())?;
 
         // The transaction log gets every transaction a kill kept out of it.
         let mut log = std::fs::OpenOptions::new()
@@ -223,33 +200,12 @@ impl LedgerChain {
             append_line(&mut log, &entry.tx).context("complete transactions.jsonl")?;
         }
 
-        // The snapshot, then the write-ahead log past it, in order.
-        let mut accounts = BTreeMap::new();
-        let (mut slot, mut ts, mut at) = match &saved {
-            Some(s) => (s.slot, s.unix_timestamp, s.saved_at),
-            None => (FIRST_SLOT, wall_secs(), wall_secs()),
-        };
-        for keyed in saved.iter().flat_map(|s| &s.accounts) {
-            let (address, account) = keyed.decode()?;
-            accounts.insert(address, account);
-        }
-        let mut seq = snapshot_seq.max(logged);
-        for entry in &entries {
-            for keyed in &entry.accounts {
-                let (address, account) = keyed.decode()?;
-                if account.lamports == 0 {
-                    accounts.remove(&address);
-                } else {
-                    accounts.insert(address, account);
-                }
-            }
-            seq = seq.max(entry.tx.seq);
-            if entry.tx.slot >= slot {
-                (slot, ts, at) = (entry.tx.slot, entry.tx.unix_timestamp, entry.wall);
-            }
-        }
-        let elapsed = (wall_secs() - at).max(0);
-        let (slot, ts) = (slot + (elapsed * 1_000 / MS_PER_SLOT) as u64, ts + elapsed);
+        let State {
+            accounts,
+            clock: (slot, ts),
+            seq,
+        } = replay(saved.as_ref(), &entries)?;
+        let seq = seq.max(logged);
 
         let mut builder = Chain::builder();
         let has_wallet = accounts.contains_key(&o.wallet.pubkey());
@@ -492,6 +448,163 @@ impl Transport for LedgerChain {
     }
 }
 
+/// `dir`'s snapshot, if it has one.
+fn read_snapshot(dir: &Path) -> anyhow::Result<Option<Saved>> {
+    let path = dir.join(SNAPSHOT);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is damaged; delete the ledger directory to start over",
+                path.display()
+            )
+        })?)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The write-ahead log's entries the snapshot does not hold yet (a kill
+/// between the snapshot's rename and the log's emptying leaves some it does).
+fn entries_past(lines: &[Vec<u8>], saved: Option<&Saved>) -> anyhow::Result<Vec<Entry>> {
+    let snapshot_seq = saved.map_or(0, |s| s.seq);
+    let mut entries = vec![];
+    for (n, line) in lines.iter().enumerate() {
+        let entry: Entry = serde_json::from_slice(line).with_context(|| {
+            format!(
+                "{WAL}: line {} is damaged; delete the ledger directory to start over",
+                n + 1
+            )
+        })?;
+        if entry.tx.seq > snapshot_seq {
+            entries.push(entry);
+        }
+    }
+    Ok(entries)
+}
+
+/// What a ledger holds: its accounts, its clock now (moved on with the
+/// wall time since the last write, as a cluster's is), and the number of
+/// the last transaction.
+struct State {
+    accounts: BTreeMap<Pubkey, Account>,
+    clock: (u64, i64),
+    seq: u64,
+}
+
+/// The snapshot, then the write-ahead log past it, in order.
+fn replay(saved: Option<&Saved>, entries: &[Entry]) -> anyhow::Result<State> {
+    let mut accounts = BTreeMap::new();
+    let (mut slot, mut ts, mut at) = match saved {
+        Some(s) => (s.slot, s.unix_timestamp, s.saved_at),
+        None => (FIRST_SLOT, wall_secs(), wall_secs()),
+    };
+    for keyed in saved.iter().flat_map(|s| &s.accounts) {
+        let (address, account) = keyed.decode()?;
+        accounts.insert(address, account);
+    }
+    let mut seq = saved.map_or(0, |s| s.seq);
+    for entry in entries {
+        for keyed in &entry.accounts {
+            let (address, account) = keyed.decode()?;
+            if account.lamports == 0 {
+                accounts.remove(&address);
+            } else {
+                accounts.insert(address, account);
+            }
+        }
+        seq = seq.max(entry.tx.seq);
+        if entry.tx.slot >= slot {
+            (slot, ts, at) = (entry.tx.slot, entry.tx.unix_timestamp, entry.wall);
+        }
+    }
+    let elapsed = (wall_secs() - at).max(0);
+    Ok(State {
+        accounts,
+        clock: (slot + (elapsed * 1_000 / MS_PER_SLOT) as u64, ts + elapsed),
+        seq,
+    })
+}
+
+/// A ledger read without opening it: its accounts as the files on disk
+/// hold them now, while another process (a keeper, `serve`) may hold the
+/// ledger and write to it. Reads only; nothing is locked, cut or
+/// completed. The monitor names the accounts its events mention from it.
+/// A snapshot taken between its two reads can hide the last transactions;
+/// read again to see them.
+pub struct LedgerView {
+    dir: PathBuf,
+    accounts: BTreeMap<Pubkey, Account>,
+    clock: Clock,
+    /// Stands in as the payer; it signs nothing.
+    nobody: Keypair,
+}
+
+impl LedgerView {
+    pub fn read(dir: &Path) -> anyhow::Result<LedgerView> {
+        let saved = read_snapshot(dir)?;
+        let lines = match std::fs::File::open(dir.join(WAL)) {
+            // Only whole lines: the writer may be mid-line.
+            Ok(mut wal) => complete_lines(&mut wal)?.0,
+            Err(_) => vec![],
+        };
+        let entries = entries_past(&lines, saved.as_ref())?;
+        let state = replay(saved.as_ref(), &entries)?;
+        Ok(LedgerView {
+            dir: dir.to_path_buf(),
+            accounts: state.accounts,
+            clock: Clock {
+                slot: state.clock.0,
+                unix_timestamp: state.clock.1,
+                ..Clock::default()
+            },
+            nobody: Keypair::new(),
+        })
+    }
+}
+
+#[async_trait]
+impl Transport for LedgerView {
+    fn payer(&self) -> &Keypair {
+        &self.nobody
+    }
+
+    fn cannot_sign(&self) -> Option<&str> {
+        Some("a ledger view only reads")
+    }
+
+    fn describe(&self) -> String {
+        format!("embedded ledger {} (read only)", self.dir.display())
+    }
+
+    async fn send(&mut self, _: &[Instruction], _: &[&Keypair]) -> anyhow::Result<TxSuccess> {
+        anyhow::bail!("{} cannot send: it only reads", self.describe())
+    }
+
+    async fn account(&mut self, address: Pubkey) -> anyhow::Result<Option<Account>> {
+        Ok(self.accounts.get(&address).cloned())
+    }
+
+    async fn program_accounts(
+        &mut self,
+        program: Pubkey,
+        discriminator: [u8; 8],
+    ) -> anyhow::Result<Vec<(Pubkey, Account)>> {
+        Ok(self
+            .accounts
+            .iter()
+            .filter(|(_, a)| a.owner == program && a.data.starts_with(&discriminator))
+            .map(|(k, a)| (*k, a.clone()))
+            .collect())
+    }
+
+    async fn clock(&mut self) -> anyhow::Result<Clock> {
+        Ok(self.clock.clone())
+    }
+
+    async fn minimum_balance(&mut self, len: usize) -> anyhow::Result<u64> {
+        Ok(anchor_lang::prelude::Rent::default().minimum_balance(len))
+    }
+}
+
 /// One process at a time per ledger: a second writer would lose the
 /// first one's transactions when it saves.
 struct LedgerLock {
@@ -554,5 +667,62 @@ impl crate::serve::Backend for LedgerChain {
 
     async fn persist(&mut self) -> anyhow::Result<()> {
         self.save().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use solana_sdk::system_instruction;
+
+    /// The monitor reads a ledger a keeper holds: the view sees what the
+    /// holder's write-ahead log has, takes no lock, and sends nothing.
+    #[tokio::test]
+    async fn a_view_reads_a_held_ledger_up_to_its_last_transaction() {
+        let dir = std::env::temp_dir().join(format!("rampart-view-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let wallet = Keypair::new();
+        let mut held = LedgerChain::open(LedgerOptions {
+            dir: dir.clone(),
+            wallet: wallet.insecure_clone(),
+            clones: vec![],
+            warp_secs: 0,
+        })
+        .await
+        .unwrap();
+        let to = Pubkey::new_unique();
+        held.send(
+            &[system_instruction::transfer(
+                &wallet.pubkey(),
+                &to,
+                5_000_000,
+            )],
+            &[],
+        )
+        .await
+        .unwrap();
+
+        let mut view = LedgerView::read(&dir).unwrap();
+        let seen = view
+            .account(to)
+            .await
+            .unwrap()
+            .expect("the transfer's account");
+        assert_eq!(seen.lamports, 5_000_000);
+        let system: Vec<Pubkey> = view
+            .program_accounts(anchor_lang::system_program::ID, [0; 8])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert!(system.is_empty(), "no system account has 8 bytes of data");
+        assert!(view.cannot_sign().is_some());
+        let refused = view.send(&[], &[]).await.unwrap_err().to_string();
+        assert!(refused.contains("only reads"), "{refused}");
+        // The holder still holds the ledger: the view took no lock.
+        assert!(dir.join("lock").exists());
+        drop(held);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
