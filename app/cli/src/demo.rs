@@ -25,7 +25,8 @@ use rampart_embedded::Chain;
 use rampart_embedded::SharedChain;
 use rampart_ops::deploy;
 use rampart_ops::keeper::{self, KeeperStats};
-use rampart_sdk::idl_events::{decode_logs, one_line};
+use rampart_sdk::event_units::{human_line, names_missing};
+use rampart_sdk::idl_events::decode_logs;
 use rampart_sdk::tokens;
 use risk_math::breaker::Status;
 
@@ -67,6 +68,8 @@ struct Story {
     operator: SharedChain,
     report: DemoReport,
     say: Box<dyn FnMut(&str) + Send>,
+    /// What event lines name accounts and units from.
+    names: Option<Deployment>,
 }
 
 impl Story {
@@ -97,9 +100,23 @@ impl Story {
                             | "margin::MaintenanceRatioUpdated"
                     );
                 if print && !quiet {
-                    (self.say)(&format!("   event {}", one_line(&e)));
+                    let line = self.human(&e).await;
+                    (self.say)(&format!("   event {line}"));
                 }
             }
+        }
+    }
+
+    /// `e` in human units, the deployment read again when `e` names an
+    /// account created since the last read.
+    async fn human(&mut self, e: &rampart_sdk::idl_events::Event) -> String {
+        let stale = self.names.as_ref().is_none_or(|d| names_missing(e, d));
+        if stale {
+            self.names = Deployment::load(&mut self.operator).await.ok();
+        }
+        match &self.names {
+            Some(d) => human_line(e, d),
+            None => human_line(e, &()),
         }
     }
 
@@ -164,6 +181,7 @@ pub async fn run(
         chain,
         report: DemoReport::default(),
         say: Box::new(say),
+        names: None,
     };
 
     (s.say)("== Deploy from migrations/localnet.toml (the operator is governance, price writer and validator)");

@@ -5,3 +5,4 @@
 pub mod actions;
 pub mod demo;
 pub mod idl;
+pub mod naming;

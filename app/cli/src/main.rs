@@ -723,6 +723,31 @@ async fn monitor(net: &Net, seconds: Option<f64>, from_start: bool) -> anyhow::R
             None => stop_signal().await,
         }
     };
+    // Names and units come from the deployment as the chain holds it, read
+    // without taking the ledger a keeper may be holding.
+    let names = {
+        let (url, ledger) = (net.url.clone(), net.ledger.clone());
+        rampart::naming::LiveNames::start(Box::new(move || {
+            let (url, ledger) = (url.clone(), ledger.clone());
+            Box::pin(async move {
+                match url {
+                    Some(url) => {
+                        let mut t = RpcTransport::read_only(
+                            &wallet::cluster_url(&url),
+                            SendOptions::default(),
+                            "the monitor only reads".into(),
+                        );
+                        rampart_client::Deployment::load(&mut t).await
+                    }
+                    None => {
+                        let mut t = rampart_embedded::ledger::LedgerView::read(&ledger)?;
+                        rampart_client::Deployment::load(&mut t).await
+                    }
+                }
+            })
+        }))
+        .await
+    };
     let print = move |slot: u64, e: &rampart_sdk::idl_events::Event| {
         if json {
             println!(
@@ -735,10 +760,7 @@ async fn monitor(net: &Net, seconds: Option<f64>, from_start: bool) -> anyhow::R
             } else {
                 " "
             };
-            println!(
-                "{mark} slot {slot:>10}  {}",
-                rampart_sdk::idl_events::one_line(e)
-            );
+            println!("{mark} slot {slot:>10}  {}", names.line(e));
         }
         let _ = std::io::stdout().flush();
     };

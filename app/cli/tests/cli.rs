@@ -332,6 +332,31 @@ fn init_is_idempotent_and_every_command_works_on_the_embedded_ledger() {
             "{expected} missing from the monitor"
         );
     }
+    // --json keeps the raw integers; the text says them in human units,
+    // named from the ledger the monitor reads without opening it.
+    let refreshed: Value = events
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| v["event"] == "pricing::FeedRefreshed" && v["fields"]["expo"] == -8)
+        .unwrap();
+    assert!(refreshed["fields"]["price"].is_u64(), "{refreshed}");
+    let text = cli.ok(&["monitor", "--from-start", "--seconds", "0.5"]);
+    let line = |event: &str, has: &str| {
+        text.lines()
+            .find(|l| l.contains(event) && l.contains(has))
+            .unwrap_or_else(|| panic!("no {event} with {has} in\n{text}"))
+            .to_string()
+    };
+    let price = line("pricing::FeedRefreshed", "feed=BTC/USD");
+    assert!(price.contains(" price=30000.00 "), "{price}");
+    assert!(price.contains(" UTC"), "{price}");
+    let deposit = line("margin::BalanceChanged", "action=deposit");
+    assert!(
+        deposit.contains(" bank=USDC ") && deposit.contains(" USDC deposits_after="),
+        "{deposit}"
+    );
+    let settled = line("vault::EpochSettled", "settlement_price=$");
+    assert!(settled.contains(" vault=BTC-"), "{settled}");
 
     assert!(cli.ok(&["gov", "shutdown"]).contains("shut down"));
 }

@@ -304,15 +304,20 @@ async fn the_monitor_prints_live_events_from_a_websocket_subscription() {
     let (_node, url, wallet) = endpoint().await;
     let mut rpc = RpcTransport::new(&url, wallet.insecure_clone(), fast());
     deploy::init(&mut rpc, &localnet(), &|_| {}).await.unwrap();
-    let monitor = {
+    let monitor = |json: bool| {
         let url = url.clone();
         tokio::task::spawn_blocking(move || {
+            let mut args = vec!["monitor", "--url", &url, "--seconds", "4"];
+            if json {
+                args.push("--json");
+            }
             std::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
-                .args(["monitor", "--url", &url, "--seconds", "4", "--json"])
+                .args(args)
                 .output()
                 .unwrap()
         })
     };
+    let (monitor, text_monitor) = (monitor(true), monitor(false));
     // Give it a moment to subscribe, then make events.
     tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
     actions::pricing::push(&mut rpc, "BTC/USD", "30000", 5)
@@ -323,6 +328,15 @@ async fn the_monitor_prints_live_events_from_a_websocket_subscription() {
         .unwrap();
     actions::pricing::refresh(&mut rpc, None).await.unwrap();
     let out = monitor.await.unwrap();
+    // The text monitor names the feed and prices it at its exponent, read
+    // from the cluster.
+    let text = String::from_utf8_lossy(&text_monitor.await.unwrap().stdout).into_owned();
+    assert!(
+        text.lines().any(|l| l.contains("pricing::FeedRefreshed")
+            && l.contains(" feed=BTC/USD ")
+            && l.contains(" price=30000.00 ")),
+        "{text}"
+    );
     assert!(
         out.status.success(),
         "{}",

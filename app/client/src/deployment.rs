@@ -10,6 +10,7 @@ use ::margin::state::{Bank, MarginAccount};
 use ::pricing::state::PriceFeed;
 use ::vault::state::{Strategy, Vault};
 use anchor_lang::prelude::{Clock, Pubkey};
+use rampart_sdk::event_units::{Names, Side, TokenUnit};
 use rampart_sdk::health::{self, AccountHealth, Lookup, Requirement};
 
 use crate::transport::{self, Transport};
@@ -233,6 +234,71 @@ impl Lookup for Deployment {
 
     fn vault_at(&self, key: &Pubkey) -> Option<&Vault> {
         self.vaults.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+/// Event fields in this deployment's tokens, feeds and names.
+impl Names for Deployment {
+    fn name(&self, key: &Pubkey) -> Option<String> {
+        if let Some(b) = self.bank_at(key) {
+            return Some(self.symbol(b));
+        }
+        if let Some(f) = self.feed_at(key) {
+            return Some(feed_name(f));
+        }
+        if let Some(v) = self.vault_at(key) {
+            return Some(self.vault_name(v));
+        }
+        if let Some((_, p)) = self.pools.iter().find(|(k, _)| k == key) {
+            return Some(self.pool_name(p));
+        }
+        self.banks
+            .iter()
+            .any(|(_, b)| b.mint == *key)
+            .then(|| self.symbol_of_mint(key))
+    }
+
+    fn token(&self, holder: &Pubkey, side: Side) -> Option<TokenUnit> {
+        let unit = |symbol: String, decimals: u8| Some(TokenUnit { symbol, decimals });
+        match side {
+            Side::Bank(_) => {
+                let b = self.bank_at(holder)?;
+                unit(self.symbol(b), b.decimals)
+            }
+            Side::PoolCollateral | Side::PoolQuote => {
+                let (_, p) = self.pools.iter().find(|(k, _)| k == holder)?;
+                if side == Side::PoolQuote {
+                    unit(self.symbol_of_mint(&p.quote_mint), p.quote_decimals)
+                } else {
+                    unit(
+                        self.symbol_of_mint(&p.collateral_mint),
+                        p.collateral_decimals,
+                    )
+                }
+            }
+            Side::VaultAsset | Side::VaultShares | Side::VaultOptions => {
+                let v = self.vault_at(holder)?;
+                let asset_decimals = match v.strategy {
+                    Strategy::CoveredCall => v.underlying_decimals,
+                    Strategy::CashSecuredPut => v.quote_decimals,
+                };
+                match side {
+                    Side::VaultAsset => unit(self.symbol_of_mint(&v.asset_mint), asset_decimals),
+                    // Shares have the asset's decimals; options the underlying's.
+                    Side::VaultShares => {
+                        unit(format!("{} shares", self.vault_name(v)), asset_decimals)
+                    }
+                    _ => unit(
+                        format!("{} options", self.vault_name(v)),
+                        v.underlying_decimals,
+                    ),
+                }
+            }
+        }
+    }
+
+    fn feed_expo(&self, feed: &Pubkey) -> Option<i32> {
+        self.feed_at(feed).map(|f| f.expo)
     }
 }
 

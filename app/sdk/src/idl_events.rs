@@ -130,24 +130,6 @@ fn decode(idl: &Value, ty: &Value, b: &mut &[u8]) -> Option<Value> {
     decode_defined(idl, name, b)
 }
 
-/// A short one-line rendering: `margin::Liquidated account=… repaid=…`.
-pub fn one_line(e: &Event) -> String {
-    let mut out = e.name.clone();
-    if let Value::Object(m) = &e.fields {
-        for (k, v) in m {
-            let v = match v {
-                Value::String(s) if s.len() > 12 && !s.chars().all(|c| c.is_ascii_digit()) => {
-                    format!("{}…", &s[..8])
-                }
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            out.push_str(&format!(" {k}={v}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@
 
 pub mod backstop_ix;
 pub mod errors;
+pub mod event_units;
 pub mod events;
 pub mod fmt;
 pub mod health;
