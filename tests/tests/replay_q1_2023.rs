@@ -7,34 +7,32 @@ use risk_math::breaker::HaltReason;
 
 #[tokio::test]
 async fn q1_2023_three_sources_beat_one_through_the_usdc_depeg() {
-    let r = replay::run(None, |_, _| {}).await.expect("replay");
+    let r = replay::run(&replay::ReplayInput::q1_2023(), None, |_, _| {})
+        .await
+        .expect("replay");
     println!("{r}");
     assert_eq!(r.steps, 25_920, "every 5 minutes of the quarter");
 
     // Whole quarter: consensus tracks BTC/USD; a USDC-only feed does not.
+    assert!(r.consensus_all.p99_bps < 50.0, "{:?}", r.consensus_all);
+    assert!(r.consensus_all.max_bps < 200.0, "{:?}", r.consensus_all);
     assert!(
-        r.consensus_quarter.p99_bps < 50.0,
+        r.single_source[2].all.max_bps > 1_000.0,
         "{:?}",
-        r.consensus_quarter
-    );
-    assert!(
-        r.consensus_quarter.max_bps < 200.0,
-        "{:?}",
-        r.consensus_quarter
-    );
-    assert!(
-        r.usdc_only_quarter.max_bps > 1_000.0,
-        "{:?}",
-        r.usdc_only_quarter
+        r.single_source[2].all
     );
     // The depeg: USDC is dropped as an outlier instead of averaged in.
     assert!(
-        r.usdc_only_depeg.p99_bps > 1_000.0,
+        r.single_source[2].window.p99_bps > 1_000.0,
         "{:?}",
-        r.usdc_only_depeg
+        r.single_source[2].window
     );
-    assert!(r.consensus_depeg.p99_bps < 100.0, "{:?}", r.consensus_depeg);
-    assert!(r.consensus_depeg.max_bps * 5.0 < r.usdc_only_depeg.max_bps);
+    assert!(
+        r.consensus_window.p99_bps < 100.0,
+        "{:?}",
+        r.consensus_window
+    );
+    assert!(r.consensus_window.max_bps * 5.0 < r.single_source[2].window.max_bps);
     assert!(
         r.outlier_steps[2] > 300,
         "USDC was an outlier for most of the depeg: {:?}",

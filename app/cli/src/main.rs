@@ -152,11 +152,23 @@ enum Command {
         #[arg(long)]
         from_start: bool,
     },
-    /// Replay Q1-2023 BTC/USD, BTC/USDT and BTC/USDC through the pricing program in the embedded bank.
+    /// Replay price histories through the pricing program in the embedded
+    /// bank: Q1-2023 BTC/USD, BTC/USDT and BTC/USDC by default, or your own files.
     Replay {
-        /// Stop after this many 5-minute steps (default: the whole quarter).
+        /// Stop after this many steps (default: the whole history).
         #[arg(long, env = "RAMPART_REPLAY_STEPS")]
         steps: Option<usize>,
+        /// Your price files, one per source (comma-separated, up to 8):
+        /// Rampart CSV (`timestamp,price[,confidence]`), Binance kline or
+        /// Kraken OHLCVT files as downloaded.
+        #[arg(long, value_delimiter = ',')]
+        sources: Vec<std::path::PathBuf>,
+        /// The file the errors are measured against (default: the first source).
+        #[arg(long, requires = "sources")]
+        reference: Option<std::path::PathBuf>,
+        /// A stretch to report on its own: FROM,TO as unix seconds or RFC 3339.
+        #[arg(long, requires = "sources")]
+        window: Option<String>,
     },
     /// Regenerate idl/*.json from the programs (no Anchor CLI needed), or check them with --check.
     Idl {
@@ -591,9 +603,32 @@ async fn run(net: Net, command: Command) -> anyhow::Result<()> {
             }
             node.chain.lock().await.persist().await?;
         }
-        Command::Replay { steps } => {
-            let bar = progress_bar("replaying Q1-2023");
-            let report = replay::run(steps, |done, total| {
+        Command::Replay {
+            steps,
+            sources,
+            reference,
+            window,
+        } => {
+            let input = if sources.is_empty() {
+                replay::ReplayInput::q1_2023()
+            } else {
+                let window = match window.as_deref() {
+                    None => None,
+                    Some(w) => {
+                        let (from, to) = w.split_once(',').ok_or_else(|| {
+                            anyhow::anyhow!("--window {w}: give FROM,TO (unix seconds or RFC 3339)")
+                        })?;
+                        let at = |t: &str| {
+                            rampart_sim::price_files::timestamp(t.trim())
+                                .map_err(|e| anyhow::anyhow!("--window: {e}"))
+                        };
+                        Some((at(from)?, at(to)?))
+                    }
+                };
+                replay::ReplayInput::files(sources, reference, window)
+            };
+            let bar = progress_bar("replaying");
+            let report = replay::run(&input, steps, |done, total| {
                 bar.set_length(total as u64);
                 bar.set_position(done as u64);
             })

@@ -1651,6 +1651,121 @@ fn every_report_and_benchmark_the_readme_names_runs_from_the_binary() {
     );
 }
 
+/// Price histories the user brings, in the three formats the README
+/// documents: replayed through the pricing program, stressed as a
+/// scenario (relative to the scenario file), and refused, with file, line
+/// and field, where a row is malformed.
+#[test]
+fn the_users_own_price_files_replay_and_stress_from_the_binary() {
+    let cli = Cli::new("own-prices");
+    std::fs::create_dir_all(&cli.ledger).unwrap();
+    let files = root().join("tests/fixtures/price-files");
+    let sources = [
+        "XBTUSD_5.csv",
+        "BTCUSDT-5m-2023-03-11.csv",
+        "btc-usdc-2023-03-11.csv",
+    ]
+    .map(|f| files.join(f).display().to_string())
+    .join(",");
+    let text = cli.ok(&[
+        "replay",
+        "--sources",
+        &sources,
+        "--window",
+        "2023-03-11T02:00:00Z,2023-03-11T04:00:00Z",
+    ]);
+    assert!(text.contains("one step per 300 s"), "{text}");
+    assert!(text.contains("72 steps, 144 transactions"), "{text}");
+    assert!(
+        text.contains("the window 2023-03-11 02:00 .. 2023-03-11 04:00"),
+        "{text}"
+    );
+    // The depegged BTC/USDC source is dropped as an outlier, not averaged in.
+    let outliers = text
+        .lines()
+        .find(|l| l.contains("dropped as outliers"))
+        .unwrap();
+    assert!(outliers.contains("XBTUSD_5.csv 0"), "{outliers}");
+    assert!(
+        !outliers.contains("btc-usdc-2023-03-11.csv 0"),
+        "{outliers}"
+    );
+
+    // The scenario shipped for these files.
+    let out = cli.ledger.join("report");
+    cli.ok(&[
+        "stress",
+        root()
+            .join("scenarios/replay-user-files.scn")
+            .to_str()
+            .unwrap(),
+        "--accounts",
+        "10",
+        "--policy",
+        "rampart",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report[0]["scenario"], "replay-user-files");
+    assert_eq!(report[0]["steps"], 72, "six hours of 5-minute candles");
+
+    // A scenario of the user's own beside its files: a Rampart CSV with a
+    // gap (that source is stale then), the step the file's own.
+    let dir = cli.ledger.join("mine");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut csv = String::from("timestamp,price\n");
+    for i in 0..40i64 {
+        if !(10..14).contains(&i) {
+            csv.push_str(&format!(
+                "{},{}\n",
+                1_700_000_000 + 60 * i,
+                30_000 - 100 * i
+            ));
+        }
+    }
+    std::fs::write(dir.join("a.csv"), &csv).unwrap();
+    std::fs::write(
+        dir.join("b.csv"),
+        csv.replace("timestamp,price", "Timestamp,Price"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("mine.scn"),
+        "name mine\naccounts 5\npath replay files=a.csv,a.csv,b.csv\n",
+    )
+    .unwrap();
+    let out = dir.join("report");
+    cli.ok(&[
+        "stress",
+        dir.join("mine.scn").to_str().unwrap(),
+        "--policy",
+        "rampart",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        report[0]["steps"], 40,
+        "one step a minute, the gap included"
+    );
+
+    // A malformed row: refused, naming the file, the line and the field.
+    let bad = dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "timestamp,price\n2023-03-11T00:00:00Z,20000\n2023-03-11T00:05:00Z,2O100\n",
+    )
+    .unwrap();
+    let refused = cli.fails(&["replay", "--sources", bad.to_str().unwrap()]);
+    assert!(
+        refused.contains("bad.csv:3: field price: `2O100` is not a positive number"),
+        "{refused}"
+    );
+}
+
 /// A band kept thin on purpose cannot hold an account to dust-sized
 /// liquidations: an attacker (the borrower, say) stakes 1 USDC in band 0
 /// before the keeper's pass, so the backstop's fill is worth a dollar; the

@@ -9,6 +9,7 @@ pub mod backstop_report;
 pub mod bench;
 pub mod fixtures;
 pub mod market;
+pub mod price_files;
 pub mod replay;
 pub mod setup;
 pub mod stress;

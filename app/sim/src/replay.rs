@@ -1,17 +1,21 @@
-//! Q1-2023 replay: three real BTC price sources (Kraken BTC/USD, BTC/USDT,
-//! BTC/USDC 5-minute closes; missing candles are real staleness) pushed as
-//! manual sources and refreshed through the pricing program in the
-//! embedded bank, one step per five minutes. BTC/USD is the reference.
+//! Price replay through the pricing program in the embedded bank: one file
+//! per source pushed as a manual source and refreshed, step by step, and
+//! the published price measured against a reference. The built-in one is
+//! Q1 2023 (Kraken BTC/USD, BTC/USDT and BTC/USDC 5-minute closes; missing
+//! candles are real staleness; BTC/USD the reference; the USDC depeg the
+//! window looked at closely); `rampart replay --sources` runs the user's
+//! own files ([`crate::price_files`]).
 
-use std::collections::HashMap;
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use pricing::events::{BreakerResumed, BreakerTripped, FeedRefreshed};
 use pricing::state::FeedParams;
 use risk_math::breaker::{HaltReason, Status};
 
-use crate::fixtures::{btc_candles, Candle, CANDLE_EXPO, CANDLE_SECS};
+use crate::fixtures::CANDLE_EXPO;
+use crate::price_files::{within, SourceFiles, Sources};
 use crate::setup;
 use rampart_embedded::Chain;
 use rampart_sdk::events;
@@ -20,32 +24,115 @@ pub const PAIRS: [&str; 3] = ["XBTUSD", "XBTUSDT", "XBTUSDC"];
 /// USDC lost its peg from 2023-03-10 00:00 to 2023-03-13 24:00 UTC.
 pub const DEPEG: (i64, i64) = (1_678_406_400, 1_678_752_000);
 const SLOT0: u64 = 170_000_000;
+/// Sources the pricing feed takes at most in a replay.
+pub const MAX_SOURCES: usize = 8;
+/// A source with no confidence of its own (a file without that column, a
+/// candle without a range) quotes this, bps of its price.
+const DEFAULT_CONF_BPS: f64 = 5.0;
 
-/// Parameters for 5-minute sources: a source that misses one candle is stale.
-pub fn replay_params() -> FeedParams {
+/// What to replay: the files, what to call them, and a window to report
+/// on its own (the depeg, say).
+#[derive(Debug, Clone)]
+pub struct ReplayInput {
+    pub title: String,
+    pub files: SourceFiles,
+    /// One per source, then the reference's.
+    pub labels: Vec<String>,
+    pub reference_label: String,
+    pub window: Option<Window>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    pub from: i64,
+    pub to: i64,
+    pub label: String,
+}
+
+impl ReplayInput {
+    /// The built-in Q1-2023 replay (`scenarios/q1-2023/`).
+    pub fn q1_2023() -> ReplayInput {
+        let dir = crate::stress::scenarios_dir().join("q1-2023");
+        ReplayInput {
+            title: "Q1-2023 replay: BTC/USD, BTC/USDT, BTC/USDC (Kraken 5-min closes)".into(),
+            files: SourceFiles {
+                sources: PAIRS
+                    .iter()
+                    .map(|p| dir.join(format!("{p}_5.csv")))
+                    .collect(),
+                reference: Some(dir.join("XBTUSD_5.csv")),
+            },
+            labels: vec!["BTC/USD".into(), "BTC/USDT".into(), "BTC/USDC".into()],
+            reference_label: "BTC/USD close".into(),
+            window: Some(Window {
+                from: DEPEG.0,
+                to: DEPEG.1,
+                label: "USDC depeg".into(),
+            }),
+        }
+    }
+
+    /// The user's files, labelled by file name.
+    pub fn files(
+        sources: Vec<PathBuf>,
+        reference: Option<PathBuf>,
+        window: Option<(i64, i64)>,
+    ) -> ReplayInput {
+        let files = SourceFiles { sources, reference };
+        let name = |p: &PathBuf| {
+            p.file_name()
+                .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into())
+        };
+        ReplayInput {
+            title: format!(
+                "Replay of {}",
+                files
+                    .sources
+                    .iter()
+                    .map(name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            labels: files.sources.iter().map(name).collect(),
+            reference_label: name(files.reference.as_ref().unwrap_or(&files.sources[0])),
+            window: window.map(|(from, to)| Window {
+                from,
+                to,
+                label: "the window".into(),
+            }),
+            files,
+        }
+    }
+}
+
+/// Parameters for candle sources `step` seconds apart (5 minutes or more):
+/// a source that misses one candle is stale. Written for 5-minute candles;
+/// a longer step stretches every window by as many 5-minute steps.
+pub fn replay_params(step: i64) -> FeedParams {
+    let k = (step / 300).max(1) as u32;
     FeedParams {
-        max_staleness_secs: 240,
-        max_staleness_slots: 600,
+        max_staleness_secs: 240 * k,
+        max_staleness_slots: 600 * k,
         max_conf_bps: 200,
         max_spread_bps: 150,
-        twap_window_secs: 1_800,
-        twap_max_gap_secs: 900,
+        twap_window_secs: 1_800 * k,
+        twap_max_gap_secs: 900 * k,
         min_sample_spacing_secs: 60,
         twap_clamp_bps: 200,
         breaker_k_sigma_x100: 600,
         breaker_floor_bps: 300,
         breaker_cap_bps: 1_000,
-        cooldown_secs: 1_800,
-        max_disagreement_secs: 3_600,
+        cooldown_secs: 1_800 * k,
+        max_disagreement_secs: 3_600 * k,
         vol_half_life_secs: 86_400,
         congestion_half_life_secs: 3_600,
-        // One more 5-minute candle confirms a move every source carries;
-        // with a source missing, six more.
-        confirm_secs: 300,
-        reduced_confirm_secs: 1_800,
-        // Quiet candles: the last consensus is served for up to an hour
-        // (twelve candles), its confidence widened by sigma * sqrt(age).
-        stale_grace_secs: 3_600,
+        // One more candle confirms a move every source carries; with a
+        // source missing, six more.
+        confirm_secs: 300 * k,
+        reduced_confirm_secs: 1_800 * k,
+        // Quiet candles: the last consensus is served for up to twelve
+        // candles, its confidence widened by sigma * sqrt(age).
+        stale_grace_secs: 3_600 * k,
         twap_min_samples: 4,
         min_quorum: 2,
         confirm_min_sources: 2,
@@ -95,24 +182,35 @@ pub struct Trip {
     pub halted_secs: Option<i64>,
 }
 
+/// One source taken alone: its error against the reference.
+#[derive(Debug, Clone, Default)]
+pub struct SourceAlone {
+    pub label: String,
+    pub all: ErrorStats,
+    pub window: ErrorStats,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ReplayReport {
+    pub title: String,
+    pub reference: String,
+    pub window: Option<Window>,
+    pub step_secs: i64,
     pub steps: usize,
     pub transactions: usize,
     pub wall_secs: f64,
     pub refresh_secs: f64,
-    /// |consensus - BTC/USD| while the feed served a price.
-    pub consensus_quarter: ErrorStats,
-    pub consensus_depeg: ErrorStats,
-    /// |BTC/USDC - BTC/USD|: what a single-source feed on USDC would have served.
-    pub usdc_only_quarter: ErrorStats,
-    pub usdc_only_depeg: ErrorStats,
+    /// |consensus - reference| while the feed served a price.
+    pub consensus_all: ErrorStats,
+    pub consensus_window: ErrorStats,
+    /// |source - reference|: what a single-source feed would have served.
+    pub single_source: Vec<SourceAlone>,
     pub trips: Vec<Trip>,
     pub halted_steps: usize,
     /// Steps in which each source was excluded as stale.
-    pub stale_steps: [usize; 3],
+    pub stale_steps: Vec<usize>,
     /// Steps in which each source was dropped as an outlier.
-    pub outlier_steps: [usize; 3],
+    pub outlier_steps: Vec<usize>,
 }
 
 impl ReplayReport {
@@ -125,67 +223,99 @@ fn error_bps(price: i64, reference: i64) -> f64 {
     (price - reference).abs() as f64 / reference as f64 * 1e4
 }
 
-/// Half the candle's range, as the source's confidence.
-fn quote(c: &Candle) -> (i64, u64) {
-    (c.close, ((c.high - c.low).max(0) as u64).div_ceil(2))
+/// A price as a mantissa at [`CANDLE_EXPO`].
+fn mantissa(p: f64) -> i64 {
+    (p * 10f64.powi(-CANDLE_EXPO)).round() as i64
+}
+
+/// What a source quotes: its close, and its confidence (the file's, else
+/// half the candle's range, else the default), as mantissas.
+fn quote(o: &crate::price_files::Observation) -> (i64, u64) {
+    let conf = match (o.conf, o.range) {
+        (Some(c), _) => mantissa(c).max(0) as u64,
+        (None, Some((hi, lo))) => ((mantissa(hi) - mantissa(lo)).max(0) as u64).div_ceil(2),
+        (None, None) => mantissa(o.price * DEFAULT_CONF_BPS / 10_000.0).max(0) as u64,
+    };
+    (mantissa(o.price), conf)
 }
 
 /// Run the replay; `max_steps` limits it for quick runs. `progress` gets (done, total).
 pub async fn run(
+    input: &ReplayInput,
     max_steps: Option<usize>,
     mut progress: impl FnMut(usize, usize),
 ) -> anyhow::Result<ReplayReport> {
     let started = Instant::now();
-    let series: Vec<HashMap<i64, Candle>> = PAIRS
-        .iter()
-        .map(|p| btc_candles(p).map(|v| v.into_iter().map(|c| (c.ts + CANDLE_SECS, c)).collect()))
-        .collect::<anyhow::Result<_>>()?;
-    let first = series
-        .iter()
-        .flat_map(|s| s.keys())
+    let Sources { sources, reference } = input.files.load(MAX_SOURCES)?;
+    let all = || sources.iter().chain([&reference]);
+    let step = all()
+        .filter_map(|s| s.spacing())
         .min()
-        .copied()
-        .unwrap_or(0);
-    let last = series
-        .iter()
-        .flat_map(|s| s.keys())
+        .unwrap_or(300)
+        .max(1);
+    let first = all().map(|s| s.points[0].ts).min().unwrap_or(0);
+    let last = all()
+        .filter_map(|s| s.points.last())
+        .map(|o| o.ts)
         .max()
-        .copied()
-        .unwrap_or(0);
-    let total = (((last - first) / CANDLE_SECS + 1) as usize).min(max_steps.unwrap_or(usize::MAX));
+        .unwrap_or(first);
+    let total = (((last - first) / step + 1) as usize).min(max_steps.unwrap_or(usize::MAX));
 
     let mut chain = Chain::builder().start().await;
     // Slots advance at the 400 ms target from an origin before the setup time.
     let origin = first - 3_600;
     let slot_at = |t: i64| SLOT0 + ((t - origin) * 1_000 / rampart_embedded::MS_PER_SLOT) as u64;
-    chain.set_clock(first - CANDLE_SECS, slot_at(first - CANDLE_SECS));
-    let (ops, feed) =
-        setup::protocol_and_feed(&mut chain, "BTC/USD", CANDLE_EXPO, replay_params(), 5_000)
-            .await?;
-    let sources = setup::manual_sources(&mut chain, &ops, feed, 3).await?;
+    chain.set_clock(first - step, slot_at(first - step));
+    let (ops, feed) = setup::protocol_and_feed(
+        &mut chain,
+        "BTC/USD",
+        CANDLE_EXPO,
+        crate::stress::policy::rampart_feed(step),
+        5_000,
+    )
+    .await?;
+    let feed_sources = setup::manual_sources(&mut chain, &ops, feed, sources.len() as u8).await?;
 
+    let n = sources.len();
     let mut report = ReplayReport {
+        title: input.title.clone(),
+        reference: input.reference_label.clone(),
+        window: input.window.clone(),
+        step_secs: step,
         steps: total,
+        stale_steps: vec![0; n],
+        outlier_steps: vec![0; n],
         ..Default::default()
     };
-    let (mut quarter, mut depeg, mut usdc_q, mut usdc_d) = (vec![], vec![], vec![], vec![]);
+    let in_window = |t: i64| {
+        input
+            .window
+            .as_ref()
+            .is_some_and(|w| (w.from..w.to).contains(&t))
+    };
+    // (error bps, when) over everything and within the window.
+    type Samples = Vec<(f64, i64)>;
+    let (mut whole, mut window): (Samples, Samples) = (vec![], vec![]);
+    let mut alone: Vec<(Samples, Samples)> = vec![(vec![], vec![]); n];
     let mut refresh_time = 0f64;
     let stale = u32::from(pricing::errors::PricingError::SourceStale);
-    for step in 0..total {
-        let t = first + step as i64 * CANDLE_SECS;
+    for k in 0..total {
+        let t = first + k as i64 * step;
         chain.set_clock(t, slot_at(t));
-        let candles: Vec<Option<&Candle>> = series.iter().map(|s| s.get(&t)).collect();
-        let quotes: Vec<Option<(i64, u64)>> = candles.iter().map(|c| c.map(quote)).collect();
-        setup::push(&mut chain, &ops, &sources, &quotes, CANDLE_EXPO).await?;
+        let seen: Vec<Option<(i64, u64)>> = sources
+            .iter()
+            .map(|s| within(s, t, step).map(quote))
+            .collect();
+        setup::push(&mut chain, &ops, &feed_sources, &seen, CANDLE_EXPO).await?;
         let sent = Instant::now();
-        let ok = setup::refresh(&mut chain, feed, &sources).await?;
+        let ok = setup::refresh(&mut chain, feed, &feed_sources).await?;
         refresh_time += sent.elapsed().as_secs_f64();
-        report.transactions += 1 + usize::from(quotes.iter().any(Option::is_some));
+        report.transactions += 1 + usize::from(seen.iter().any(Option::is_some));
 
         let ev = events::decode::<FeedRefreshed>(&ok.logs)
             .pop()
             .ok_or_else(|| anyhow::anyhow!("no FeedRefreshed event at {t}"))?;
-        for i in 0..3 {
+        for i in 0..n {
             report.stale_steps[i] += usize::from(ev.source_errors[i] == stale);
             report.outlier_steps[i] += usize::from(ev.outlier_mask & (1 << i) != 0);
         }
@@ -213,39 +343,48 @@ pub async fn run(
         let serving = ev.status != Status::Halted as u8;
         report.halted_steps += usize::from(!serving);
 
-        let Some(reference) = candles[0].map(|c| c.close) else {
+        progress(k + 1, total);
+        // Measured only where the reference itself said something.
+        let Some(truth) = within(&reference, t, step).map(|o| mantissa(o.price)) else {
             continue;
         };
-        let in_depeg = (DEPEG.0..DEPEG.1).contains(&t);
         if serving {
-            let e = (error_bps(ev.price as i64, reference), t);
-            quarter.push(e);
-            if in_depeg {
-                depeg.push(e);
+            let e = (error_bps(ev.price as i64, truth), t);
+            whole.push(e);
+            if in_window(t) {
+                window.push(e);
             }
         }
-        if let Some(usdc) = candles[2] {
-            let e = (error_bps(usdc.close, reference), t);
-            usdc_q.push(e);
-            if in_depeg {
-                usdc_d.push(e);
+        for (q, (all, win)) in seen.iter().zip(alone.iter_mut()) {
+            if let Some((price, _)) = q {
+                let e = (error_bps(*price, truth), t);
+                all.push(e);
+                if in_window(t) {
+                    win.push(e);
+                }
             }
         }
-        progress(step + 1, total);
     }
-    report.consensus_quarter = ErrorStats::from(&mut quarter);
-    report.consensus_depeg = ErrorStats::from(&mut depeg);
-    report.usdc_only_quarter = ErrorStats::from(&mut usdc_q);
-    report.usdc_only_depeg = ErrorStats::from(&mut usdc_d);
+    report.consensus_all = ErrorStats::from(&mut whole);
+    report.consensus_window = ErrorStats::from(&mut window);
+    report.single_source = alone
+        .into_iter()
+        .zip(&input.labels)
+        .map(|((mut all, mut win), label)| SourceAlone {
+            label: label.clone(),
+            all: ErrorStats::from(&mut all),
+            window: ErrorStats::from(&mut win),
+        })
+        .collect();
     report.refresh_secs = refresh_time;
     report.wall_secs = started.elapsed().as_secs_f64();
     Ok(report)
 }
 
-fn row(f: &mut fmt::Formatter<'_>, label: &str, s: &ErrorStats) -> fmt::Result {
+fn row(f: &mut fmt::Formatter<'_>, (label, w): (&str, usize), s: &ErrorStats) -> fmt::Result {
     writeln!(
         f,
-        "  {label:<34} {:>9.1} {:>9.1} {:>9.2} {:>8}   {}",
+        "  {label:<w$} {:>9.1} {:>9.1} {:>9.2} {:>8}   {}",
         s.max_bps,
         s.p99_bps,
         s.mean_bps,
@@ -257,29 +396,60 @@ fn row(f: &mut fmt::Formatter<'_>, label: &str, s: &ErrorStats) -> fmt::Result {
 impl fmt::Display for ReplayReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let r = self;
-        writeln!(f, "Q1-2023 replay: BTC/USD, BTC/USDT, BTC/USDC (Kraken 5-min closes) through `refresh` in the embedded bank")?;
         writeln!(
             f,
-            "  reference: BTC/USD close; USDC depeg window 2023-03-10 .. 2023-03-13 (UTC)\n"
+            "{}: through `refresh` in the embedded bank, one step per {} s",
+            r.title, r.step_secs
         )?;
+        match &r.window {
+            Some(w) => writeln!(
+                f,
+                "  reference: {}; {} {} .. {} (UTC)\n",
+                r.reference,
+                w.label,
+                rampart_sdk::fmt::utc(w.from),
+                rampart_sdk::fmt::utc(w.to)
+            )?,
+            None => writeln!(f, "  reference: {}\n", r.reference)?,
+        }
+        let window = r.window.as_ref().map(|w| w.label.as_str());
+        let mut rows = vec![("Rampart consensus, all".to_string(), &r.consensus_all)];
+        if let Some(w) = window {
+            rows.push((format!("Rampart consensus, {w}"), &r.consensus_window));
+        }
+        for s in &r.single_source {
+            rows.push((format!("single source {}, all", s.label), &s.all));
+            if let Some(w) = window {
+                rows.push((format!("single source {}, {w}", s.label), &s.window));
+            }
+        }
+        let w = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0).max(34);
         writeln!(
             f,
-            "  error vs BTC/USD (bps)                   max       p99      mean    steps   max at"
+            "  {:<w$}       max       p99      mean    steps   max at",
+            "error vs the reference (bps)"
         )?;
-        row(f, "Rampart consensus, whole quarter", &r.consensus_quarter)?;
-        row(f, "Rampart consensus, USDC depeg", &r.consensus_depeg)?;
-        row(f, "single source BTC/USDC, quarter", &r.usdc_only_quarter)?;
-        row(f, "single source BTC/USDC, depeg", &r.usdc_only_depeg)?;
+        for (label, stats) in &rows {
+            row(f, (label, w), stats)?;
+        }
         writeln!(f)?;
-        let [a, b, c] = r.stale_steps;
+        let per_source = |counts: &[usize]| {
+            r.single_source
+                .iter()
+                .zip(counts)
+                .map(|(s, n)| format!("{} {n}", s.label))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         writeln!(
             f,
-            "  sources excluded as stale (steps): USD {a}, USDT {b}, USDC {c}"
+            "  sources excluded as stale (steps): {}",
+            per_source(&r.stale_steps)
         )?;
-        let [a, b, c] = r.outlier_steps;
         writeln!(
             f,
-            "  sources dropped as outliers (steps): USD {a}, USDT {b}, USDC {c}"
+            "  sources dropped as outliers (steps): {}",
+            per_source(&r.outlier_steps)
         )?;
         let pct = r.halted_steps as f64 * 100.0 / r.steps.max(1) as f64;
         writeln!(

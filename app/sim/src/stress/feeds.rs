@@ -5,7 +5,7 @@
 use anyhow::bail;
 
 use super::scenario::{Fault, Path, Scenario};
-use crate::fixtures::{btc_candles, CANDLE_EXPO, CANDLE_SECS};
+use crate::price_files::{within, SourceFiles};
 
 /// Sources every scenario publishes (policies use all or only the first).
 pub const SOURCES: usize = 3;
@@ -80,8 +80,8 @@ impl Rng {
 
 /// Every step of `s`, faults applied.
 pub fn ticks(s: &Scenario) -> anyhow::Result<Vec<Tick>> {
-    let mut ticks = match s.path {
-        Path::ReplayQ1_2023 => replay(s)?,
+    let mut ticks = match &s.path {
+        Path::Replay(files) => replay(s, files)?,
         _ => synthetic(s)?,
     };
     let step = ticks.get(1).map_or(s.step, |t| t.t - ticks[0].t);
@@ -165,7 +165,7 @@ fn synthetic(s: &Scenario) -> anyhow::Result<Vec<Tick>> {
                 };
                 s.price * (1.0 - drop).powi(taken as i32)
             }
-            Path::ReplayQ1_2023 => unreachable!("handled by replay()"),
+            Path::Replay(_) => unreachable!("handled by replay()"),
         };
         let mut quotes = [None; SOURCES];
         for q in quotes.iter_mut() {
@@ -181,42 +181,42 @@ fn synthetic(s: &Scenario) -> anyhow::Result<Vec<Tick>> {
     Ok(out)
 }
 
-/// The three Kraken BTC pairs (USD, USDT, USDC) as the three sources; the
-/// BTC/USD close is the reference. A missing candle is a silent source.
-fn replay(s: &Scenario) -> anyhow::Result<Vec<Tick>> {
-    let scale = 10f64.powi(CANDLE_EXPO);
-    let series: Vec<std::collections::HashMap<i64, f64>> = crate::replay::PAIRS
-        .iter()
-        .map(|p| {
-            btc_candles(p).map(|v| {
-                v.into_iter()
-                    .map(|c| (c.ts, c.close as f64 * scale))
-                    .collect()
-            })
-        })
-        .collect::<anyhow::Result<_>>()?;
-    let first = series[0].keys().min().copied().unwrap_or(0);
-    let last = series[0].keys().max().copied().unwrap_or(0);
+/// Each file a source, the reference file the "true" price. A step is the
+/// data's smallest spacing unless the scenario sets `step`; a source
+/// publishes at a step what it observed within it, and is silent (stale)
+/// where its file has nothing; the reference carries its last value. A
+/// file's own confidence is used; a candle's is the usual 5 bps, as on
+/// synthetic paths.
+fn replay(s: &Scenario, files: &SourceFiles) -> anyhow::Result<Vec<Tick>> {
+    let data = files.load(SOURCES)?;
+    let all = || data.sources.iter().chain([&data.reference]);
+    let step = if s.step_set {
+        s.step
+    } else {
+        all().filter_map(|x| x.spacing()).min().unwrap_or(s.step)
+    };
+    let first = data.reference.points[0].ts;
+    let last = data.reference.points.last().map_or(first, |o| o.ts);
     let span = if s.duration > 0 {
         s.duration.min(last - first)
     } else {
         last - first
     };
-    let mut reference = series[0].get(&first).copied().unwrap_or(s.price);
+    let mut reference = data.reference.points[0].price;
     let mut out = vec![];
-    for i in 0..=(span / CANDLE_SECS) {
-        let ts = first + i * CANDLE_SECS;
-        if let Some(p) = series[0].get(&ts) {
-            reference = *p;
+    for i in 0..=(span / step) {
+        let ts = first + i * step;
+        if let Some(o) = within(&data.reference, ts, step) {
+            reference = o.price;
         }
         let mut quotes = [None; SOURCES];
-        for (q, source) in quotes.iter_mut().zip(&series) {
-            *q = source.get(&ts).map(|p| Quote {
-                price: *p,
-                conf: p * CONF_BPS / 10_000.0,
+        for (q, source) in quotes.iter_mut().zip(&data.sources) {
+            *q = within(source, ts, step).map(|o| Quote {
+                price: o.price,
+                conf: o.conf.unwrap_or(o.price * CONF_BPS / 10_000.0),
             });
         }
-        out.push(Tick::calm(i * CANDLE_SECS, reference, quotes));
+        out.push(Tick::calm(i * step, reference, quotes));
     }
     Ok(out)
 }

@@ -40,10 +40,16 @@ pub fn scenarios_dir() -> std::path::PathBuf {
     rampart_sdk::idl::workspace_root().join("scenarios")
 }
 
+/// Read a scenario file; a replay's files are found relative to it.
 pub fn load(path: &Path) -> anyhow::Result<Scenario> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    Scenario::parse(&text).with_context(|| format!("{}", path.display()))
+    let mut s = Scenario::parse(&text).with_context(|| format!("{}", path.display()))?;
+    if let scenario::Path::Replay(files) = &s.path {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        s.path = scenario::Path::Replay(files.relative_to(dir));
+    }
+    Ok(s)
 }
 
 /// One scenario's results under every policy.

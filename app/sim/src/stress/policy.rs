@@ -24,7 +24,7 @@ pub struct Policy {
 /// with staleness and TWAP spacing fitted to the step.
 pub fn rampart_feed(step: i64) -> FeedParams {
     if step >= 300 {
-        return crate::replay::replay_params();
+        return crate::replay::replay_params(step);
     }
     FeedParams {
         max_staleness_secs: (4 * step).max(60) as u32,

@@ -21,8 +21,15 @@
 //! depth= fall= recover= [rebound=0.9]` (share of the drop recovered);
 //! `bleed depth=` (linear over the duration); `staircase at= drop= every=
 //! steps=` (a drop of `drop` of the price at once, every `every` seconds);
-//! `regime at= vol_before= vol_after=`; `replay q1-2023` (the three real
-//! Kraken BTC sources; `duration` is then the replayed span, default all).
+//! `regime at= vol_before= vol_after=`; `replay files=a.csv,b.csv,c.csv
+//! [reference=r.csv]`: price histories the user brings, one file per
+//! source (three) and the reference the metrics measure against (default:
+//! the first source), in any format [`crate::price_files`] reads; paths are
+//! relative to the scenario file; `duration` is then the replayed span
+//! (default all) and the step the data's smallest spacing unless the file
+//! sets `step`. A gap in a file is that source saying nothing: stale.
+//! `scenarios/q1-2023-replay.scn` is the built-in one (three real Kraken
+//! BTC sources over Q1 2023).
 //!
 //! Faults (times in seconds from the start): `spike source= at= bps=` (one
 //! step), `freeze source= from= to=` (stale), `collude sources=a,b from= to=
@@ -34,6 +41,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::PathBuf;
+
+use crate::price_files::SourceFiles;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Path {
@@ -67,7 +77,8 @@ pub enum Path {
         vol_before: f64,
         vol_after: f64,
     },
-    ReplayQ1_2023,
+    /// Histories read from files, one per source, and the reference.
+    Replay(SourceFiles),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +127,8 @@ pub struct Scenario {
     pub seed: u64,
     pub accounts: usize,
     pub step: i64,
+    /// The file set `step` (a replay otherwise follows its data's spacing).
+    pub step_set: bool,
     pub duration: i64,
     pub price: f64,
     pub onset: i64,
@@ -208,6 +221,7 @@ impl Scenario {
             seed: 1,
             accounts: 100,
             step: 15,
+            step_set: false,
             duration: 0,
             price: 30_000.0,
             onset: 0,
@@ -228,7 +242,10 @@ impl Scenario {
                 "name" => s.name = rest.join(" "),
                 "seed" => s.seed = number(line, key, rest)?,
                 "accounts" => s.accounts = number(line, key, rest)?,
-                "step" => s.step = number(line, key, rest)?,
+                "step" => {
+                    s.step = number(line, key, rest)?;
+                    s.step_set = true;
+                }
                 "duration" => s.duration = number(line, key, rest)?,
                 "price" => s.price = number(line, key, rest)?,
                 "onset" => s.onset = number(line, key, rest)?,
@@ -279,16 +296,35 @@ fn parse_path(line: usize, words: &[&str]) -> Result<Path, ParseError> {
             message: "path needs a kind".into(),
         });
     };
-    if *kind == "replay" {
-        return match rest {
-            ["q1-2023"] => Ok(Path::ReplayQ1_2023),
-            _ => Err(ParseError {
-                line,
-                message: "the only replay is 'replay q1-2023'".into(),
-            }),
-        };
-    }
     let a = Args::parse(line, rest)?;
+    if *kind == "replay" {
+        let files: String = a.get("files")?;
+        let sources: Vec<PathBuf> = files
+            .split(',')
+            .filter(|f| !f.is_empty())
+            .map(PathBuf::from)
+            .collect();
+        if sources.len() != crate::stress::feeds::SOURCES {
+            return Err(ParseError {
+                line,
+                message: format!(
+                    "replay files= takes {} files, one per source, not {} (name one file twice to give two sources the same history)",
+                    crate::stress::feeds::SOURCES,
+                    sources.len()
+                ),
+            });
+        }
+        if let Some(unknown) = a.values.keys().find(|k| *k != "files" && *k != "reference") {
+            return Err(ParseError {
+                line,
+                message: format!("replay takes files= and reference=, not {unknown}="),
+            });
+        }
+        return Ok(Path::Replay(SourceFiles {
+            sources,
+            reference: a.values.get("reference").map(PathBuf::from),
+        }));
+    }
     Ok(match *kind {
         "flat" => Path::Flat,
         "gbm" => Path::Gbm {
@@ -424,6 +460,24 @@ mod tests {
     }
 
     #[test]
+    fn a_replay_names_its_files_and_the_reference() {
+        let s = Scenario::parse("path replay files=a.csv,b.csv,c.csv reference=r.csv\nstep 60\n")
+            .unwrap();
+        assert!(s.step_set);
+        let Path::Replay(files) = &s.path else {
+            panic!("{:?}", s.path)
+        };
+        assert_eq!(
+            files.sources,
+            ["a.csv", "b.csv", "c.csv"].map(PathBuf::from)
+        );
+        assert_eq!(files.reference, Some(PathBuf::from("r.csv")));
+        let at = files.relative_to(std::path::Path::new("/data"));
+        assert_eq!(at.sources[0], PathBuf::from("/data/a.csv"));
+        assert_eq!(at.reference, Some(PathBuf::from("/data/r.csv")));
+    }
+
+    #[test]
     fn errors_name_the_line() {
         let cases = [
             (
@@ -449,6 +503,15 @@ mod tests {
                 "path flash_crash at=1 depth\n",
                 "line 1: expected key=value, found 'depth'",
             ),
+            (
+                "path replay files=a.csv,b.csv\n",
+                "line 1: replay files= takes 3 files, one per source, not 2 (name one file twice to give two sources the same history)",
+            ),
+            (
+                "path replay files=a,b,c refrence=r\n",
+                "line 1: replay takes files= and reference=, not refrence=",
+            ),
+            ("path replay q1-2023\n", "line 1: expected key=value, found 'q1-2023'"),
         ];
         for (text, expected) in cases {
             assert_eq!(Scenario::parse(text).unwrap_err().to_string(), expected);
