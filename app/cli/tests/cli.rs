@@ -61,6 +61,16 @@ impl Cli {
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {out}"))
     }
 
+    /// `rampart stress <scenario> <args> --out <out>`: its report.json.
+    fn stress(&self, scenario: &std::path::Path, args: &[&str], out: &std::path::Path) -> Value {
+        let mut all = vec!["stress", scenario.to_str().unwrap()];
+        all.extend(args);
+        all.extend(["--out", out.to_str().unwrap()]);
+        let text = self.ok(&all);
+        assert!(text.contains("report.html"), "{text}");
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap()
+    }
+
     /// The command fails with exactly one readable line on stderr.
     fn fails(&self, args: &[&str]) -> String {
         let r = self.run(args);
@@ -1589,20 +1599,12 @@ fn every_report_and_benchmark_the_readme_names_runs_from_the_binary() {
     // of the user's own (the built-in flash crash, renamed).
     let mine = cli.ledger.join("my.scn");
     std::fs::copy(root().join("scenarios/flash-crash.scn"), &mine).unwrap();
+    let report = cli.stress(
+        &mine,
+        &["--accounts", "10", "--policy", "rampart"],
+        &cli.ledger.join("report"),
+    );
     let out = cli.ledger.join("report");
-    let text = cli.ok(&[
-        "stress",
-        mine.to_str().unwrap(),
-        "--accounts",
-        "10",
-        "--policy",
-        "rampart",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(text.contains("report.html"), "{text}");
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(report[0]["scenario"], "flash-crash");
     assert_eq!(report[0]["accounts"], 10);
     let runs = report[0]["runs"].as_array().unwrap();
@@ -1692,22 +1694,11 @@ fn the_users_own_price_files_replay_and_stress_from_the_binary() {
     );
 
     // The scenario shipped for these files.
-    let out = cli.ledger.join("report");
-    cli.ok(&[
-        "stress",
-        root()
-            .join("scenarios/replay-user-files.scn")
-            .to_str()
-            .unwrap(),
-        "--accounts",
-        "10",
-        "--policy",
-        "rampart",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let report = cli.stress(
+        &root().join("scenarios/replay-user-files.scn"),
+        &["--accounts", "10", "--policy", "rampart"],
+        &cli.ledger.join("report"),
+    );
     assert_eq!(report[0]["scenario"], "replay-user-files");
     assert_eq!(report[0]["steps"], 72, "six hours of 5-minute candles");
 
@@ -1736,17 +1727,11 @@ fn the_users_own_price_files_replay_and_stress_from_the_binary() {
         "name mine\naccounts 5\npath replay files=a.csv,a.csv,b.csv\n",
     )
     .unwrap();
-    let out = dir.join("report");
-    cli.ok(&[
-        "stress",
-        dir.join("mine.scn").to_str().unwrap(),
-        "--policy",
-        "rampart",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let report = cli.stress(
+        &dir.join("mine.scn"),
+        &["--policy", "rampart"],
+        &dir.join("report"),
+    );
     assert_eq!(
         report[0]["steps"], 40,
         "one step a minute, the gap included"
