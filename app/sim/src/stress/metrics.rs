@@ -70,7 +70,7 @@ impl Series {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct RunResult {
     pub policy: String,
     pub bad_debt_usd: f64,
