@@ -1804,6 +1804,76 @@ fn a_dust_band_cannot_hold_an_account_to_dust_liquidations() {
     );
 }
 
+/// `tests/frontend`, with node on PATH and its packages installed (by
+/// `npm ci --prefix tests/frontend`, as the README's test command does).
+fn node_project() -> PathBuf {
+    let frontend = root().join("tests/frontend");
+    match Command::new("node").arg("--version").output() {
+        Ok(v) if v.status.success() => {}
+        _ => panic!("node not found: the JavaScript tests need Node.js 20 or later on PATH"),
+    }
+    assert!(
+        frontend.join("node_modules/@coral-xyz/anchor").is_dir()
+            && frontend.join("node_modules/playwright-core").is_dir(),
+        "tests/frontend/node_modules is missing or old: run `npm ci --prefix tests/frontend` (the README's test command does)"
+    );
+    frontend
+}
+
+/// The HTML report as a reader opens it: `tests/frontend/report.test.js`
+/// renders a two-scenario, every-policy report in headless Chromium and
+/// checks that every chart drew, the summary comes first with the best of
+/// each column marked, and no legend sits on the data. Where Chromium is
+/// not installed (`.ci/run` installs Debian's) it is skipped with one line.
+#[test]
+fn the_html_report_draws_every_chart_in_headless_chromium() {
+    let chromium = std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    if !chromium.exists() {
+        println!(
+            "skipped: no Chromium at {} (install Debian's chromium package, or set CHROMIUM)",
+            chromium.display()
+        );
+        return;
+    }
+    let frontend = node_project();
+    let cli = Cli::new("html-report");
+    std::fs::create_dir_all(&cli.ledger).unwrap();
+    let out = cli.ledger.join("report");
+    let report = {
+        let mut args = vec!["stress"];
+        let files = ["flash-crash", "oracle-spike"].map(|n| {
+            root()
+                .join(format!("scenarios/{n}.scn"))
+                .display()
+                .to_string()
+        });
+        args.extend(files.iter().map(String::as_str));
+        args.extend(["--accounts", "8", "--out", out.to_str().unwrap()]);
+        cli.ok(&args);
+        out.join("report.html")
+    };
+    let run = Command::new("timeout")
+        .args(["300", "node", "--test", "--test-reporter=spec"])
+        .arg(frontend.join("report.test.js"))
+        .current_dir(&frontend)
+        .env("REPORT_HTML", &report)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(run.status.success(), "the report in Chromium:\n{text}");
+    assert!(
+        text.contains("ℹ pass 1") && text.contains("ℹ fail 0"),
+        "{text}"
+    );
+}
+
 /// A frontend on the standard JavaScript stack against `rampart serve`:
 /// `tests/frontend/conformance.test.js` runs the real Anchor client and
 /// web3.js 1.x under node's test runner (installed by `npm ci --prefix
@@ -1814,17 +1884,7 @@ fn a_dust_band_cannot_hold_an_account_to_dust_liquidations() {
 /// server with the frontend's work saved in the ledger.
 #[test]
 fn the_standard_javascript_client_works_against_serve() {
-    let frontend = root().join("tests/frontend");
-    match Command::new("node").arg("--version").output() {
-        Ok(v) if v.status.success() => {}
-        _ => panic!(
-            "node not found: the frontend conformance test needs Node.js 18 or later on PATH"
-        ),
-    }
-    assert!(
-        frontend.join("node_modules/@coral-xyz/anchor").is_dir(),
-        "tests/frontend/node_modules is missing: run `npm ci --prefix tests/frontend` (the README's test command does)"
-    );
+    let frontend = node_project();
     let cli = Cli::new("frontend");
     cli.ok(&["init", "--config", "migrations/localnet.toml"]);
     cli.prices("30000", "0");
