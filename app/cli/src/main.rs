@@ -137,6 +137,27 @@ enum Command {
         #[arg(long)]
         ticks: Option<u64>,
     },
+    /// The risk agent: per borrowed bank, the smallest maintenance base whose
+    /// 99% one-hour loss from late liquidations fits the insurance fund plus
+    /// the backstop; moved one leash step at a time (see the README's rule).
+    Agent {
+        /// Print the decision and its reasons; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Seconds between passes.
+        #[arg(long, default_value_t = 60.0)]
+        interval: f64,
+        /// Stop after this many passes (default: until Ctrl-C; --dry-run: one).
+        #[arg(long)]
+        ticks: Option<u64>,
+        /// Monte Carlo paths per decision.
+        #[arg(long, default_value_t = 2_000)]
+        paths: usize,
+        /// Seconds from crossing the threshold to a completed liquidation on
+        /// an uncongested chain (your keeper's interval).
+        #[arg(long, default_value_t = 60)]
+        delay: i64,
+    },
     /// Serve the embedded ledger as a Solana JSON-RPC endpoint on --port and
     /// its websocket on the next port (no validator needed).
     Serve {
@@ -574,6 +595,62 @@ async fn run(net: Net, command: Command) -> anyhow::Result<()> {
             let stats = stats?;
             let json = serde_json::to_value(&stats)?;
             print_output(&net, &Output::new(keeper_summary(&json), json))?;
+        }
+        Command::Agent {
+            dry_run,
+            interval,
+            ticks,
+            paths,
+            delay,
+        } => {
+            let rule = rampart_ops::agent::RuleParams {
+                paths: paths.max(1),
+                delay_secs: delay.max(0),
+                ..Default::default()
+            };
+            let mut conn = Conn::open(&net).await?;
+            let json = net.json;
+            let show = |done: &[(rampart_ops::agent::Decision, Option<anyhow::Result<()>>)]| {
+                for (d, sent) in done {
+                    let sent = sent.as_ref().map(|r| match r {
+                        Ok(()) => "sent".to_string(),
+                        Err(e) => format!("refused: {e:#}"),
+                    });
+                    if json {
+                        let mut v = serde_json::to_value(d).unwrap_or_default();
+                        v["sent"] = serde_json::json!(sent);
+                        println!("{v}");
+                    } else {
+                        print!("{}", d.explain());
+                        match sent {
+                            Some(s) => println!("  {s}"),
+                            None if dry_run => println!("  (dry run: nothing sent)"),
+                            None => {}
+                        }
+                    }
+                }
+                if done.is_empty() && !json {
+                    println!("no bank has borrowers: nothing to decide");
+                }
+            };
+            let result = if dry_run {
+                rampart_ops::agent::pass(conn.t(), &rule, true)
+                    .await
+                    .map(|done| show(&done))
+            } else {
+                rampart_ops::agent::run(
+                    conn.t(),
+                    &rule,
+                    Duration::from_secs_f64(interval.max(0.0)),
+                    ticks,
+                    stop_signal(),
+                    show,
+                )
+                .await
+                .map(|_| ())
+            };
+            conn.close().await?;
+            result?;
         }
         Command::Monitor {
             seconds,

@@ -1751,6 +1751,110 @@ fn the_users_own_price_files_replay_and_stress_from_the_binary() {
     );
 }
 
+/// The risk agent from the CLI: after init it has nothing to decide; with
+/// a borrower it prints its inputs, the loss at every base, the rule that
+/// fired and its decision, and `--dry-run` sends nothing; live it moves the
+/// base one leash step and then waits out the interval; another wallet is
+/// refused before anything is sent.
+#[test]
+fn the_risk_agent_explains_itself_and_moves_one_leash_step() {
+    let cli = Cli::new("agent");
+    cli.ok(&["init", "--config", "migrations/localnet.toml"]);
+    cli.prices("30000", "0");
+    let text = cli.ok(&["agent", "--dry-run"]);
+    assert!(
+        text.contains("no bank has borrowers: nothing to decide"),
+        "{text}"
+    );
+
+    cli.ok(&["faucet", "--token", "USDC", "--amount", "100000"]);
+    cli.ok(&["margin", "open"]);
+    cli.ok(&["margin", "deposit", "--token", "USDC", "--amount", "100000"]);
+    let (borrower, address) = cli.other_wallet("agent-b");
+    cli.ok(&[
+        "faucet", "--token", "BTC", "--amount", "1", "--to", &address,
+    ]);
+    for args in [
+        vec!["margin", "open"],
+        vec!["margin", "deposit", "--token", "BTC", "--amount", "1"],
+        vec!["margin", "borrow", "--token", "USDC", "--amount", "21000"],
+    ] {
+        let mut all = args.clone();
+        all.extend(["--keypair", &borrower]);
+        cli.ok(&all);
+    }
+    let base = || {
+        cli.bank("USDC")["maint_base_wad"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let before = base();
+
+    // A calm market: nothing could be lost, and the bank's base is already
+    // the lowest the bank allows.
+    let text = cli.ok(&["agent", "--dry-run", "--paths", "300"]);
+    for expected in [
+        "USDC (borrowed against BTC/USD): 1 account owes $21000.",
+        "BTC/USD at 30000.00, volatility 60.0% a year",
+        "capacity: insurance $0.00 + backstop $0.00 = $0.00",
+        "99% one-hour loss from late liquidations, by maintenance base:",
+        "base  5.00% (ratio",
+        "rule: the smallest base whose 99% one-hour loss ($0.00) fits the capacity ($0.00)",
+        "decision: hold at 5.00%: it is where the rule wants it",
+        "(dry run: nothing sent)",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in\n{text}");
+    }
+
+    // BTC swings 10% every 15 s (realized volatility in the hundreds of
+    // percent) and ends just above the borrower's liquidation price, and
+    // liquidations would take an hour (a stalled keeper): the loss exceeds
+    // the empty fund whatever the base, so the rule wants the most
+    // protective one, and the leash gives it one step.
+    for price in ["27000", "30000", "27000", "30000", "27000", "24700"] {
+        cli.prices(price, "15");
+    }
+    let args = ["agent", "--paths", "500", "--delay", "3600"];
+    let text = cli.ok(&[&args[..], &["--dry-run"]].concat());
+    assert!(
+        text.contains("no base in the band keeps the 99% one-hour loss within the capacity")
+            || text.contains("rule: the smallest base whose 99% one-hour loss"),
+        "{text}"
+    );
+    assert!(
+        text.contains("decision: move the base 5.00% -> 5.50%"),
+        "{text}"
+    );
+    assert_eq!(base(), before, "a dry run sends nothing");
+    let decision = cli.json(&[&args[..], &["--dry-run"]].concat());
+    assert_eq!(decision["symbol"], "USDC");
+    assert_eq!(decision["inputs"]["accounts"], 1);
+    assert_eq!(
+        decision["losses"].as_array().unwrap().len(),
+        7,
+        "5% to 8% by 0.5%"
+    );
+    assert!(decision["sent"].is_null());
+
+    // Another wallet is not the agent: refused before anything is sent.
+    let refused = cli.fails(&[&args[..], &["--ticks", "1", "--keypair", &borrower]].concat());
+    assert!(refused.contains("is not margin's risk agent"), "{refused}");
+
+    let text = cli.ok(&[&args[..], &["--ticks", "1"]].concat());
+    assert!(
+        text.contains("decision: move the base 5.00% -> 5.50%") && text.contains("  sent"),
+        "{text}"
+    );
+    assert_eq!(base(), "55000000000000000", "one leash step of 0.5%");
+    // The leash's interval (5 minutes) holds the next move.
+    let text = cli.ok(&[&args[..], &["--dry-run"]].concat());
+    assert!(
+        text.contains("decision: hold at 5.50%: the leash allows the next move at"),
+        "{text}"
+    );
+}
+
 /// A band kept thin on purpose cannot hold an account to dust-sized
 /// liquidations: an attacker (the borrower, say) stakes 1 USDC in band 0
 /// before the keeper's pass, so the backstop's fill is worth a dollar; the

@@ -344,6 +344,57 @@ pub fn liquidation_price(
     clock: &Clock,
     feed_key: Pubkey,
 ) -> anyhow::Result<Option<u64>> {
+    liquidation_price_with(account, accounts, clock, feed_key, None)
+}
+
+/// [`liquidation_price`] were the bank `bank_key`'s effective maintenance
+/// ratio `ratio` (WAD) instead: what a different maintenance base would
+/// make of the account (the risk agent's question).
+pub fn liquidation_price_at_maint_ratio(
+    account: &MarginAccount,
+    accounts: &impl Lookup,
+    clock: &Clock,
+    feed_key: Pubkey,
+    (bank_key, ratio): (Pubkey, u64),
+) -> anyhow::Result<Option<u64>> {
+    let mut bank = accounts
+        .bank_at(&bank_key)
+        .ok_or_else(|| anyhow::anyhow!("no bank {bank_key}"))?
+        .clone();
+    bank.effective_maint_ratio = ratio;
+    liquidation_price_with(account, accounts, clock, feed_key, Some((bank_key, bank)))
+}
+
+/// Whether `account` meets its maintenance requirement were the bank
+/// `bank_key`'s effective maintenance ratio `ratio` (WAD).
+pub fn healthy_at_maint_ratio(
+    account: &MarginAccount,
+    accounts: &impl Lookup,
+    clock: &Clock,
+    (bank_key, ratio): (Pubkey, u64),
+) -> anyhow::Result<bool> {
+    let mut bank = accounts
+        .bank_at(&bank_key)
+        .ok_or_else(|| anyhow::anyhow!("no bank {bank_key}"))?
+        .clone();
+    bank.effective_maint_ratio = ratio;
+    let overlay = Overlay {
+        inner: accounts,
+        bank: Some((bank_key, bank)),
+        feed: None,
+    };
+    Ok(value(account, &overlay, clock, Requirement::Maintenance)?
+        .health
+        .is_healthy())
+}
+
+fn liquidation_price_with(
+    account: &MarginAccount,
+    accounts: &impl Lookup,
+    clock: &Clock,
+    feed_key: Pubkey,
+    bank: Option<(Pubkey, Bank)>,
+) -> anyhow::Result<Option<u64>> {
     let feed = *accounts
         .feed_at(&feed_key)
         .ok_or_else(|| anyhow::anyhow!("no feed {feed_key}"))?;
@@ -354,7 +405,7 @@ pub fn liquidation_price(
         moved.price = price.max(1);
         let overlay = Overlay {
             inner: accounts,
-            bank: None,
+            bank: bank.clone(),
             feed: Some((feed_key, moved)),
         };
         value(account, &overlay, clock, Requirement::Maintenance).map(|h| h.health.is_healthy())

@@ -17,5 +17,6 @@ pub mod margin_ix;
 pub mod pda;
 pub mod presets;
 pub mod pricing_ix;
+pub mod rng;
 pub mod tokens;
 pub mod vault_ix;

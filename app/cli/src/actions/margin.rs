@@ -88,6 +88,8 @@ pub async fn banks(t: &mut dyn Transport) -> anyhow::Result<Output> {
             "supply_apy": terms.supply_apy, "borrow_index_wad": bank.borrow_index.to_string(),
             "interest_accrued": bank.interest_accrued, "fees_accrued": bank.fees_accrued,
             "fees_pending": bank.pending_fees, "insurance": insurance,
+            "maint_base_wad": bank.params.maint.base.to_string(),
+            "maint_ratio_wad": bank.effective_maint_ratio.to_string(),
         }));
     }
     let text = fmt::table(
