@@ -101,6 +101,26 @@ impl Cli {
         std::fs::copy(other.ledger.join("wallet.json"), &file).unwrap();
         (file.to_string_lossy().into_owned(), address)
     }
+    /// A second wallet that deposits 1 BTC and borrows 21,000 USDC (from
+    /// a lender who deposited first, at BTC 30,000).
+    fn borrower(&self) -> (String, String) {
+        let name = format!("{}-b", self.ledger.file_name().unwrap().to_string_lossy());
+        let (borrower, address) = self.other_wallet(&name);
+        self.ok(&[
+            "faucet", "--token", "BTC", "--amount", "1", "--to", &address,
+        ]);
+        for args in [
+            vec!["margin", "open"],
+            vec!["margin", "deposit", "--token", "BTC", "--amount", "1"],
+            vec!["margin", "borrow", "--token", "USDC", "--amount", "21000"],
+        ] {
+            let mut all = args.clone();
+            all.extend(["--keypair", &borrower]);
+            self.ok(&all);
+        }
+        (borrower, address)
+    }
+
     /// `token`'s row of `margin banks --json`.
     fn bank(&self, token: &str) -> Value {
         let banks = self.json(&["margin", "banks"]);
@@ -133,29 +153,10 @@ impl Cli {
     fn underwater_borrower(&self, config: &str, usdc: &str) -> (String, String) {
         self.ok(&["init", "--config", config]);
         self.ok(&["faucet", "--token", "USDC", "--amount", usdc]);
-        let name = format!("{}-b", self.ledger.file_name().unwrap().to_string_lossy());
-        let (borrower, borrower_address) = self.other_wallet(&name);
-        self.ok(&[
-            "faucet",
-            "--token",
-            "BTC",
-            "--amount",
-            "1",
-            "--to",
-            &borrower_address,
-        ]);
         self.prices("30000", "0");
         self.ok(&["margin", "open"]);
         self.ok(&["margin", "deposit", "--token", "USDC", "--amount", "500000"]);
-        for args in [
-            vec!["margin", "open"],
-            vec!["margin", "deposit", "--token", "BTC", "--amount", "1"],
-            vec!["margin", "borrow", "--token", "USDC", "--amount", "21000"],
-        ] {
-            let mut all = args.clone();
-            all.extend(["--keypair", &borrower]);
-            self.ok(&all);
-        }
+        let (borrower, borrower_address) = self.borrower();
         self.prices("24000", "15");
         assert_eq!(
             self.json(&["margin", "health", "--owner", &borrower_address])["liquidatable"],
@@ -1770,19 +1771,7 @@ fn the_risk_agent_explains_itself_and_moves_one_leash_step() {
     cli.ok(&["faucet", "--token", "USDC", "--amount", "100000"]);
     cli.ok(&["margin", "open"]);
     cli.ok(&["margin", "deposit", "--token", "USDC", "--amount", "100000"]);
-    let (borrower, address) = cli.other_wallet("agent-b");
-    cli.ok(&[
-        "faucet", "--token", "BTC", "--amount", "1", "--to", &address,
-    ]);
-    for args in [
-        vec!["margin", "open"],
-        vec!["margin", "deposit", "--token", "BTC", "--amount", "1"],
-        vec!["margin", "borrow", "--token", "USDC", "--amount", "21000"],
-    ] {
-        let mut all = args.clone();
-        all.extend(["--keypair", &borrower]);
-        cli.ok(&all);
-    }
+    let (borrower, _) = cli.borrower();
     let base = || {
         cli.bank("USDC")["maint_base_wad"]
             .as_str()
