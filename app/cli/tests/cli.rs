@@ -1654,6 +1654,58 @@ fn every_report_and_benchmark_the_readme_names_runs_from_the_binary() {
     );
 }
 
+/// The monitor reads a ledger a keeper holds: `LedgerView` sees what the
+/// holder's write-ahead log has, takes no lock, and sends nothing.
+#[test]
+fn a_ledger_view_reads_a_held_ledger_up_to_its_last_transaction() {
+    use rampart_client::transport::Transport;
+    use rampart_embedded::ledger::{LedgerChain, LedgerOptions, LedgerView};
+    use solana_sdk::signature::{Keypair, Signer};
+    let dir = std::env::temp_dir().join(format!("rampart-view-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let wallet = Keypair::new();
+        let mut held = LedgerChain::open(LedgerOptions {
+            dir: dir.clone(),
+            wallet: wallet.insecure_clone(),
+            clones: vec![],
+            warp_secs: 0,
+        })
+        .await
+        .unwrap();
+        let to = solana_sdk::pubkey::Pubkey::new_unique();
+        let transfer = solana_sdk::system_instruction::transfer(&wallet.pubkey(), &to, 5_000_000);
+        held.send(&[transfer], &[]).await.unwrap();
+
+        let mut view = LedgerView::read(&dir).unwrap();
+        let seen = view
+            .account(to)
+            .await
+            .unwrap()
+            .expect("the transfer's account");
+        assert_eq!(seen.lamports, 5_000_000);
+        let with_data = view
+            .program_accounts(solana_sdk::system_program::ID, [0; 8])
+            .await
+            .unwrap();
+        assert!(
+            with_data.is_empty(),
+            "no system account has 8 bytes of data"
+        );
+        assert!(view.cannot_sign().is_some());
+        let refused = view.send(&[], &[]).await.unwrap_err().to_string();
+        assert!(refused.contains("only reads"), "{refused}");
+        // The holder still holds the ledger: the view took no lock.
+        assert!(dir.join("lock").exists());
+        drop(held);
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Price histories the user brings, in the three formats the README
 /// documents: replayed through the pricing program, stressed as a
 /// scenario (relative to the scenario file), and refused, with file, line
