@@ -253,18 +253,42 @@ async fn the_cli_runs_unchanged_against_a_url() {
     assert_eq!(status[0]["feed"], "BTC/USD");
     assert_eq!(status[0]["price"], 3_000_000_000_000u64);
 
-    let (status, banks, balance, open, mine, keeper) = tokio::task::spawn_blocking(move || {
-        (
-            read_only(&["pricing", "status", "--json"]),
-            read_only(&["margin", "banks", "--json"]),
-            read_only(&["balance", "--owner", &wallet_address, "--json"]),
-            read_only(&["margin", "open"]),
-            read_only(&["balance"]),
-            read_only(&["keeper", "--ticks", "1"]),
-        )
-    })
-    .await
-    .unwrap();
+    let (status, banks, balance, open, mine, keeper, (agent_dry, agent)) =
+        tokio::task::spawn_blocking(move || {
+            (
+                read_only(&["pricing", "status", "--json"]),
+                read_only(&["margin", "banks", "--json"]),
+                read_only(&["balance", "--owner", &wallet_address, "--json"]),
+                read_only(&["margin", "open"]),
+                read_only(&["balance"]),
+                read_only(&["keeper", "--ticks", "1"]),
+                (
+                    read_only(&["agent", "--dry-run"]),
+                    read_only(&["agent", "--ticks", "1"]),
+                ),
+            )
+        })
+        .await
+        .unwrap();
+    // The agent reads a cluster with no keypair in a dry run; to act it
+    // needs one, and says so before anything is read.
+    assert!(
+        agent_dry.0
+            && agent_dry
+                .1
+                .contains("no bank has borrowers: nothing to decide"),
+        "{}{}",
+        agent_dry.1,
+        agent_dry.2
+    );
+    assert!(
+        !agent.0
+            && agent
+                .2
+                .contains("the agent sends transactions, which needs a keypair"),
+        "{}",
+        agent.2
+    );
     // Without a wallet, "mine" means nothing: name the owner.
     assert!(
         !mine.0 && mine.2.contains("name the owner with --owner"),
