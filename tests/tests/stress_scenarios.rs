@@ -275,3 +275,41 @@ fn a_colluding_minority_of_validators_cannot_block_large_liquidations() {
     assert_eq!(m.large_liquidations, 0);
     assert!(m.value_conserved);
 }
+
+/// The risk agent in the simulator (`rampart-agent`: the same
+/// `rampart_ops::agent` code `rampart agent` runs, on the policy's chain):
+/// in a flash crash its rule asks for nothing the bank does not already
+/// have, so it behaves as Rampart; offline, nothing changes; with its key
+/// stolen, the thief can only walk the USDC base up one leash step per
+/// interval to the band's top (six steps, 5% to 8%), which liquidates
+/// sooner but wrongs no solvent account and adds no bad debt; the honest
+/// agent starts walking it back once the key is its own again.
+#[test]
+fn the_risk_agent_decides_stays_away_and_a_stolen_key_stays_on_the_leash() {
+    let both = ["rampart", "rampart-agent"];
+    let honest = run("flash-crash", 40, &both);
+    let (rampart, agent) = (policy(&honest, "rampart"), policy(&honest, "rampart-agent"));
+    assert_eq!(agent.agent_moves, 0, "nothing to lose at 5%: it holds");
+    assert_eq!(agent.liquidations, rampart.liquidations);
+    assert_eq!(agent.bad_debt_usd, rampart.bad_debt_usd);
+
+    let offline = run("agent-offline", 40, &both);
+    let (rampart, agent) = (
+        policy(&offline, "rampart"),
+        policy(&offline, "rampart-agent"),
+    );
+    assert_eq!(agent.agent_moves, 0);
+    assert_eq!(agent.liquidations, rampart.liquidations);
+
+    let stolen = run("agent-compromised", 40, &both);
+    let (rampart, agent) = (policy(&stolen, "rampart"), policy(&stolen, "rampart-agent"));
+    assert_eq!(rampart.agent_moves, 0, "no agent, no fault");
+    // Six steps up (5% to 8% by 0.5%), held at the band's top; at the last
+    // step (t = 7200) the window has closed and the honest agent takes one
+    // step back down toward the 5% its rule wants.
+    assert_eq!(agent.agent_moves, 7);
+    assert!(agent.liquidations >= rampart.liquidations);
+    assert_eq!(agent.wrongful_liquidations, 0);
+    assert!(agent.bad_debt_usd <= rampart.bad_debt_usd);
+    assert!(agent.peak_bad_debt_usd <= rampart.peak_bad_debt_usd + 1.0);
+}

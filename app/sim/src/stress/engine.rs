@@ -16,7 +16,7 @@ use vault::state::Vault;
 
 use super::feeds::{Rng, Tick};
 use super::metrics::{Observed, Recorder, RunResult};
-use super::policy::Policy;
+use super::policy::{Policy, AGENT_INTERVAL_SECS};
 use super::scenario::{Fault, Scenario};
 use super::vault_sim::VaultSim;
 use crate::backstop_market::{BackstopMarket, DISCOUNTS_BPS};
@@ -159,6 +159,11 @@ pub async fn run(
         usdc_bank: BankParams {
             deposit_cap: max_debt * 4,
             borrow_cap: max_debt * 2,
+            // The agent's lever: the base it moves, 5% to 8% as deployed.
+            maint: match policy.agent {
+                true => usdc_agent_maintenance(),
+                false => usdc_params().maint,
+            },
             ..usdc_params()
         },
         start_price: start,
@@ -194,6 +199,16 @@ pub async fn run(
     let mut refused: Vec<User> = vec![];
 
     let mut net = Rng::new(scenario.seed ^ 0x0E7);
+    let mut next_agent = ticks.first().map_or(0, |t| t.t);
+    if policy.agent {
+        // The agent pays its own fees.
+        let fund = solana_sdk::system_instruction::transfer(
+            &m.chain.payer_pubkey(),
+            &m.risk_agent.pubkey(),
+            1_000_000_000,
+        );
+        m.chain.send(&[fund], &[]).await?;
+    }
     let (mut now, mut slot) = (m.chain.clock().unix_timestamp, m.chain.clock().slot);
     let mut prev_t = ticks.first().map_or(0, |t| t.t);
     for (i, tick) in ticks.iter().enumerate() {
@@ -351,6 +366,11 @@ pub async fn run(
             let debt = usdc_bank.debt_tokens(a.scaled(&usdc_key))? as f64 / USDC as f64;
             bad_debt += (debt - a.sats as f64 / BTC as f64 * tick.reference).max(0.0);
         }
+        // The risk agent, each interval: its rule, absent, or a thief.
+        if policy.agent && tick.t >= next_agent {
+            next_agent = tick.t + AGENT_INTERVAL_SECS;
+            agent_turn(&mut m, scenario, tick.t, &mut rec).await?;
+        }
         // The keeper sweeps the insurance fund's interest now and then.
         if tick.keeper_online && i % SWEEP_EVERY_STEPS == SWEEP_EVERY_STEPS - 1 {
             let _ = m.chain.send(&[margin_ix::accrue(m.usdc_mint)], &[]).await;
@@ -405,6 +425,69 @@ pub async fn run(
     rec.held_btc = btc;
     rec.held_usdc = usdc;
     Ok(rec.finish())
+}
+
+/// The USDC bank under an agent: its base moves 5% to 8% (the `usdc`
+/// preset's range) and the effective ratio follows it, nothing else.
+fn usdc_agent_maintenance() -> margin::state::AdaptiveMaintenance {
+    margin::state::AdaptiveMaintenance {
+        max: 8 * (WAD as u64 / 100),
+        ..crate::market::fixed_maintenance()
+    }
+}
+
+/// One turn of the risk agent (`rampart_ops::agent`, the same code `rampart
+/// agent` runs) on this chain: its decision sent under its key, nothing
+/// when the scenario has it offline, or a thief's step up when its key is
+/// compromised. The keeper's `update_risk` then moves the effective ratio
+/// toward the new base.
+async fn agent_turn(
+    m: &mut MarginMarket,
+    scenario: &Scenario,
+    t: i64,
+    rec: &mut Recorder,
+) -> anyhow::Result<()> {
+    let within = |from: &i64, to: &i64| (*from..*to).contains(&t);
+    let offline = scenario
+        .faults
+        .iter()
+        .any(|f| matches!(f, Fault::AgentOffline { from, to } if within(from, to)));
+    let compromised = scenario
+        .faults
+        .iter()
+        .any(|f| matches!(f, Fault::AgentCompromised { from, to } if within(from, to)));
+    if offline && !compromised {
+        return Ok(());
+    }
+    let payer = m.chain.payer().insecure_clone();
+    m.chain.set_payer(m.risk_agent.insecure_clone());
+    let moved = if compromised {
+        let leash = rampart_ops::agent::leash(&mut m.chain).await?;
+        let base = m.bank(m.usdc_mint).await.params.maint.base;
+        let up = base.saturating_add(leash.max_step).min(leash.base_max);
+        let ix = margin_ix::agent_set_maint_base(m.risk_agent.pubkey(), m.usdc_mint, up);
+        up != base && m.chain.send(&[ix], &[]).await.is_ok()
+    } else {
+        let rule = rampart_ops::agent::RuleParams {
+            paths: 200,
+            ..Default::default()
+        };
+        match rampart_ops::agent::pass(&mut m.chain, &rule, false).await {
+            Ok(done) => done
+                .iter()
+                .any(|(_, sent)| sent.as_ref().is_some_and(|r| r.is_ok())),
+            Err(_) => false,
+        }
+    };
+    m.chain.set_payer(payer);
+    rec.transactions += 1;
+    if moved {
+        rec.agent_moves += 1;
+        let ix = margin_ix::update_risk(m.usdc_mint, m.usdc_feed);
+        let _ = m.chain.send(&[ix], &[]).await;
+        rec.transactions += 1;
+    }
+    Ok(())
 }
 
 /// The liquidation validators: the honest ones sign approvals; the

@@ -249,7 +249,9 @@ fn apply(fault: &Fault, tick: &mut Tick, step: i64) {
             }
         }
         // Not a price or network fault: the engine applies it.
-        Fault::ValidatorsCollude { .. } => {}
+        Fault::ValidatorsCollude { .. }
+        | Fault::AgentOffline { .. }
+        | Fault::AgentCompromised { .. } => {}
     }
 }
 

@@ -88,6 +88,8 @@ pub struct RunResult {
     pub large_liquidations: usize,
     /// Liquidations the backstop pool absorbed.
     pub backstop_absorbs: usize,
+    /// Maintenance-base changes the risk agent made (policies with an agent).
+    pub agent_moves: usize,
     /// What liquidated accounts gave up beyond their repaid debt, as a
     /// share of the collateral taken, at the reference price (bps).
     pub liquidation_discount_bps: f64,
@@ -154,6 +156,8 @@ pub struct Recorder {
     pub large_attempts: usize,
     pub large_liquidations: usize,
     pub backstop_absorbs: usize,
+    /// Maintenance-base changes the risk agent made (policies with an agent).
+    pub agent_moves: usize,
     discount_usd: f64,
     seized_usd: f64,
     liquidated: u64,
@@ -188,6 +192,7 @@ impl Recorder {
             large_attempts: 0,
             large_liquidations: 0,
             backstop_absorbs: 0,
+            agent_moves: 0,
             discount_usd: 0.0,
             seized_usd: 0.0,
             liquidated: 0,
@@ -300,6 +305,7 @@ impl Recorder {
             large_attempts: self.large_attempts,
             large_liquidations: self.large_liquidations,
             backstop_absorbs: self.backstop_absorbs,
+            agent_moves: self.agent_moves,
             liquidation_discount_bps: if self.seized_usd > 0.0 {
                 self.discount_usd / self.seized_usd * 10_000.0
             } else {

@@ -76,9 +76,16 @@ pub fn run_scenario(
     let ticks = Arc::new(feeds::ticks(scenario)?);
     let step = ticks.get(1).map_or(scenario.step, |t| t.t - ticks[0].t);
     let started = std::time::Instant::now();
+    let defaults = policy::all(step).len();
     let handles: Vec<_> = policy::all(step)
         .into_iter()
-        .filter(|p| only.is_empty() || only.iter().any(|o| o == p.name))
+        .chain(policy::opt_in(step))
+        .enumerate()
+        .filter(|(i, p)| match only.is_empty() {
+            true => *i < defaults,
+            false => only.iter().any(|o| o == p.name),
+        })
+        .map(|(_, p)| p)
         .map(|policy| {
             let (scenario, ticks, progress) = (scenario.clone(), ticks.clone(), progress.clone());
             std::thread::spawn(move || -> anyhow::Result<RunResult> {

@@ -18,7 +18,15 @@ pub struct Policy {
     pub m_of_n: bool,
     /// Liquidations sell into a backstop pool first.
     pub backstop: bool,
+    /// The risk agent (`rampart_ops::agent`) moves the USDC bank's
+    /// maintenance base on its leash every [`AGENT_INTERVAL_SECS`] (the
+    /// base is the lever on what everyone here borrows; the USDC bank then
+    /// ranges 5% to 8%, as `rampart init`'s `usdc` preset does).
+    pub agent: bool,
 }
+
+/// How often the simulated agent decides: the leash's minimum interval.
+pub const AGENT_INTERVAL_SECS: i64 = 300;
 
 /// Feed rules for keeper rounds `step` seconds apart: Rampart's defaults,
 /// with staleness and TWAP spacing fitted to the step.
@@ -62,9 +70,22 @@ fn single(f: FeedParams) -> FeedParams {
     FeedParams { min_quorum: 1, ..f }
 }
 
-/// Every policy's name, in report order.
+/// Every policy's name, in report order (the opt-in ones last).
 pub fn names() -> Vec<&'static str> {
-    all(1).iter().map(|p| p.name).collect()
+    all(1).iter().chain(&opt_in(1)).map(|p| p.name).collect()
+}
+
+/// Policies run only when named with `--policy`: `rampart-agent`, Rampart
+/// with the risk agent deciding the USDC maintenance base (not in the
+/// default run yet: issue 16).
+pub fn opt_in(step: i64) -> Vec<Policy> {
+    let rampart = all(step).remove(0);
+    vec![Policy {
+        name: "rampart-agent",
+        what: "Rampart, the risk agent moving the USDC maintenance base on its leash",
+        agent: true,
+        ..rampart
+    }]
 }
 
 /// Every policy, Rampart first.
@@ -78,6 +99,7 @@ pub fn all(step: i64) -> Vec<Policy> {
             feed: base,
             m_of_n: true,
             backstop: false,
+            agent: false,
             maint: adaptive_maintenance(),
         },
         Policy {
@@ -87,6 +109,7 @@ pub fn all(step: i64) -> Vec<Policy> {
             feed: base,
             m_of_n: true,
             backstop: true,
+            agent: false,
             maint: adaptive_maintenance(),
         },
         Policy {
@@ -99,6 +122,7 @@ pub fn all(step: i64) -> Vec<Policy> {
             })),
             m_of_n: false,
             backstop: false,
+            agent: false,
             maint: fixed_maintenance(),
         },
         Policy {
@@ -115,6 +139,7 @@ pub fn all(step: i64) -> Vec<Policy> {
             }),
             m_of_n: false,
             backstop: false,
+            agent: false,
             maint: fixed_maintenance(),
         },
         Policy {
@@ -124,6 +149,7 @@ pub fn all(step: i64) -> Vec<Policy> {
             feed: no_breaker(base),
             m_of_n: true,
             backstop: false,
+            agent: false,
             maint: adaptive_maintenance(),
         },
         Policy {
@@ -133,6 +159,7 @@ pub fn all(step: i64) -> Vec<Policy> {
             feed: base,
             m_of_n: true,
             backstop: false,
+            agent: false,
             maint: fixed_maintenance(),
         },
         Policy {
@@ -142,6 +169,7 @@ pub fn all(step: i64) -> Vec<Policy> {
             feed: no_twap(base),
             m_of_n: true,
             backstop: false,
+            agent: false,
             maint: adaptive_maintenance(),
         },
     ]

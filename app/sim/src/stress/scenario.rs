@@ -36,7 +36,10 @@
 //! bps=`, `conf source= from= to= bps=` (confidence blow-out), `congestion
 //! from= to= slot_ms= drop=` (slots stretched; refresh and liquidation
 //! transactions dropped with that probability), `keeper_offline from= to=`,
-//! `validators_collude count=` (that many of the three liquidation
+//! `agent_offline from= to=` and `agent_compromised from= to=` (the risk
+//! agent absent, or its stolen key moving the base up one leash step
+//! every interval; policies with an agent only), `validators_collude
+//! count=` (that many of the three liquidation
 //! validators never approve a large liquidation).
 
 use std::collections::BTreeMap;
@@ -118,6 +121,18 @@ pub enum Fault {
     /// This many of the three liquidation validators never approve.
     ValidatorsCollude {
         count: usize,
+    },
+    /// The risk agent does nothing in this window (policies with an agent).
+    AgentOffline {
+        from: i64,
+        to: i64,
+    },
+    /// The agent's key is stolen in this window: every interval it moves
+    /// the base one leash step up, toward the band's top (liquidating
+    /// accounts that are still solvent sooner), as fast as the leash allows.
+    AgentCompromised {
+        from: i64,
+        to: i64,
     },
 }
 
@@ -418,6 +433,14 @@ fn parse_fault(line: usize, words: &[&str]) -> Result<Fault, ParseError> {
             drop: a.get("drop")?,
         },
         "keeper_offline" => Fault::KeeperOffline {
+            from: a.get("from")?,
+            to: a.get("to")?,
+        },
+        "agent_offline" => Fault::AgentOffline {
+            from: a.get("from")?,
+            to: a.get("to")?,
+        },
+        "agent_compromised" => Fault::AgentCompromised {
             from: a.get("from")?,
             to: a.get("to")?,
         },
