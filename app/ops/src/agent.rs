@@ -247,15 +247,14 @@ pub async fn read(t: &mut dyn Transport, leash: &Leash) -> anyhow::Result<Vec<Ba
         let mut exposures = vec![];
         let mut debt_usd = 0.0;
         for (a, positions) in owing.iter().copied() {
-            let debt: f64 = positions
-                .iter()
-                .map(|p| tokens(p.debt, p.decimals) * usd(p.spot))
-                .sum();
-            debt_usd += positions
-                .iter()
-                .filter(|p| p.bank == *key)
-                .map(|p| tokens(p.debt, p.decimals) * usd(p.spot))
-                .sum::<f64>();
+            let mut debt = 0.0;
+            for p in positions.iter() {
+                let v = tokens(p.debt, p.decimals) * usd(p.spot);
+                debt += v;
+                if p.bank == *key {
+                    debt_usd += v;
+                }
+            }
             let (mut qty, mut other) = (0.0, 0.0);
             for p in positions.iter().filter(|p| p.deposit > 0) {
                 let moves = d.bank_at(&p.bank).is_some_and(|b| b.feed == feed_key);
@@ -277,11 +276,13 @@ pub async fn read(t: &mut dyn Transport, leash: &Leash) -> anyhow::Result<Vec<Ba
                     feed_key,
                     (*key, *ratio),
                 )?;
-                let healthy = health::healthy_at_maint_ratio(a, &d, clock, (*key, *ratio))?;
                 liquidated_at.push(match price {
                     Some(p) => Some(p as f64 * scale),
-                    // Liquidatable already: at any price.
-                    None if !healthy => Some(f64::MAX),
+                    // No liquidation price: unexposed to the feed, or
+                    // liquidatable already (then at any price).
+                    None if !health::healthy_at_maint_ratio(a, &d, clock, (*key, *ratio))? => {
+                        Some(f64::MAX)
+                    }
                     None => None,
                 });
             }

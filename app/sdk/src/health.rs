@@ -357,12 +357,22 @@ pub fn liquidation_price_at_maint_ratio(
     feed_key: Pubkey,
     (bank_key, ratio): (Pubkey, u64),
 ) -> anyhow::Result<Option<u64>> {
+    let bank = at_maint_ratio(accounts, bank_key, ratio)?;
+    liquidation_price_with(account, accounts, clock, feed_key, Some(bank))
+}
+
+/// A copy of the bank `bank_key` whose effective maintenance ratio is `ratio`.
+fn at_maint_ratio(
+    accounts: &impl Lookup,
+    bank_key: Pubkey,
+    ratio: u64,
+) -> anyhow::Result<(Pubkey, Bank)> {
     let mut bank = accounts
         .bank_at(&bank_key)
         .ok_or_else(|| anyhow::anyhow!("no bank {bank_key}"))?
         .clone();
     bank.effective_maint_ratio = ratio;
-    liquidation_price_with(account, accounts, clock, feed_key, Some((bank_key, bank)))
+    Ok((bank_key, bank))
 }
 
 /// Whether `account` meets its maintenance requirement were the bank
@@ -373,14 +383,9 @@ pub fn healthy_at_maint_ratio(
     clock: &Clock,
     (bank_key, ratio): (Pubkey, u64),
 ) -> anyhow::Result<bool> {
-    let mut bank = accounts
-        .bank_at(&bank_key)
-        .ok_or_else(|| anyhow::anyhow!("no bank {bank_key}"))?
-        .clone();
-    bank.effective_maint_ratio = ratio;
     let overlay = Overlay {
         inner: accounts,
-        bank: Some((bank_key, bank)),
+        bank: Some(at_maint_ratio(accounts, bank_key, ratio)?),
         feed: None,
     };
     Ok(value(account, &overlay, clock, Requirement::Maintenance)?

@@ -44,6 +44,11 @@ pub struct Candle {
 pub const CANDLE_EXPO: i32 = -8;
 pub const CANDLE_SECS: i64 = 300;
 
+/// A price as a mantissa at [`CANDLE_EXPO`].
+pub fn mantissa(p: f64) -> i64 {
+    (p * 10f64.powi(-CANDLE_EXPO)).round() as i64
+}
+
 /// A Q1-2023 Kraken pair (`XBTUSD`, `XBTUSDT`, `XBTUSDC`) from
 /// `scenarios/q1-2023/`, as mantissas at [`CANDLE_EXPO`].
 pub fn btc_candles(pair: &str) -> anyhow::Result<Vec<Candle>> {
@@ -52,7 +57,6 @@ pub fn btc_candles(pair: &str) -> anyhow::Result<Vec<Candle>> {
             .join("q1-2023")
             .join(format!("{pair}_5.csv")),
     )?;
-    let mantissa = |p: f64| (p * 10f64.powi(-CANDLE_EXPO)).round() as i64;
     series
         .points
         .iter()

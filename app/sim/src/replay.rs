@@ -14,7 +14,7 @@ use pricing::events::{BreakerResumed, BreakerTripped, FeedRefreshed};
 use pricing::state::FeedParams;
 use risk_math::breaker::{HaltReason, Status};
 
-use crate::fixtures::CANDLE_EXPO;
+use crate::fixtures::{mantissa, CANDLE_EXPO};
 use crate::price_files::{within, SourceFiles, Sources};
 use crate::setup;
 use rampart_embedded::Chain;
@@ -221,11 +221,6 @@ impl ReplayReport {
 
 fn error_bps(price: i64, reference: i64) -> f64 {
     (price - reference).abs() as f64 / reference as f64 * 1e4
-}
-
-/// A price as a mantissa at [`CANDLE_EXPO`].
-fn mantissa(p: f64) -> i64 {
-    (p * 10f64.powi(-CANDLE_EXPO)).round() as i64
 }
 
 /// What a source quotes: its close, and its confidence (the file's, else
