@@ -786,7 +786,25 @@ async fn margin_and_backstop_world() {
                 agent.pubkey(),
                 btc,
                 55 * 10u64.pow(15),
+                Default::default(),
             )],
+            &[&agent],
+        )
+        .await
+        .unwrap();
+    let usdc_bank = b.m.bank(usdc).await;
+    let tenth_off = |cap: u64| cap - cap / 10;
+    let caps = (
+        tenth_off(usdc_bank.params.deposit_cap),
+        tenth_off(usdc_bank.params.borrow_cap),
+    );
+    let ramp = 2 * rampart_sdk::presets::liquidation_params().fee_per_slot;
+    b.m.chain
+        .send(
+            &[
+                margin_ix::agent_set_caps(agent.pubkey(), usdc, caps, Default::default()),
+                margin_ix::agent_set_fee_ramp(agent.pubkey(), ramp, Default::default()),
+            ],
             &[&agent],
         )
         .await

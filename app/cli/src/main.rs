@@ -610,26 +610,37 @@ async fn run(net: Net, command: Command) -> anyhow::Result<()> {
             };
             let mut conn = Conn::open(&net).await?;
             let json = net.json;
-            let show = |done: &[(rampart_ops::agent::Decision, Option<anyhow::Result<()>>)]| {
-                for (d, sent) in done {
-                    let sent = sent.as_ref().map(|r| match r {
+            let show = |done: &rampart_ops::agent::Pass| {
+                let said = |sent: &Option<anyhow::Result<()>>| {
+                    sent.as_ref().map(|r| match r {
                         Ok(()) => "sent".to_string(),
                         Err(e) => format!("refused: {e:#}"),
-                    });
+                    })
+                };
+                let print = |v: serde_json::Value, text: String, sent: Option<String>| {
                     if json {
-                        let mut v = serde_json::to_value(d).unwrap_or_default();
+                        let mut v = v;
                         v["sent"] = serde_json::json!(sent);
                         println!("{v}");
                     } else {
-                        print!("{}", d.explain());
+                        print!("{text}");
                         match sent {
                             Some(s) => println!("  {s}"),
                             None if dry_run => println!("  (dry run: nothing sent)"),
                             None => {}
                         }
                     }
+                };
+                for (d, sent) in &done.banks {
+                    let v = serde_json::to_value(d).unwrap_or_default();
+                    print(v, d.explain(), said(sent));
                 }
-                if done.is_empty() && !json {
+                if let Some((f, sent)) = &done.fee {
+                    let mut v = serde_json::to_value(f).unwrap_or_default();
+                    v["fee_ramp"] = serde_json::json!(true);
+                    print(v, f.explain(), said(sent));
+                }
+                if done.banks.is_empty() && !json {
                     println!("no bank has borrowers: nothing to decide");
                 }
             };

@@ -1867,8 +1867,23 @@ fn the_risk_agent_explains_itself_and_moves_one_leash_step() {
         text.contains("decision: move the base 5.00% -> 5.50%"),
         "{text}"
     );
+    assert!(
+        text.contains("decision: move the borrow cap 20000000.00 USDC -> 18000000.00 USDC")
+            && text.contains("liquidation fee ramp: 0.0010% a slot")
+            && text.contains("decision: move it 0.0010% a slot -> 0.0020% a slot"),
+        "over capacity: the borrow cap tightens a tenth, the fee ramp steepens a step\n{text}"
+    );
     assert_eq!(base(), before, "a dry run sends nothing");
-    let decision = cli.json(&[&args[..], &["--dry-run"]].concat());
+    let all = [&args[..], &["--dry-run", "--json"]].concat();
+    let lines: Vec<Value> = cli
+        .ok(&all)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let (decision, fee) = (&lines[0], &lines[1]);
+    assert_eq!(fee["fee_ramp"], true);
+    assert_eq!(fee["ramp"]["wanted"], 50_000_000_000_000u64);
+    assert!(fee["sent"].is_null());
     assert_eq!(decision["symbol"], "USDC");
     assert_eq!(decision["inputs"]["accounts"], 1);
     assert_eq!(
@@ -1888,6 +1903,15 @@ fn the_risk_agent_explains_itself_and_moves_one_leash_step() {
         "{text}"
     );
     assert_eq!(base(), "55000000000000000", "one leash step of 0.5%");
+    let usdc = cli.bank("USDC");
+    assert_eq!(
+        (&usdc["borrow_cap"], &usdc["governance_borrow_cap"]),
+        (
+            &serde_json::json!(18_000_000_000_000u64),
+            &serde_json::json!(20_000_000_000_000u64)
+        ),
+        "the agent's cap a tenth under governance's, which stays"
+    );
     // The leash's interval (5 minutes) holds the next move.
     let text = cli.ok(&[&args[..], &["--dry-run"]].concat());
     assert!(

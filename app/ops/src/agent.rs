@@ -1,8 +1,10 @@
 //! `rampart agent`: the autonomous risk agent. Each pass it reads the live
-//! state of every bank others borrow from, decides the maintenance base it
-//! wants by a stated rule, and moves the bank toward it through
-//! `agent_set_maint_base`, whose band, step and interval the margin program
-//! enforces (a wrong or stolen agent key can do no more than that leash).
+//! state of every bank others borrow from, decides the maintenance base,
+//! borrow cap and liquidation fee ramp it wants by a stated rule, and moves
+//! toward them through `agent_set_maint_base`, `agent_set_caps` and
+//! `agent_set_fee_ramp`, whose bands, steps and intervals the margin
+//! program enforces (a wrong or stolen agent key can do no more than those
+//! leashes).
 //!
 //! **The rule**, per bank `L` with borrowers: the smallest maintenance base
 //! in the agent's band whose estimated 99% one-hour loss from liquidations
@@ -22,7 +24,19 @@
 //!   liquidation completes `delay` later, at the price then (the keeper's
 //!   interval, stretched by the feed's observed congestion);
 //! - the loss is what the collateral then falls short of the debt;
-//!   summed over accounts, the 99th percentile over paths.
+//!   summed over accounts, the 99th percentile over paths. An account that
+//!   stays healthy at the highest base even at the lowest price any path
+//!   reaches cannot add to any path's loss: it is counted, not valued
+//!   further (the estimate is the same, and calm markets cost little).
+//!
+//! Then the **borrow cap**: `L`'s borrows scaled by capacity / loss at the
+//! base chosen (the open interest at which the loss, growing with it,
+//! would use the whole capacity), inside the caps' leash; with no loss,
+//! the leash's top. Deposits stay capped where they are: collateral makes
+//! borrowers safer, and the borrow cap is what bounds the open interest.
+//! And the **fee ramp**, one for the whole protocol: steeper (liquidators
+//! paid sooner) while some bank's loss exceeds its capacity at every base
+//! in the band, back to the leash's floor otherwise.
 //!
 //! The agent explains itself: [`Decision`] carries the inputs, the loss at
 //! every candidate base and the one that fired; `--dry-run` prints it and
@@ -31,7 +45,7 @@
 use std::time::Duration;
 
 use anchor_lang::prelude::{Clock, Pubkey};
-use margin::state::{Bank, MarginAccount, MarginConfig};
+use margin::state::{AgentEvidence, Bank, Leash, MarginAccount, MarginConfig};
 use serde::Serialize;
 
 use rampart_client::transport::{self, Transport};
@@ -43,14 +57,17 @@ use rampart_sdk::rng::Rng;
 const WAD: f64 = 1e18;
 const YEAR_SECS: f64 = 365.0 * 86_400.0;
 
-/// What the chain lets the agent do (margin's governance parameters).
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Leash {
+/// What the chain lets the agent do (margin's config): its key and its
+/// leash on each parameter, and the fee ramp now.
+#[derive(Debug, Clone, Copy)]
+pub struct Leashes {
     pub agent: Pubkey,
-    pub base_min: u64,
-    pub base_max: u64,
-    pub max_step: u64,
-    pub min_interval_secs: u32,
+    pub base: Leash,
+    /// WAD shares of governance's caps.
+    pub caps: Leash,
+    pub fee_per_slot: Leash,
+    pub fee_per_slot_now: u64,
+    pub fee_moved_at: i64,
 }
 
 /// How the rule estimates the loss.
@@ -111,9 +128,21 @@ pub struct BankInputs {
     pub congestion_bps: u64,
     pub accounts: usize,
     pub debt_usd: f64,
+    /// The accounts some path may liquidate, and how many of the rest stay
+    /// healthy at the highest base even at the lowest simulated price.
     pub exposures: Vec<Exposure>,
+    pub out_of_reach: usize,
+    pub lowest_simulated: f64,
     pub insurance_usd: f64,
     pub backstop_usd: f64,
+    /// The bank's book and caps, tokens: governance's caps, the caps in
+    /// force (the agent's where lower), and when the agent last moved them.
+    pub decimals: u8,
+    pub borrows: u64,
+    pub deposits: u64,
+    pub gov_caps: (u64, u64),
+    pub caps_now: (u64, u64),
+    pub caps_moved_at: i64,
 }
 
 /// What the agent decided for one bank, and why.
@@ -132,19 +161,44 @@ pub struct Decision {
     /// When the leash's interval lets it move again, if not yet.
     pub waiting_until: Option<i64>,
     pub why: String,
+    /// The p99 loss at the wanted base (USD), the figure that fired.
+    pub loss_usd: f64,
+    /// Whether no base in the band fits the capacity.
+    pub over_capacity: bool,
+    pub caps: Move<(u64, u64)>,
     pub inputs: BankInputs,
 }
 
-/// The leash as margin's config holds it.
-pub async fn leash(t: &mut dyn Transport) -> anyhow::Result<Leash> {
+/// A parameter the agent wants somewhere, and what its leash lets it do now.
+#[derive(Debug, Clone, Serialize)]
+pub struct Move<T> {
+    pub now: T,
+    pub wanted: T,
+    /// What it sends now (one leash step toward `wanted`), if anything.
+    pub next: Option<T>,
+    /// When the leash's interval lets it move again, if not yet.
+    pub waiting_until: Option<i64>,
+    pub why: String,
+}
+
+/// What the agent decided for the protocol's liquidation fee ramp.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeeDecision {
+    pub ramp: Move<u64>,
+    /// The bank whose loss drove it (the worst loss over capacity), if any.
+    pub worst: Option<(String, f64, f64)>,
+}
+
+/// The leashes as margin's config holds them.
+pub async fn leashes(t: &mut dyn Transport) -> anyhow::Result<Leashes> {
     let config: MarginConfig = transport::require(t, rampart_sdk::pda::margin::config()).await?;
-    let g = config.governance;
-    Ok(Leash {
-        agent: g.risk_agent,
-        base_min: g.agent_base_min,
-        base_max: g.agent_base_max,
-        max_step: g.agent_max_step,
-        min_interval_secs: g.agent_min_interval_secs,
+    Ok(Leashes {
+        agent: config.governance.risk_agent,
+        base: config.governance.agent_base,
+        caps: config.agent_leashes.caps,
+        fee_per_slot: config.agent_leashes.fee_per_slot,
+        fee_per_slot_now: config.liquidation.fee_per_slot,
+        fee_moved_at: config.agent_fee_moved_at,
     })
 }
 
@@ -160,7 +214,7 @@ fn tokens(amount: u64, decimals: u8) -> f64 {
 /// in steps of the leash's step.
 fn candidates(leash: &Leash, bank: &Bank) -> Vec<u64> {
     let m = bank.params.maint;
-    let (lo, hi) = (leash.base_min.max(m.min), leash.base_max.min(m.max));
+    let (lo, hi) = (leash.min.max(m.min), leash.max.min(m.max));
     let step = leash.max_step.max(1);
     let mut out = vec![];
     let mut b = lo;
@@ -178,7 +232,11 @@ fn candidates(leash: &Leash, bank: &Bank) -> Vec<u64> {
 }
 
 /// Read every input the rule needs, for each bank with borrowers.
-pub async fn read(t: &mut dyn Transport, leash: &Leash) -> anyhow::Result<Vec<BankInputs>> {
+pub async fn read(
+    t: &mut dyn Transport,
+    leashes: &Leashes,
+    rule: &RuleParams,
+) -> anyhow::Result<Vec<BankInputs>> {
     let d = Deployment::load(t).await?;
     let accounts = transport::all::<MarginAccount>(t, margin::ID).await?;
     let clock: &Clock = &d.clock;
@@ -200,7 +258,7 @@ pub async fn read(t: &mut dyn Transport, leash: &Leash) -> anyhow::Result<Vec<Ba
         if owing.is_empty() {
             continue;
         }
-        let cands = candidates(leash, bank);
+        let cands = candidates(&leashes.base, bank);
         let Some(own_feed) = d.feed_at(&bank.feed) else {
             continue;
         };
@@ -244,7 +302,13 @@ pub async fn read(t: &mut dyn Transport, leash: &Leash) -> anyhow::Result<Vec<Ba
         let scale = 10f64.powi(feed_reading.expo);
         let spot = feed_reading.price as f64 * scale;
 
+        let vol_annual = feed_reading.vol_annual_wad as f64 / WAD;
+        let lowest = Paths::simulate(spot, vol_annual, feed_reading.congestion_bps, rule).lowest;
+        let top = (*key, *ratios.last().unwrap_or(&bank.effective_maint_ratio));
+        let lowest_price = (lowest / scale).floor().max(1.0) as u64;
+
         let mut exposures = vec![];
+        let mut out_of_reach = 0;
         let mut debt_usd = 0.0;
         for (a, positions) in owing.iter().copied() {
             let mut debt = 0.0;
@@ -267,24 +331,47 @@ pub async fn read(t: &mut dyn Transport, leash: &Leash) -> anyhow::Result<Vec<Ba
             if qty <= 0.0 {
                 continue;
             }
-            let mut liquidated_at = vec![];
-            for ratio in &ratios {
+            // A higher base only raises the liquidation price: healthy at
+            // the top one at the lowest price any path reaches, the account
+            // is liquidated on no path under any candidate.
+            if health::healthy_at_maint_ratio(a, &d, clock, top, Some((feed_key, lowest_price)))? {
+                out_of_reach += 1;
+                continue;
+            }
+            // From the highest base down, each search starting from the
+            // price above scaled by the ratios (exact when only the debt's
+            // requirement moves, close otherwise).
+            let mut liquidated_at = vec![None; ratios.len()];
+            let mut near: Option<(u64, u64)> = None;
+            for (i, ratio) in ratios.iter().enumerate().rev() {
+                let guess = near.map(|(price, above)| {
+                    (price as f64 * (WAD + *ratio as f64) / (WAD + above as f64)) as u64
+                });
                 let price = health::liquidation_price_at_maint_ratio(
                     a,
                     &d,
                     clock,
                     feed_key,
                     (*key, *ratio),
+                    guess,
                 )?;
-                liquidated_at.push(match price {
+                near = price.map(|p| (p, *ratio)).or(near);
+                liquidated_at[i] = match price {
                     Some(p) => Some(p as f64 * scale),
                     // No liquidation price: unexposed to the feed, or
                     // liquidatable already (then at any price).
-                    None if !health::healthy_at_maint_ratio(a, &d, clock, (*key, *ratio))? => {
+                    None if !health::healthy_at_maint_ratio(
+                        a,
+                        &d,
+                        clock,
+                        (*key, *ratio),
+                        None,
+                    )? =>
+                    {
                         Some(f64::MAX)
                     }
                     None => None,
-                });
+                };
             }
             exposures.push(Exposure {
                 qty,
@@ -311,13 +398,21 @@ pub async fn read(t: &mut dyn Transport, leash: &Leash) -> anyhow::Result<Vec<Ba
             ratios,
             feed: d.feed_name_of(&feed_key),
             spot,
-            vol_annual: feed_reading.vol_annual_wad as f64 / WAD,
+            vol_annual,
             congestion_bps: feed_reading.congestion_bps,
             accounts: owing.len(),
             debt_usd,
             exposures,
+            out_of_reach,
+            lowest_simulated: lowest,
             insurance_usd: tokens(insurance, bank.decimals) * l_spot,
             backstop_usd: tokens(backstop, bank.decimals) * l_spot,
+            decimals: bank.decimals,
+            borrows: bank.total_borrows().unwrap_or(u64::MAX),
+            deposits: bank.total_deposits,
+            gov_caps: (bank.params.deposit_cap, bank.params.borrow_cap),
+            caps_now: (bank.deposit_cap(), bank.borrow_cap()),
+            caps_moved_at: bank.agent_caps_moved_at,
         });
     }
     Ok(out)
@@ -340,29 +435,72 @@ fn reading(
         .map_err(|e| anyhow::anyhow!("the feed cannot be read now: {e}"))
 }
 
+/// The seeded price paths the loss is estimated over: geometric Brownian
+/// motion from `spot` at `vol_annual`, one-minute steps (the rule's) over
+/// the horizon plus the liquidation delay after it.
+pub struct Paths {
+    /// Steps in the horizon, and from a crossing to a completed liquidation.
+    pub steps: usize,
+    pub delay_steps: usize,
+    len: usize,
+    prices: Vec<f64>,
+    /// Per path, the lowest price so far at each step of the horizon.
+    running_min: Vec<f64>,
+    /// The lowest price any path reaches within the horizon.
+    pub lowest: f64,
+}
+
+impl Paths {
+    pub fn simulate(spot: f64, vol_annual: f64, congestion_bps: u64, rule: &RuleParams) -> Paths {
+        let steps = (rule.horizon_secs / rule.step_secs.max(1)).max(1) as usize;
+        // Congestion stretches the delay (10_000 bps = on target).
+        let delay = rule.delay_secs as f64 * (congestion_bps.max(10_000) as f64 / 10_000.0);
+        let delay_steps = (delay / rule.step_secs.max(1) as f64).ceil() as usize;
+        let dt = rule.step_secs as f64 / YEAR_SECS;
+        let sigma = vol_annual.max(0.0);
+        let len = steps + delay_steps + 1;
+        let mut rng = Rng::new(rule.seed);
+        let mut prices = Vec::with_capacity(rule.paths * len);
+        let mut running_min = Vec::with_capacity(rule.paths * (steps + 1));
+        let mut lowest = spot;
+        for _ in 0..rule.paths {
+            let start = prices.len();
+            prices.push(spot);
+            for k in 1..len {
+                let z = rng.normal();
+                let last = prices[start + k - 1];
+                prices.push(last * ((-sigma * sigma / 2.0) * dt + sigma * dt.sqrt() * z).exp());
+            }
+            let mut low = spot;
+            for k in 0..=steps {
+                low = low.min(prices[start + k]);
+                running_min.push(low);
+            }
+            lowest = lowest.min(low);
+        }
+        Paths {
+            steps,
+            delay_steps,
+            len,
+            prices,
+            running_min,
+            lowest,
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.prices.len() / self.len.max(1)
+    }
+}
+
 /// The loss quantile at every candidate base (USD), by seeded Monte Carlo.
 pub fn losses(inputs: &BankInputs, rule: &RuleParams) -> Vec<f64> {
+    let paths = Paths::simulate(inputs.spot, inputs.vol_annual, inputs.congestion_bps, rule);
     let n = inputs.candidates.len();
-    let steps = (rule.horizon_secs / rule.step_secs.max(1)).max(1) as usize;
-    // Congestion stretches the delay (10_000 bps = on target).
-    let delay = rule.delay_secs as f64 * (inputs.congestion_bps.max(10_000) as f64 / 10_000.0);
-    let delay_steps = (delay / rule.step_secs.max(1) as f64).ceil() as usize;
-    let dt = rule.step_secs as f64 / YEAR_SECS;
-    let sigma = inputs.vol_annual.max(0.0);
-    let mut rng = Rng::new(rule.seed);
-    let mut per_path: Vec<Vec<f64>> = vec![Vec::with_capacity(rule.paths); n];
-    let mut path = vec![0.0; steps + delay_steps + 1];
-    let mut running_min = vec![0.0; steps + 1];
-    for _ in 0..rule.paths {
-        path[0] = inputs.spot;
-        for k in 1..path.len() {
-            let z = rng.normal();
-            path[k] = path[k - 1] * ((-sigma * sigma / 2.0) * dt + sigma * dt.sqrt() * z).exp();
-        }
-        running_min[0] = path[0];
-        for k in 1..=steps {
-            running_min[k] = running_min[k - 1].min(path[k]);
-        }
+    let mut per_path: Vec<Vec<f64>> = vec![Vec::with_capacity(paths.count()); n];
+    for i in 0..paths.count() {
+        let path = &paths.prices[i * paths.len..(i + 1) * paths.len];
+        let running_min = &paths.running_min[i * (paths.steps + 1)..(i + 1) * (paths.steps + 1)];
         for (c, losses) in per_path.iter_mut().enumerate() {
             let mut loss = 0.0;
             for e in &inputs.exposures {
@@ -371,10 +509,10 @@ pub fn losses(inputs: &BankInputs, rule: &RuleParams) -> Vec<f64> {
                 };
                 // The first step the price is at or under the threshold.
                 let k = running_min.partition_point(|m| *m > at);
-                if k > steps {
+                if k > paths.steps {
                     continue;
                 }
-                let done = path[k + delay_steps];
+                let done = path[k + paths.delay_steps];
                 loss += e.qty * (e.bankrupt_at - done).max(0.0);
             }
             losses.push(loss);
@@ -390,8 +528,29 @@ pub fn losses(inputs: &BankInputs, rule: &RuleParams) -> Vec<f64> {
         .collect()
 }
 
-/// The rule applied to `inputs`, and what the leash lets the agent send now.
-pub fn decide(inputs: BankInputs, leash: &Leash, rule: &RuleParams, now: i64) -> Decision {
+/// `now` moved one `step` toward `wanted` (at once when within a step).
+fn toward(now: u64, wanted: u64, step: u64) -> u64 {
+    if wanted > now {
+        now.saturating_add(step).min(wanted)
+    } else {
+        now.saturating_sub(step).max(wanted)
+    }
+}
+
+/// When a leash's interval next allows a move, if not yet (`moved_at` 0: never moved).
+fn not_before(leash: &Leash, moved_at: i64, now: i64) -> Option<i64> {
+    let ready_at = moved_at.saturating_add(leash.min_interval_secs as i64);
+    (moved_at > 0 && now < ready_at).then_some(ready_at)
+}
+
+/// A leash figure in a parameter's units: a WAD share of `of`.
+fn share_of(of: u64, wad: u64) -> u64 {
+    (of as u128 * wad as u128 / WAD as u128).min(u64::MAX as u128) as u64
+}
+
+/// The rule applied to `inputs`, and what the leashes let the agent send now.
+pub fn decide(inputs: BankInputs, leashes: &Leashes, rule: &RuleParams, now: i64) -> Decision {
+    let leash = &leashes.base;
     let losses = losses(&inputs, rule);
     let capacity = inputs.insurance_usd + inputs.backstop_usd;
     let fits = inputs
@@ -399,34 +558,31 @@ pub fn decide(inputs: BankInputs, leash: &Leash, rule: &RuleParams, now: i64) ->
         .iter()
         .zip(&losses)
         .find(|(_, l)| **l <= capacity);
-    let (wanted, why) = match fits {
+    let (wanted, loss, why) = match fits {
         Some((b, l)) => (
             *b,
+            *l,
             format!(
                 "the smallest base whose 99% one-hour loss (${l:.2}) fits the capacity (${capacity:.2})"
             ),
         ),
         None => (
             *inputs.candidates.last().unwrap_or(&inputs.base),
+            losses.last().copied().unwrap_or(0.0),
             format!(
                 "no base in the band keeps the 99% one-hour loss within the capacity (${capacity:.2}); the most protective one"
             ),
         ),
     };
-    let ready_at = inputs.last_change_ts + leash.min_interval_secs as i64;
-    let (next, waiting_until) = if wanted == inputs.base {
+    let (next, waiting_until) = if wanted == inputs.base || leash.max_step == 0 {
         (None, None)
-    } else if inputs.last_change_ts > 0 && now < ready_at {
-        (None, Some(ready_at))
+    } else if let Some(at) = not_before(leash, inputs.last_change_ts, now) {
+        (None, Some(at))
     } else {
-        let step = leash.max_step;
-        let next = if wanted > inputs.base {
-            inputs.base.saturating_add(step).min(wanted)
-        } else {
-            inputs.base.saturating_sub(step).max(wanted)
-        };
-        (Some(next), None)
+        (Some(toward(inputs.base, wanted, leash.max_step)), None)
     };
+    let caps = caps(&inputs, &leashes.caps, loss, capacity, now);
+    let over_capacity = fits.is_none();
     Decision {
         symbol: inputs.symbol.clone(),
         mint: inputs.mint,
@@ -437,7 +593,125 @@ pub fn decide(inputs: BankInputs, leash: &Leash, rule: &RuleParams, now: i64) ->
         next,
         waiting_until,
         why,
+        loss_usd: loss,
+        over_capacity,
+        caps,
         inputs,
+    }
+}
+
+/// The borrow cap the rule wants: borrows x capacity / loss (where the
+/// loss, growing with the open interest, would use the whole capacity),
+/// the leash's top with no loss, inside the leash's band; deposits capped
+/// where they are (inside the band). Moves smaller than a hundredth of
+/// governance's cap wait, so interest accruing does not send a move a pass.
+fn caps(
+    inputs: &BankInputs,
+    leash: &Leash,
+    loss: f64,
+    capacity: f64,
+    now: i64,
+) -> Move<(u64, u64)> {
+    let (gov_deposit, gov_borrow) = inputs.gov_caps;
+    let (deposit_now, borrow_now) = inputs.caps_now;
+    let band = |gov: u64| (share_of(gov, leash.min), share_of(gov, leash.max));
+    let (borrow_lo, borrow_hi) = band(gov_borrow);
+    let (deposit_lo, deposit_hi) = band(gov_deposit);
+    let (borrow_wanted, why) = if loss <= 0.0 {
+        (
+            borrow_hi,
+            "no loss expected: the borrow cap as high as the leash allows".to_string(),
+        )
+    } else {
+        let headroom = capacity / loss;
+        let at = (inputs.borrows as f64 * headroom).min(u64::MAX as f64) as u64;
+        (
+            at.clamp(borrow_lo, borrow_hi),
+            format!(
+                "borrows x capacity / loss = {:.2} x {headroom:.3}: open interest past it would lose more than the capacity",
+                tokens(inputs.borrows, inputs.decimals)
+            ),
+        )
+    };
+    let wanted = (deposit_now.clamp(deposit_lo, deposit_hi), borrow_wanted);
+    let worth_it = |now: u64, want: u64, gov: u64| now.abs_diff(want) >= gov / 100;
+    let moves = leash.max_step > 0
+        && (worth_it(borrow_now, wanted.1, gov_borrow) || deposit_now != wanted.0);
+    let (next, waiting_until) = if !moves {
+        (None, None)
+    } else if let Some(at) = not_before(leash, inputs.caps_moved_at, now) {
+        (None, Some(at))
+    } else {
+        (
+            Some((
+                toward(deposit_now, wanted.0, share_of(gov_deposit, leash.max_step)),
+                toward(borrow_now, wanted.1, share_of(gov_borrow, leash.max_step)),
+            )),
+            None,
+        )
+    };
+    Move {
+        now: (deposit_now, borrow_now),
+        wanted,
+        next,
+        waiting_until,
+        why,
+    }
+}
+
+/// The fee ramp the rule wants: the leash's top while some bank's loss
+/// exceeds its capacity at every base in its band, its floor otherwise.
+pub fn decide_fee(decisions: &[Decision], leashes: &Leashes, now: i64) -> Option<FeeDecision> {
+    let leash = &leashes.fee_per_slot;
+    if leash.max_step == 0 {
+        return None;
+    }
+    let worst = decisions
+        .iter()
+        .filter(|d| d.over_capacity)
+        .max_by(|a, b| (a.loss_usd - a.capacity_usd).total_cmp(&(b.loss_usd - b.capacity_usd)))
+        .map(|d| (d.symbol.clone(), d.loss_usd, d.capacity_usd));
+    let current = leashes.fee_per_slot_now;
+    let (wanted, why) = match &worst {
+        Some((symbol, loss, capacity)) => (
+            leash.max,
+            format!("{symbol}'s loss (${loss:.2}) exceeds its capacity (${capacity:.2}) at every base: liquidators paid sooner"),
+        ),
+        None => (
+            leash.min,
+            "every bank's loss fits its capacity: the ramp at the leash's floor".to_string(),
+        ),
+    };
+    let (next, waiting_until) = if wanted == current {
+        (None, None)
+    } else if let Some(at) = not_before(leash, leashes.fee_moved_at, now) {
+        (None, Some(at))
+    } else {
+        (Some(toward(current, wanted, leash.max_step)), None)
+    };
+    Some(FeeDecision {
+        ramp: Move {
+            now: current,
+            wanted,
+            next,
+            waiting_until,
+            why,
+        },
+        worst,
+    })
+}
+
+/// The evidence a move carries on chain: the figure that fired and its inputs.
+fn evidence(d: &Decision) -> AgentEvidence {
+    let wad = |usd: f64| (usd.max(0.0) * WAD).min(u128::MAX as f64) as u128;
+    let i = &d.inputs;
+    AgentEvidence {
+        loss: wad(d.loss_usd),
+        capacity: wad(d.capacity_usd),
+        debt: wad(i.debt_usd),
+        accounts: i.accounts.min(u32::MAX as usize) as u32,
+        vol_annual_bps: (i.vol_annual * 10_000.0).round().max(0.0) as u64,
+        congestion_bps: i.congestion_bps,
     }
 }
 
@@ -482,6 +756,12 @@ impl Decision {
             ));
         }
         out.push_str(&format!("  rule: {}\n", self.why));
+        if i.out_of_reach > 0 {
+            out.push_str(&format!(
+                "  ({} of the accounts stay healthy at the highest base even at ${:.2}, the lowest price any path reaches)\n",
+                i.out_of_reach, i.lowest_simulated
+            ));
+        }
         let action = match (self.next, self.waiting_until) {
             (Some(n), _) => format!(
                 "move the base {} -> {} (one step of at most {} toward {}: the leash)",
@@ -498,37 +778,136 @@ impl Decision {
             (None, None) => format!("hold at {}: it is where the rule wants it", pct(self.base)),
         };
         out.push_str(&format!("  decision: {action}\n"));
+        let c = &self.caps;
+        let amount = |v: u64| format!("{:.2} {}", tokens(v, i.decimals), self.symbol);
+        out.push_str(&format!(
+            "  borrow cap: {} (governance's {}; borrowed {}); {}\n",
+            amount(c.now.1),
+            amount(i.gov_caps.1),
+            amount(i.borrows),
+            c.why
+        ));
+        let action = match (c.next, c.waiting_until) {
+            (Some((_, b)), _) => format!(
+                "move the borrow cap {} -> {} (toward {})",
+                amount(c.now.1),
+                amount(b),
+                amount(c.wanted.1)
+            ),
+            (None, Some(t)) => format!(
+                "hold the caps: the leash allows the next move at {} UTC",
+                rampart_sdk::fmt::utc(t)
+            ),
+            (None, None) => "hold the caps".to_string(),
+        };
+        out.push_str(&format!("  decision: {action}\n"));
         out
     }
 }
 
-/// One pass: read, decide, and (unless `dry_run`) send each move.
-pub async fn pass(
-    t: &mut dyn Transport,
-    rule: &RuleParams,
-    dry_run: bool,
-) -> anyhow::Result<Vec<(Decision, Option<anyhow::Result<()>>)>> {
-    let leash = leash(t).await?;
-    if !dry_run {
-        ensure_agent(t, &leash)?;
-    }
-    let now = t.clock().await?.unix_timestamp;
-    let mut out = vec![];
-    for inputs in read(t, &leash).await? {
-        let decision = decide(inputs, &leash, rule, now);
-        let sent = match (dry_run, decision.next) {
-            (false, Some(base)) => {
-                let ix = margin_ix::agent_set_maint_base(leash.agent, decision.mint, base);
-                Some(t.send(&[ix], &[]).await.map(|_| ()))
-            }
-            _ => None,
+impl FeeDecision {
+    /// What it decided for the fee ramp and why, for a person.
+    pub fn explain(&self) -> String {
+        let r = &self.ramp;
+        let per_slot = |wad: u64| format!("{:.4}% a slot", wad as f64 / 1e16);
+        let action = match (r.next, r.waiting_until) {
+            (Some(n), _) => format!(
+                "move it {} -> {} (toward {})",
+                per_slot(r.now),
+                per_slot(n),
+                per_slot(r.wanted)
+            ),
+            (None, Some(t)) => format!(
+                "hold at {}: the leash allows the next move at {} UTC",
+                per_slot(r.now),
+                rampart_sdk::fmt::utc(t)
+            ),
+            (None, None) => format!("hold at {}", per_slot(r.now)),
         };
-        out.push((decision, sent));
+        format!(
+            "liquidation fee ramp: {}\n  rule: {}\n  decision: {action}\n",
+            per_slot(r.now),
+            r.why
+        )
     }
-    Ok(out)
 }
 
-fn ensure_agent(t: &dyn Transport, leash: &Leash) -> anyhow::Result<()> {
+/// What one pass decided, and what the chain said to each move sent.
+pub struct Pass {
+    pub banks: Vec<(Decision, Option<anyhow::Result<()>>)>,
+    pub fee: Option<(FeeDecision, Option<anyhow::Result<()>>)>,
+}
+
+impl Pass {
+    /// Whether any move was sent and accepted.
+    pub fn moved(&self) -> bool {
+        let ok = |sent: &Option<anyhow::Result<()>>| sent.as_ref().is_some_and(|r| r.is_ok());
+        self.banks.iter().any(|(_, s)| ok(s)) || self.fee.as_ref().is_some_and(|(_, s)| ok(s))
+    }
+}
+
+/// One pass: read, decide, and (unless `dry_run`) send each move: a
+/// bank's base and caps in one transaction, the fee ramp in its own.
+pub async fn pass(t: &mut dyn Transport, rule: &RuleParams, dry_run: bool) -> anyhow::Result<Pass> {
+    let leashes = leashes(t).await?;
+    if !dry_run {
+        ensure_agent(t, &leashes)?;
+    }
+    let now = t.clock().await?.unix_timestamp;
+    let decisions: Vec<Decision> = read(t, &leashes, rule)
+        .await?
+        .into_iter()
+        .map(|inputs| decide(inputs, &leashes, rule, now))
+        .collect();
+    let fee = decide_fee(&decisions, &leashes, now);
+    let mut banks = vec![];
+    for d in decisions {
+        let mut ixs = vec![];
+        if let Some(base) = d.next {
+            ixs.push(margin_ix::agent_set_maint_base(
+                leashes.agent,
+                d.mint,
+                base,
+                evidence(&d),
+            ));
+        }
+        if let Some(caps) = d.caps.next {
+            ixs.push(margin_ix::agent_set_caps(
+                leashes.agent,
+                d.mint,
+                caps,
+                evidence(&d),
+            ));
+        }
+        let sent = match dry_run || ixs.is_empty() {
+            true => None,
+            false => Some(t.send(&ixs, &[]).await.map(|_| ())),
+        };
+        banks.push((d, sent));
+    }
+    let fee = match fee {
+        Some(f) => {
+            let sent = match (dry_run, f.ramp.next) {
+                (false, Some(ramp)) => {
+                    let fired = banks
+                        .iter()
+                        .map(|(d, _)| d)
+                        .find(|d| f.worst.as_ref().is_some_and(|w| w.0 == d.symbol))
+                        .map(evidence)
+                        .unwrap_or_default();
+                    let ix = margin_ix::agent_set_fee_ramp(leashes.agent, ramp, fired);
+                    Some(t.send(&[ix], &[]).await.map(|_| ()))
+                }
+                _ => None,
+            };
+            Some((f, sent))
+        }
+        None => None,
+    };
+    Ok(Pass { banks, fee })
+}
+
+fn ensure_agent(t: &dyn Transport, leash: &Leashes) -> anyhow::Result<()> {
     let wallet = t.wallet()?;
     anyhow::ensure!(
         wallet == leash.agent,
@@ -546,14 +925,14 @@ pub async fn run(
     interval: Duration,
     max_passes: Option<u64>,
     stop: impl std::future::Future<Output = ()>,
-    mut report: impl FnMut(&[(Decision, Option<anyhow::Result<()>>)]),
+    mut report: impl FnMut(&Pass),
 ) -> anyhow::Result<u64> {
     if let Some(why) = t.cannot_sign() {
         anyhow::bail!(
             "the agent sends transactions, which needs a keypair: {why} (or use --dry-run)"
         );
     }
-    let l = leash(t).await?;
+    let l = leashes(t).await?;
     ensure_agent(t, &l)?;
     tokio::pin!(stop);
     let mut passes = 0;
@@ -608,18 +987,43 @@ mod tests {
             accounts: 10,
             debt_usd: 240_000.0,
             exposures,
+            out_of_reach: 0,
+            lowest_simulated: 0.0,
             insurance_usd: insurance,
             backstop_usd: 0.0,
+            decimals: 6,
+            borrows: 240_000_000_000,
+            deposits: 1_000_000_000_000,
+            gov_caps: (2_000_000_000_000, 1_000_000_000_000),
+            caps_now: (2_000_000_000_000, 1_000_000_000_000),
+            caps_moved_at: 0,
         }
     }
 
-    fn leash() -> Leash {
-        Leash {
+    fn leashes() -> Leashes {
+        let w = WAD as u64;
+        Leashes {
             agent: Pubkey::new_unique(),
-            base_min: 30_000_000_000_000_000,
-            base_max: 80_000_000_000_000_000,
-            max_step: 5_000_000_000_000_000,
-            min_interval_secs: 300,
+            base: Leash {
+                min: 30_000_000_000_000_000,
+                max: 80_000_000_000_000_000,
+                max_step: 5_000_000_000_000_000,
+                min_interval_secs: 300,
+            },
+            caps: Leash {
+                min: w / 2,
+                max: w,
+                max_step: w / 10,
+                min_interval_secs: 300,
+            },
+            fee_per_slot: Leash {
+                min: w / 100_000,
+                max: w / 20_000,
+                max_step: w / 100_000,
+                min_interval_secs: 300,
+            },
+            fee_per_slot_now: w / 100_000,
+            fee_moved_at: 0,
         }
     }
 
@@ -652,7 +1056,13 @@ mod tests {
     #[test]
     fn the_rule_moves_with_risk_and_capacity_within_the_leash() {
         let wanted = |vol, insurance, congestion| {
-            decide(inputs(vol, insurance, congestion), &leash(), &rule(), 1_000).wanted
+            decide(
+                inputs(vol, insurance, congestion),
+                &leashes(),
+                &rule(),
+                1_000,
+            )
+            .wanted
         };
         let calm = wanted(0.3, 0.0, 10_000);
         let wild = wanted(3.0, 0.0, 10_000);
@@ -660,12 +1070,12 @@ mod tests {
         let covered = wanted(3.0, 1e9, 10_000);
         assert!(calm <= wild && wild <= jammed, "{calm} {wild} {jammed}");
         assert!(wild > calm, "volatility raises the base: {calm} -> {wild}");
-        assert_eq!(covered, leash().base_min, "a fund that covers everything");
-        let d = decide(inputs(3.0, 0.0, 50_000), &leash(), &rule(), 1_000);
+        assert_eq!(covered, leashes().base.min, "a fund that covers everything");
+        let d = decide(inputs(3.0, 0.0, 50_000), &leashes(), &rule(), 1_000);
         let next = d.next.expect("a move");
         assert_eq!(
             next.abs_diff(d.base),
-            leash().max_step.min(d.wanted.abs_diff(d.base))
+            leashes().base.max_step.min(d.wanted.abs_diff(d.base))
         );
         assert!(
             d.explain()
@@ -676,7 +1086,49 @@ mod tests {
         // Inside the interval it waits, and says until when.
         let mut recent = inputs(3.0, 0.0, 50_000);
         recent.last_change_ts = 900;
-        let d = decide(recent, &leash(), &rule(), 1_000);
+        let d = decide(recent, &leashes(), &rule(), 1_000);
         assert_eq!((d.next, d.waiting_until), (None, Some(1_200)));
+    }
+
+    /// Over capacity at every base: the borrow cap wants to stop new loans
+    /// (the leash's floor, half governance's cap) and moves a tenth of it;
+    /// the fee ramp steepens one step. Covered: the cap stays at the top,
+    /// the ramp at its floor.
+    #[test]
+    fn the_caps_and_the_fee_ramp_follow_the_loss_within_their_leashes() {
+        let l = leashes();
+        let d = decide(inputs(3.0, 0.0, 50_000), &l, &rule(), 1_000);
+        assert!(d.over_capacity && d.loss_usd > 0.0, "{d:?}");
+        assert_eq!(d.caps.wanted, (2_000_000_000_000, 500_000_000_000));
+        assert_eq!(d.caps.next, Some((2_000_000_000_000, 900_000_000_000)));
+        let fee = decide_fee(std::slice::from_ref(&d), &l, 1_000).expect("a leash");
+        assert_eq!(fee.ramp.wanted, l.fee_per_slot.max);
+        assert_eq!(fee.ramp.next, Some(2 * l.fee_per_slot.min));
+        assert!(
+            fee.explain().contains("0.0010% a slot -> 0.0020% a slot"),
+            "{}",
+            fee.explain()
+        );
+        assert!(
+            d.explain()
+                .contains("move the borrow cap 1000000.00 USDC -> 900000.00 USDC"),
+            "{}",
+            d.explain()
+        );
+
+        let covered = decide(inputs(3.0, 1e9, 10_000), &l, &rule(), 1_000);
+        assert_eq!(covered.caps.next, None, "{:?}", covered.caps);
+        let fee = decide_fee(std::slice::from_ref(&covered), &l, 1_000).expect("a leash");
+        assert_eq!((fee.ramp.wanted, fee.ramp.next), (l.fee_per_slot.min, None));
+
+        // A closed leash: no fee decision, no caps move.
+        let closed = Leashes {
+            caps: Leash::default(),
+            fee_per_slot: Leash::default(),
+            ..l
+        };
+        let d = decide(inputs(3.0, 0.0, 50_000), &closed, &rule(), 1_000);
+        assert_eq!(d.caps.next, None);
+        assert!(decide_fee(&[d], &closed, 1_000).is_none());
     }
 }

@@ -494,12 +494,10 @@ pub async fn init(
     i.ensure(
         "margin config".into(),
         pda::margin::config(),
-        vec![margin_ix::init_margin(
-            wallet,
-            wallet,
-            presets::liquidation_params(),
-            rules,
-        )],
+        vec![
+            margin_ix::init_margin(wallet, wallet, presets::liquidation_params(), rules),
+            margin_ix::set_agent_leashes(wallet, rules.agent_base, presets::agent_leashes()),
+        ],
     )
     .await?;
     let mut mints = std::collections::BTreeMap::new();

@@ -9,7 +9,8 @@ use anchor_spl::token::spl_token;
 use margin::accounts as acc;
 use margin::instruction as ix;
 use margin::state::{
-    BankParams, GovernanceParams, GuardianSet, LiquidationParams, MarginStatus, ValidatorSet,
+    AgentEvidence, AgentLeashes, BankParams, GovernanceParams, GuardianSet, Leash,
+    LiquidationParams, MarginStatus, ValidatorSet,
 };
 
 use crate::pda;
@@ -127,14 +128,57 @@ pub fn accrue(mint: Pubkey) -> Instruction {
     )
 }
 
-pub fn agent_set_maint_base(risk_agent: Pubkey, mint: Pubkey, base: u64) -> Instruction {
+fn agent_move_bank(risk_agent: Pubkey, mint: Pubkey) -> acc::AgentMoveBank {
+    acc::AgentMoveBank {
+        config: pda::margin::config(),
+        risk_agent,
+        bank: pda::margin::bank(&mint),
+    }
+}
+
+pub fn agent_set_maint_base(
+    risk_agent: Pubkey,
+    mint: Pubkey,
+    base: u64,
+    evidence: AgentEvidence,
+) -> Instruction {
     build(
-        acc::AgentSetMaintBase {
+        agent_move_bank(risk_agent, mint),
+        ix::AgentSetMaintBase { base, evidence },
+    )
+}
+
+/// The agent's deposit and borrow caps for the bank of `mint`, tokens.
+pub fn agent_set_caps(
+    risk_agent: Pubkey,
+    mint: Pubkey,
+    (deposit_cap, borrow_cap): (u64, u64),
+    evidence: AgentEvidence,
+) -> Instruction {
+    build(
+        agent_move_bank(risk_agent, mint),
+        ix::AgentSetCaps {
+            deposit_cap,
+            borrow_cap,
+            evidence,
+        },
+    )
+}
+
+pub fn agent_set_fee_ramp(
+    risk_agent: Pubkey,
+    fee_per_slot: u64,
+    evidence: AgentEvidence,
+) -> Instruction {
+    build(
+        acc::AgentSetFeeRamp {
             config: pda::margin::config(),
             risk_agent,
-            bank: pda::margin::bank(&mint),
         },
-        ix::AgentSetMaintBase { base },
+        ix::AgentSetFeeRamp {
+            fee_per_slot,
+            evidence,
+        },
     )
 }
 
@@ -447,6 +491,13 @@ fn govern_config(governance: Pubkey) -> acc::GovernConfig {
 
 pub fn set_margin_status(governance: Pubkey, status: MarginStatus) -> Instruction {
     build(govern_config(governance), ix::SetMarginStatus { status })
+}
+
+pub fn set_agent_leashes(governance: Pubkey, base: Leash, leashes: AgentLeashes) -> Instruction {
+    build(
+        govern_config(governance),
+        ix::SetAgentLeashes { base, leashes },
+    )
 }
 
 pub fn set_guardians(governance: Pubkey, guardians: GuardianSet) -> Instruction {

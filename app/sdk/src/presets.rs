@@ -5,7 +5,8 @@
 use anchor_lang::prelude::Pubkey;
 use backstop::state::{ConsumerLimits, PoolParams};
 use margin::state::{
-    AdaptiveMaintenance, BankParams, GovernanceParams, InterestParams, LiquidationParams,
+    AdaptiveMaintenance, AgentLeashes, BankParams, GovernanceParams, InterestParams, Leash,
+    LiquidationParams,
 };
 use pricing::state::FeedParams;
 use vault::state::VaultParams;
@@ -59,10 +60,34 @@ pub fn governance_params(risk_agent: Pubkey) -> GovernanceParams {
     GovernanceParams {
         timelock_secs: 3_600,
         risk_agent,
-        agent_base_min: 3 * W / 100,
-        agent_base_max: 8 * W / 100,
-        agent_max_step: W / 200,
-        agent_min_interval_secs: 300,
+        agent_base: Leash {
+            min: 3 * W / 100,
+            max: 8 * W / 100,
+            max_step: W / 200,
+            min_interval_secs: 300,
+        },
+    }
+}
+
+/// The risk agent's other leashes: it may tighten a bank's caps to half of
+/// governance's, a tenth of them at a time; and steepen the fee ramp from
+/// [`liquidation_params`]' 0.001% a slot (the fee reaching its cap in 20
+/// minutes) up to 0.005% (4 minutes), 0.001% at a time, and back; each at
+/// most every five minutes.
+pub fn agent_leashes() -> AgentLeashes {
+    AgentLeashes {
+        caps: Leash {
+            min: W / 2,
+            max: W,
+            max_step: W / 10,
+            min_interval_secs: 300,
+        },
+        fee_per_slot: Leash {
+            min: W / 100_000,
+            max: W / 20_000,
+            max_step: W / 100_000,
+            min_interval_secs: 300,
+        },
     }
 }
 

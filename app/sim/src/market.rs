@@ -23,9 +23,9 @@ pub fn price(units: f64) -> i64 {
 }
 
 pub use rampart_sdk::presets::{
-    adaptive_maintenance, btc_interest, btc_params, fixed_maintenance, governance_params,
-    liquidation_params, one_source_params, usdc_interest, usdc_params, BTC, BTC_DECIMALS, USDC,
-    USDC_DECIMALS,
+    adaptive_maintenance, agent_leashes, btc_interest, btc_params, fixed_maintenance,
+    governance_params, liquidation_params, one_source_params, usdc_interest, usdc_params, BTC,
+    BTC_DECIMALS, USDC, USDC_DECIMALS,
 };
 
 /// What `MarginMarket::configured` varies.
@@ -93,9 +93,15 @@ impl MarginMarket {
         let payer = chain.payer_pubkey();
         let risk_agent = Keypair::new();
         let rules = governance_params(risk_agent.pubkey());
-        let init =
-            margin_ix::init_margin(payer, ops.governance.pubkey(), liquidation_params(), rules);
-        chain.send(&[init], &[&ops.governance]).await?;
+        let init = [
+            margin_ix::init_margin(payer, ops.governance.pubkey(), liquidation_params(), rules),
+            margin_ix::set_agent_leashes(
+                ops.governance.pubkey(),
+                rules.agent_base,
+                agent_leashes(),
+            ),
+        ];
+        chain.send(&init, &[&ops.governance]).await?;
         let mint_authority = Keypair::new();
         let btc_mint = spl::create_mint(&mut chain, &mint_authority.pubkey(), BTC_DECIMALS).await?;
         let usdc_mint =

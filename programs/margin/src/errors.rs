@@ -56,9 +56,9 @@ pub enum MarginError {
     ProposalMismatch,
     #[msg("The timelock has not elapsed, or nothing is queued")]
     TimelockNotElapsed,
-    #[msg("The risk agent may not move the parameter there (outside its band or step)")]
+    #[msg("The risk agent may not move the parameter there (outside its band)")]
     RiskAgentOutOfBand,
-    #[msg("The risk agent changed this bank too recently")]
+    #[msg("The risk agent moved this parameter too recently (its leash's interval)")]
     RiskAgentTooFast,
     #[msg("Fewer distinct guardian signatures than the threshold")]
     NotEnoughGuardians,
@@ -94,6 +94,12 @@ pub enum MarginError {
     DepositBelowOneShare,
     #[msg("An account's owner cannot liquidate it: the liquidation fee would go back to the owner instead of paying for the risk")]
     SelfLiquidation,
+    #[msg("The risk agent may not move this parameter: governance has not given it a leash")]
+    RiskAgentLeashClosed,
+    #[msg(
+        "The risk agent may not move the parameter that far at once (more than its leash's step)"
+    )]
+    RiskAgentStepTooLarge,
 }
 
 impl From<risk_math::MathError> for MarginError {

@@ -1,5 +1,7 @@
 use anchor_lang::prelude::*;
 
+use crate::state::{AgentEvidence, Leash};
+
 #[event]
 pub struct BankCreated {
     pub bank: Pubkey,
@@ -97,6 +99,36 @@ pub struct RiskAgentMovedBase {
     pub agent: Pubkey,
     pub previous: u64,
     pub base: u64,
+    pub evidence: AgentEvidence,
+}
+
+#[event]
+pub struct RiskAgentMovedCaps {
+    pub bank: Pubkey,
+    pub agent: Pubkey,
+    /// The caps in force before (governance's or the agent's, the lower),
+    /// and the agent's new ones, tokens.
+    pub deposit_cap_before: u64,
+    pub deposit_cap: u64,
+    pub borrow_cap_before: u64,
+    pub borrow_cap: u64,
+    pub evidence: AgentEvidence,
+}
+
+#[event]
+pub struct RiskAgentMovedFeeRamp {
+    pub agent: Pubkey,
+    pub fee_per_slot_before: u64,
+    pub fee_per_slot: u64,
+    pub evidence: AgentEvidence,
+}
+
+#[event]
+pub struct AgentLeashesSet {
+    pub agent: Pubkey,
+    pub base: Leash,
+    pub caps: Leash,
+    pub fee_per_slot: Leash,
 }
 
 #[event]

@@ -25,7 +25,8 @@ pub mod valuation;
 
 use instructions::*;
 use state::{
-    BankParams, GovernanceParams, GuardianSet, LiquidationParams, MarginStatus, ValidatorSet,
+    AgentEvidence, AgentLeashes, BankParams, GovernanceParams, GuardianSet, Leash,
+    LiquidationParams, MarginStatus, ValidatorSet,
 };
 
 declare_id!("F4dLgdm99LrkmonS9UcRT4wowzEvbQhDDoEG3YNesxCs");
@@ -54,12 +55,41 @@ pub mod margin {
         handle_apply_bank_params(ctx)
     }
 
-    pub fn agent_set_maint_base(ctx: Context<AgentSetMaintBase>, base: u64) -> Result<()> {
-        handle_agent_set_maint_base(ctx, base)
+    pub fn agent_set_maint_base(
+        ctx: Context<AgentMoveBank>,
+        base: u64,
+        evidence: AgentEvidence,
+    ) -> Result<()> {
+        handle_agent_set_maint_base(ctx, base, evidence)
+    }
+
+    pub fn agent_set_caps(
+        ctx: Context<AgentMoveBank>,
+        deposit_cap: u64,
+        borrow_cap: u64,
+        evidence: AgentEvidence,
+    ) -> Result<()> {
+        handle_agent_set_caps(ctx, deposit_cap, borrow_cap, evidence)
+    }
+
+    pub fn agent_set_fee_ramp(
+        ctx: Context<AgentSetFeeRamp>,
+        fee_per_slot: u64,
+        evidence: AgentEvidence,
+    ) -> Result<()> {
+        handle_agent_set_fee_ramp(ctx, fee_per_slot, evidence)
     }
 
     pub fn set_margin_status(ctx: Context<GovernConfig>, status: MarginStatus) -> Result<()> {
         handle_set_margin_status(ctx, status)
+    }
+
+    pub fn set_agent_leashes(
+        ctx: Context<GovernConfig>,
+        base: Leash,
+        leashes: AgentLeashes,
+    ) -> Result<()> {
+        handle_set_agent_leashes(ctx, base, leashes)
     }
 
     pub fn set_guardians(ctx: Context<GovernConfig>, guardians: GuardianSet) -> Result<()> {

@@ -90,6 +90,9 @@ pub async fn banks(t: &mut dyn Transport) -> anyhow::Result<Output> {
             "fees_pending": bank.pending_fees, "insurance": insurance,
             "maint_base_wad": bank.params.maint.base.to_string(),
             "maint_ratio_wad": bank.effective_maint_ratio.to_string(),
+            "deposit_cap": bank.deposit_cap(), "borrow_cap": bank.borrow_cap(),
+            "governance_deposit_cap": bank.params.deposit_cap,
+            "governance_borrow_cap": bank.params.borrow_cap,
         }));
     }
     let text = fmt::table(

@@ -462,22 +462,15 @@ async fn agent_turn(
     let payer = m.chain.payer().insecure_clone();
     m.chain.set_payer(m.risk_agent.insecure_clone());
     let moved = if compromised {
-        let leash = rampart_ops::agent::leash(&mut m.chain).await?;
-        let base = m.bank(m.usdc_mint).await.params.maint.base;
-        let up = base.saturating_add(leash.max_step).min(leash.base_max);
-        let ix = margin_ix::agent_set_maint_base(m.risk_agent.pubkey(), m.usdc_mint, up);
-        up != base && m.chain.send(&[ix], &[]).await.is_ok()
+        thief_turn(m).await?
     } else {
         let rule = rampart_ops::agent::RuleParams {
             paths: 200,
             ..Default::default()
         };
-        match rampart_ops::agent::pass(&mut m.chain, &rule, false).await {
-            Ok(done) => done
-                .iter()
-                .any(|(_, sent)| sent.as_ref().is_some_and(|r| r.is_ok())),
-            Err(_) => false,
-        }
+        rampart_ops::agent::pass(&mut m.chain, &rule, false)
+            .await
+            .is_ok_and(|done| done.moved())
     };
     m.chain.set_payer(payer);
     rec.transactions += 1;
@@ -488,6 +481,55 @@ async fn agent_turn(
         rec.transactions += 1;
     }
     Ok(())
+}
+
+/// A stolen agent key pushes every parameter toward its most harmful edge
+/// as fast as the leashes allow: the USDC maintenance base up (healthy
+/// borrowers liquidated sooner), USDC's caps down (no new deposits or
+/// loans), the fee ramp up (liquidated accounts paying the fee cap
+/// sooner). Whether anything was accepted.
+async fn thief_turn(m: &mut MarginMarket) -> anyhow::Result<bool> {
+    let leashes = rampart_ops::agent::leashes(&mut m.chain).await?;
+    let agent = m.risk_agent.pubkey();
+    let bank = m.bank(m.usdc_mint).await;
+    let (base, floor) = (
+        bank.params.maint.base,
+        margin::state::AgentEvidence::default(),
+    );
+    let mut ixs = vec![];
+    let up = (base + leashes.base.max_step).min(leashes.base.max.min(bank.params.maint.max));
+    if up > base {
+        ixs.push(margin_ix::agent_set_maint_base(
+            agent,
+            m.usdc_mint,
+            up,
+            floor,
+        ));
+    }
+    let share = |cap: u64, wad: u64| (cap as u128 * wad as u128 / WAD) as u64;
+    let down = |now: u64, gov: u64| {
+        now.saturating_sub(share(gov, leashes.caps.max_step))
+            .max(share(gov, leashes.caps.min))
+    };
+    let caps = (
+        down(bank.deposit_cap(), bank.params.deposit_cap),
+        down(bank.borrow_cap(), bank.params.borrow_cap),
+    );
+    if leashes.caps.max_step > 0 && caps != (bank.deposit_cap(), bank.borrow_cap()) {
+        ixs.push(margin_ix::agent_set_caps(agent, m.usdc_mint, caps, floor));
+    }
+    let mut accepted = false;
+    for ix in ixs {
+        // One at a time: a move the leash refuses does not sink the others.
+        accepted |= m.chain.send(&[ix], &[]).await.is_ok();
+    }
+    let ramp = leashes.fee_per_slot;
+    let steeper = (leashes.fee_per_slot_now + ramp.max_step).min(ramp.max);
+    if ramp.max_step > 0 && steeper > leashes.fee_per_slot_now {
+        let ix = margin_ix::agent_set_fee_ramp(agent, steeper, floor);
+        accepted |= m.chain.send(&[ix], &[]).await.is_ok();
+    }
+    Ok(accepted)
 }
 
 /// The liquidation validators: the honest ones sign approvals; the

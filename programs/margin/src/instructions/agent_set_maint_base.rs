@@ -2,10 +2,11 @@ use anchor_lang::prelude::*;
 
 use crate::errors::MarginError;
 use crate::events::RiskAgentMovedBase;
-use crate::state::{Bank, MarginConfig};
+use crate::state::{AgentEvidence, Bank, MarginConfig, Scale};
 
+/// The risk agent and the bank whose parameter it moves.
 #[derive(Accounts)]
-pub struct AgentSetMaintBase<'info> {
+pub struct AgentMoveBank<'info> {
     #[account(seeds = [MarginConfig::SEED], bump = config.bump)]
     pub config: Box<Account<'info, MarginConfig>>,
     #[account(address = config.governance.risk_agent @ MarginError::Unauthorized)]
@@ -17,22 +18,25 @@ pub struct AgentSetMaintBase<'info> {
 /// The autonomous risk agent, on a leash: it may move a bank's maintenance
 /// base without timelock, but only inside its band (and the bank's own
 /// [min, max]), by at most one step, and not more often than allowed.
-pub fn handle_agent_set_maint_base(ctx: Context<AgentSetMaintBase>, base: u64) -> Result<()> {
+pub fn handle_agent_set_maint_base(
+    ctx: Context<AgentMoveBank>,
+    base: u64,
+    evidence: AgentEvidence,
+) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let g = ctx.accounts.config.governance;
+    let leash = ctx.accounts.config.governance.agent_base;
     let bank = &mut ctx.accounts.bank;
     let m = bank.params.maint;
+    leash.allows(
+        m.base,
+        base,
+        Scale::Absolute,
+        bank.agent_last_change_ts,
+        now,
+    )?;
     require!(
-        (g.agent_base_min..=g.agent_base_max).contains(&base) && (m.min..=m.max).contains(&base),
+        (m.min..=m.max).contains(&base),
         MarginError::RiskAgentOutOfBand
-    );
-    require!(
-        base.abs_diff(m.base) <= g.agent_max_step,
-        MarginError::RiskAgentOutOfBand
-    );
-    require!(
-        now.saturating_sub(bank.agent_last_change_ts) >= g.agent_min_interval_secs as i64,
-        MarginError::RiskAgentTooFast
     );
     bank.params.maint.base = base;
     bank.agent_last_change_ts = now;
@@ -40,7 +44,8 @@ pub fn handle_agent_set_maint_base(ctx: Context<AgentSetMaintBase>, base: u64) -
         bank: bank.key(),
         agent: ctx.accounts.risk_agent.key(),
         previous: m.base,
-        base
+        base,
+        evidence,
     });
     Ok(())
 }

@@ -32,10 +32,7 @@ pub fn handle_deposit(ctx: Context<TokenFlow>, amount: u64) -> Result<()> {
             .total_deposits
             .checked_add(rest)
             .ok_or(MarginError::MathOverflow)?;
-        require!(
-            total <= bank.params.deposit_cap,
-            MarginError::DepositCapExceeded
-        );
+        require!(total <= bank.deposit_cap(), MarginError::DepositCapExceeded);
         bank.deposit_to(position, rest)?;
     }
     ctx.accounts.pull(amount)?;

@@ -236,9 +236,28 @@ pub struct Bank {
     pub decimals: u8,
     pub bump: u8,
     pub vault_bump: u8,
+    /// The risk agent's caps on top of governance's (tokens; `u64::MAX`:
+    /// none), and when it last moved them: deposits and borrows stop at
+    /// the lower of the two ([`Bank::deposit_cap`], [`Bank::borrow_cap`]).
+    pub agent_deposit_cap: u64,
+    pub agent_borrow_cap: u64,
+    pub agent_caps_moved_at: i64,
+    /// Room for later settings without a migration.
+    pub reserved: [u8; 64],
 }
 
 impl Bank {
+    /// The most the bank holds in deposits: governance's cap, or the
+    /// agent's where lower.
+    pub fn deposit_cap(&self) -> u64 {
+        self.params.deposit_cap.min(self.agent_deposit_cap)
+    }
+
+    /// The most the bank lends: governance's cap, or the agent's where lower.
+    pub fn borrow_cap(&self) -> u64 {
+        self.params.borrow_cap.min(self.agent_borrow_cap)
+    }
+
     pub fn pool(&self) -> Pool {
         Pool {
             total_shares: self.total_deposit_shares,
@@ -368,7 +387,7 @@ impl Bank {
         if debt > 0 {
             self.borrow_to(position, debt)?;
             require!(
-                self.total_borrows()? <= self.params.borrow_cap,
+                self.total_borrows()? <= self.borrow_cap(),
                 MarginError::BorrowCapExceeded
             );
         }

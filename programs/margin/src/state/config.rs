@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::MarginError;
+use crate::state::agent::{AgentLeashes, Leash};
 
 /// Global margin status, in rising severity: governance sets a lasting
 /// one, M-of-N guardians may add a stricter one for a bounded time.
@@ -59,43 +60,32 @@ impl LiquidationParams {
     }
 }
 
-/// Timelock and the risk agent's leash, WAD where a ratio.
+/// Timelock and the risk agent's leash on maintenance bases, WAD where a ratio.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub struct GovernanceParams {
     /// Queued bank-parameter changes apply only after this long.
     pub timelock_secs: u32,
-    /// May move a bank's maintenance base within the band below, without timelock.
+    /// Moves the parameters its leashes allow, without timelock.
     pub risk_agent: Pubkey,
-    pub agent_base_min: u64,
-    pub agent_base_max: u64,
-    /// Largest single change of the base.
-    pub agent_max_step: u64,
-    /// Shortest time between two changes to one bank.
-    pub agent_min_interval_secs: u32,
+    /// A bank's maintenance base (WAD; also inside the bank's own [min, max]).
+    pub agent_base: Leash,
 }
 
 impl GovernanceParams {
-    /// Timelock 1 minute to 30 days; the agent's band inside [0, 50%] with a
-    /// step of at most 1% and at least a minute between changes.
+    /// Timelock 1 minute to 30 days; the agent's base band inside [0, 50%]
+    /// with a step of at most 1% and at least a minute between changes.
     pub fn validate(&self) -> Result<()> {
-        let w = risk_math::WAD as u64;
         require!(
             (60..=30 * 86_400).contains(&self.timelock_secs),
             MarginError::ParamOutOfBounds
         );
-        require!(
-            self.agent_base_min <= self.agent_base_max && self.agent_base_max <= w / 2,
-            MarginError::ParamOutOfBounds
-        );
-        require!(
-            self.agent_max_step <= w / 100,
-            MarginError::ParamOutOfBounds
-        );
-        require!(
-            self.agent_min_interval_secs >= 60,
-            MarginError::ParamOutOfBounds
-        );
-        Ok(())
+        Self::validate_base_leash(&self.agent_base)
+    }
+
+    /// The base's band inside [0, 50%], a step of at most 1%.
+    pub fn validate_base_leash(leash: &Leash) -> Result<()> {
+        let w = risk_math::WAD as u64;
+        leash.validate(w / 2, w / 100)
     }
 }
 
@@ -214,8 +204,12 @@ pub struct MarginConfig {
     /// The guardians' status while `status_expires_at` is ahead: only ever
     /// stricter than governance's `status`, which it never replaces.
     pub guardian_status: MarginStatus,
+    /// The agent's leashes on caps and the fee ramp (closed until
+    /// governance sets them), and when it last moved the fee ramp.
+    pub agent_leashes: AgentLeashes,
+    pub agent_fee_moved_at: i64,
     /// Room for later settings without a migration.
-    pub reserved: [u8; 503],
+    pub reserved: [u8; 439],
 }
 
 impl MarginConfig {
