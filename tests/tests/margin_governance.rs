@@ -3,6 +3,7 @@
 //! timelock but only inside its narrower band, by a bounded step, at a
 //! limited rate.
 
+use anchor_lang::prelude::Pubkey;
 use margin::errors::MarginError;
 use margin::state::BankParams;
 use rampart_sdk::margin_ix;
@@ -131,20 +132,61 @@ async fn the_risk_agent_stays_on_its_leash() {
         .send(&[set(6 * (W / 100))], &[&agent])
         .await
         .unwrap();
+
+    // Volatility lifts the effective ratio above the base, which widens the
+    // deposits' maintenance haircut by the excess. Lowering the base lowers
+    // the effective ratio with it, so that haircut does not jump at once
+    // (it did: the excess grew by the step until the rate limit caught up).
+    for _ in 0..20 {
+        m.chain.advance(60);
+        m.tick(30_000.0).await.unwrap();
+        m.update_btc_risk().await.unwrap();
+    }
+    m.chain.advance(300);
+    let before = m.bank(btc).await;
+    assert!(
+        before.effective_maint_ratio > before.params.maint.base,
+        "{} over {}",
+        before.effective_maint_ratio,
+        before.params.maint.base
+    );
+    m.chain
+        .send(&[set(55 * (W / 1_000))], &[&agent])
+        .await
+        .unwrap();
+    let after = m.bank(btc).await;
+    assert_eq!(after.maint_asset_haircut(), before.maint_asset_haircut());
+    assert_eq!(
+        after.effective_maint_ratio,
+        before.effective_maint_ratio - 5 * (W / 1_000)
+    );
+}
+
+/// The bank's and the config's bytes, to show a refusal changed neither.
+async fn state(
+    m: &mut MarginMarket,
+    bank: Pubkey,
+    config: Pubkey,
+) -> (
+    Option<solana_sdk::account::Account>,
+    Option<solana_sdk::account::Account>,
+) {
+    (m.chain.account(bank).await, m.chain.account(config).await)
 }
 
 /// The caps and the fee ramp on their leashes (`presets::agent_leashes`:
-/// caps 50%-100% of governance's, a tenth at a time; the ramp 0.001% to
-/// 0.005% a slot, 0.001% at a time; five minutes between moves). Every
-/// refusal names its reason and leaves the bank and config bytes as they
-/// were; a cap the agent set stops new loans with the cap's own error.
+/// up to half of governance's caps held back, a tenth at a time; the ramp
+/// 0.001% to 0.005% a slot, 0.001% at a time; five minutes between moves).
+/// Every refusal names its reason and leaves the bank and config bytes as
+/// they were; a cap the agent set stops new loans with the cap's own
+/// error; governance rotates the agent's key, resets the ramp with the
+/// leash, and applying its parameters clears what the agent held back.
 #[tokio::test]
 async fn the_risk_agent_moves_caps_and_the_fee_ramp_only_on_their_leashes() {
     let mut m = MarginMarket::new().await.unwrap();
     let (usdc, agent) = (m.usdc_mint, m.risk_agent.insecure_clone());
     let (bank_key, config_key) = (m.usdc_bank(), rampart_sdk::pda::margin::config());
-    let gov = m.bank(usdc).await.params;
-    let (dep, bor) = (gov.deposit_cap, gov.borrow_cap);
+    let bor = m.bank(usdc).await.params.borrow_cap;
     let caps = |d: u64, b: u64| {
         margin_ix::agent_set_caps(agent.pubkey(), usdc, (d, b), Default::default())
     };
@@ -152,79 +194,44 @@ async fn the_risk_agent_moves_caps_and_the_fee_ramp_only_on_their_leashes() {
     let base_ramp = rampart_sdk::presets::liquidation_params().fee_per_slot;
 
     // Refusals before any move, each with the bank and config unchanged.
-    let before = (
-        m.chain.account(bank_key).await,
-        m.chain.account(config_key).await,
-    );
-    for (ix, signer, error) in [
-        // Above governance's cap: the agent can only tighten.
-        (caps(dep, bor + 1), &agent, MarginError::RiskAgentOutOfBand),
-        // Below half of it.
-        (
-            caps(dep, bor / 2 - 1),
-            &agent,
-            MarginError::RiskAgentOutOfBand,
-        ),
+    let before = state(&mut m, bank_key, config_key).await;
+    for (ix, error) in [
+        // More than half held back.
+        (caps(0, W / 2 + 1), MarginError::RiskAgentOutOfBand),
         // More than a tenth at once.
-        (
-            caps(dep, bor - bor / 10 - 1),
-            &agent,
-            MarginError::RiskAgentStepTooLarge,
-        ),
-        (
-            caps(dep - dep / 10 - 1, bor),
-            &agent,
-            MarginError::RiskAgentStepTooLarge,
-        ),
-        (
-            ramp(base_ramp * 5 + 1),
-            &agent,
-            MarginError::RiskAgentOutOfBand,
-        ),
-        (
-            ramp(base_ramp * 3),
-            &agent,
-            MarginError::RiskAgentStepTooLarge,
-        ),
-        (ramp(base_ramp / 2), &agent, MarginError::RiskAgentOutOfBand),
+        (caps(0, W / 10 + 1), MarginError::RiskAgentStepTooLarge),
+        (caps(W / 10 + 1, 0), MarginError::RiskAgentStepTooLarge),
+        (ramp(base_ramp * 5 + 1), MarginError::RiskAgentOutOfBand),
+        (ramp(base_ramp * 3), MarginError::RiskAgentStepTooLarge),
+        (ramp(base_ramp / 2), MarginError::RiskAgentOutOfBand),
     ] {
-        assert_margin_error(m.chain.send(&[ix], &[signer]).await, error);
+        assert_margin_error(m.chain.send(&[ix], &[&agent]).await, error);
     }
     // Nobody else holds the leash.
     let imposter = m.chain.funded_keypair(1_000_000_000).await;
-    let forged_caps = margin_ix::agent_set_caps(
-        imposter.pubkey(),
-        usdc,
-        (dep, bor - bor / 10),
-        Default::default(),
-    );
-    let forged_ramp =
-        margin_ix::agent_set_fee_ramp(imposter.pubkey(), base_ramp * 2, Default::default());
-    for ix in [forged_caps, forged_ramp] {
+    let forged = [
+        margin_ix::agent_set_caps(imposter.pubkey(), usdc, (0, W / 10), Default::default()),
+        margin_ix::agent_set_fee_ramp(imposter.pubkey(), base_ramp * 2, Default::default()),
+    ];
+    for ix in forged {
         assert_margin_error(
             m.chain.send(&[ix], &[&imposter]).await,
             MarginError::Unauthorized,
         );
     }
     assert_eq!(
-        (
-            m.chain.account(bank_key).await,
-            m.chain.account(config_key).await
-        ),
+        state(&mut m, bank_key, config_key).await,
         before,
         "refused moves change nothing"
     );
 
-    // A tenth off the borrow cap and one step up the ramp: accepted.
+    // A tenth of the borrow cap held back and one step up the ramp: accepted.
     m.chain
-        .send(&[caps(dep, bor - bor / 10), ramp(base_ramp * 2)], &[&agent])
+        .send(&[caps(0, W / 10), ramp(base_ramp * 2)], &[&agent])
         .await
         .unwrap();
     let bank = m.bank(usdc).await;
-    assert_eq!(
-        (bank.deposit_cap(), bank.borrow_cap()),
-        (dep, bor - bor / 10)
-    );
+    assert_eq!(bank.borrow_cap(), bor - bor / 10);
     assert_eq!(
         bank.params.borrow_cap, bor,
         "governance's cap stays governance's"
@@ -234,39 +241,24 @@ async fn the_risk_agent_moves_caps_and_the_fee_ramp_only_on_their_leashes() {
 
     // Again within five minutes: too fast, for either.
     m.chain.advance(60);
-    let before = (
-        m.chain.account(bank_key).await,
-        m.chain.account(config_key).await,
-    );
+    let before = state(&mut m, bank_key, config_key).await;
     assert_margin_error(
-        m.chain.send(&[caps(dep, bor - bor / 5)], &[&agent]).await,
+        m.chain.send(&[caps(0, W / 5)], &[&agent]).await,
         MarginError::RiskAgentTooFast,
     );
     assert_margin_error(
         m.chain.send(&[ramp(base_ramp * 3)], &[&agent]).await,
         MarginError::RiskAgentTooFast,
     );
-    assert_eq!(
-        (
-            m.chain.account(bank_key).await,
-            m.chain.account(config_key).await
-        ),
-        before
-    );
+    assert_eq!(state(&mut m, bank_key, config_key).await, before);
 
-    // The agent's cap binds a borrower: a loan past it is refused with
-    // the cap's error though governance's cap would allow it.
-    m.chain.advance(300);
-    let mut cap = m.bank(usdc).await.borrow_cap();
-    while cap > bor / 2 {
-        m.chain
-            .send(&[caps(dep, (cap - bor / 10).max(bor / 2))], &[&agent])
-            .await
-            .unwrap();
+    // Half held back binds a borrower: a loan past it is refused with the
+    // cap's error though governance's cap would allow it.
+    for held in [W / 5, W / 10 * 3, W / 10 * 4, W / 2] {
         m.chain.advance(300);
-        cap = m.bank(usdc).await.borrow_cap();
+        m.chain.send(&[caps(0, held)], &[&agent]).await.unwrap();
     }
-    assert_eq!(cap, bor / 2);
+    assert_eq!(m.bank(usdc).await.borrow_cap(), bor / 2);
     m.tick(30_000.0).await.unwrap();
     let _lender = m.lender(bor, bor).await.unwrap();
     let b = m.leveraged_borrower(600 * BTC, 0).await.unwrap();
@@ -275,13 +267,11 @@ async fn the_risk_agent_moves_caps_and_the_fee_ramp_only_on_their_leashes() {
     let at = m.flow(&b, usdc, true, true).borrow(bor / 2);
     m.send_as(&b, at).await.unwrap();
 
-    // Governance closes the caps' leash: the agent may no longer move them.
-    let g = m.ops.governance.insecure_clone();
-    let mut leashes = rampart_sdk::presets::agent_leashes();
-    leashes.caps.max_step = 0;
-    let base = rampart_sdk::presets::governance_params(agent.pubkey()).agent_base;
     // Only governance sets leashes, and only within bounds.
-    let by_agent = margin_ix::set_agent_leashes(agent.pubkey(), base, leashes);
+    let g = m.ops.governance.insecure_clone();
+    let base = rampart_sdk::presets::governance_params(agent.pubkey()).agent_base;
+    let leashes = rampart_sdk::presets::agent_leashes();
+    let by_agent = margin_ix::set_agent_leashes(agent.pubkey(), agent.pubkey(), base, leashes);
     assert_margin_error(
         m.chain.send(&[by_agent], &[&agent]).await,
         MarginError::Unauthorized,
@@ -291,24 +281,58 @@ async fn the_risk_agent_moves_caps_and_the_fee_ramp_only_on_their_leashes() {
     assert_margin_error(
         gov_send(
             &mut m,
-            margin_ix::set_agent_leashes(g.pubkey(), base, loose),
+            margin_ix::set_agent_leashes(g.pubkey(), agent.pubkey(), base, loose),
         )
         .await,
         MarginError::ParamOutOfBounds,
     );
+
+    // The key is stolen: governance names a new agent, closes the caps'
+    // leash and pins the ramp back to its own figure with a band of one.
+    let new_agent = m.chain.funded_keypair(1_000_000_000).await;
+    let mut pinned = leashes;
+    pinned.caps = margin::state::Leash::default();
+    pinned.fee_per_slot.max = base_ramp;
     gov_send(
         &mut m,
-        margin_ix::set_agent_leashes(g.pubkey(), base, leashes),
+        margin_ix::set_agent_leashes(g.pubkey(), new_agent.pubkey(), base, pinned),
     )
     .await
     .unwrap();
+    let config: margin::state::MarginConfig = m.chain.anchor_account(config_key).await.unwrap();
+    assert_eq!(
+        config.liquidation.fee_per_slot, base_ramp,
+        "the ramp back in its band"
+    );
     m.chain.advance(300);
     assert_margin_error(
-        m.chain
-            .send(&[caps(dep, bor / 2 + bor / 10)], &[&agent])
-            .await,
+        m.chain.send(&[caps(0, W / 10 * 4)], &[&agent]).await,
+        MarginError::Unauthorized,
+    );
+    let closed = margin_ix::agent_set_caps(
+        new_agent.pubkey(),
+        usdc,
+        (0, W / 10 * 4),
+        Default::default(),
+    );
+    assert_margin_error(
+        m.chain.send(&[closed], &[&new_agent]).await,
         MarginError::RiskAgentLeashClosed,
     );
+    // Applying governance's parameters clears what was held back.
+    let params = m.bank(usdc).await.params;
+    gov_send(
+        &mut m,
+        margin_ix::queue_bank_params(g.pubkey(), usdc, params),
+    )
+    .await
+    .unwrap();
+    m.chain.advance(3_600);
+    m.chain
+        .send(&[margin_ix::apply_bank_params(usdc)], &[])
+        .await
+        .unwrap();
+    assert_eq!(m.bank(usdc).await.borrow_cap(), bor);
 }
 
 #[tokio::test]

@@ -1868,7 +1868,7 @@ fn the_risk_agent_explains_itself_and_moves_one_leash_step() {
         "{text}"
     );
     assert!(
-        text.contains("decision: move the borrow cap 20000000.00 USDC -> 18000000.00 USDC")
+        text.contains("decision: move the borrow cap 20000000.00 USDC (0.00% held back) -> 18000000.00 USDC (10.00% held back)")
             && text.contains("liquidation fee ramp: 0.0010% a slot")
             && text.contains("decision: move it 0.0010% a slot -> 0.0020% a slot"),
         "over capacity: the borrow cap tightens a tenth, the fee ramp steepens a step\n{text}"

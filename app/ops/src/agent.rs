@@ -135,13 +135,14 @@ pub struct BankInputs {
     pub lowest_simulated: f64,
     pub insurance_usd: f64,
     pub backstop_usd: f64,
-    /// The bank's book and caps, tokens: governance's caps, the caps in
-    /// force (the agent's where lower), and when the agent last moved them.
+    /// The bank's book and caps, tokens: governance's caps, and when the
+    /// agent last moved what it holds back of them.
     pub decimals: u8,
     pub borrows: u64,
     pub deposits: u64,
     pub gov_caps: (u64, u64),
-    pub caps_now: (u64, u64),
+    /// The shares of them the agent holds back now (WAD).
+    pub cuts_now: (u64, u64),
     pub caps_moved_at: i64,
 }
 
@@ -411,7 +412,7 @@ pub async fn read(
             borrows: bank.total_borrows().unwrap_or(u64::MAX),
             deposits: bank.total_deposits,
             gov_caps: (bank.params.deposit_cap, bank.params.borrow_cap),
-            caps_now: (bank.deposit_cap(), bank.borrow_cap()),
+            cuts_now: (bank.agent_deposit_cut, bank.agent_borrow_cut),
             caps_moved_at: bank.agent_caps_moved_at,
         });
     }
@@ -543,11 +544,6 @@ fn not_before(leash: &Leash, moved_at: i64, now: i64) -> Option<i64> {
     (moved_at > 0 && now < ready_at).then_some(ready_at)
 }
 
-/// A leash figure in a parameter's units: a WAD share of `of`.
-fn share_of(of: u64, wad: u64) -> u64 {
-    (of as u128 * wad as u128 / WAD as u128).min(u64::MAX as u128) as u64
-}
-
 /// The rule applied to `inputs`, and what the leashes let the agent send now.
 pub fn decide(inputs: BankInputs, leashes: &Leashes, rule: &RuleParams, now: i64) -> Decision {
     let leash = &leashes.base;
@@ -602,8 +598,9 @@ pub fn decide(inputs: BankInputs, leashes: &Leashes, rule: &RuleParams, now: i64
 
 /// The borrow cap the rule wants: borrows x capacity / loss (where the
 /// loss, growing with the open interest, would use the whole capacity),
-/// the leash's top with no loss, inside the leash's band; deposits capped
-/// where they are (inside the band). Moves smaller than a hundredth of
+/// governance's whole cap with no loss; as the share of governance's cap
+/// held back (the leash's unit), inside the leash's band. Deposits keep
+/// what is held back of them (inside the band). Moves smaller than 1% of
 /// governance's cap wait, so interest accruing does not send a move a pass.
 fn caps(
     inputs: &BankInputs,
@@ -612,31 +609,30 @@ fn caps(
     capacity: f64,
     now: i64,
 ) -> Move<(u64, u64)> {
-    let (gov_deposit, gov_borrow) = inputs.gov_caps;
-    let (deposit_now, borrow_now) = inputs.caps_now;
-    let band = |gov: u64| (share_of(gov, leash.min), share_of(gov, leash.max));
-    let (borrow_lo, borrow_hi) = band(gov_borrow);
-    let (deposit_lo, deposit_hi) = band(gov_deposit);
-    let (borrow_wanted, why) = if loss <= 0.0 {
+    let gov_borrow = inputs.gov_caps.1;
+    let (deposit_now, borrow_now) = inputs.cuts_now;
+    let (borrow_cap, why) = if loss <= 0.0 {
         (
-            borrow_hi,
-            "no loss expected: the borrow cap as high as the leash allows".to_string(),
+            gov_borrow as f64,
+            "no loss expected: nothing held back of governance's cap".to_string(),
         )
     } else {
         let headroom = capacity / loss;
-        let at = (inputs.borrows as f64 * headroom).min(u64::MAX as f64) as u64;
         (
-            at.clamp(borrow_lo, borrow_hi),
+            inputs.borrows as f64 * headroom,
             format!(
                 "borrows x capacity / loss = {:.2} x {headroom:.3}: open interest past it would lose more than the capacity",
                 tokens(inputs.borrows, inputs.decimals)
             ),
         )
     };
-    let wanted = (deposit_now.clamp(deposit_lo, deposit_hi), borrow_wanted);
-    let worth_it = |now: u64, want: u64, gov: u64| now.abs_diff(want) >= gov / 100;
+    let held = (1.0 - borrow_cap / (gov_borrow as f64).max(1.0)).max(0.0);
+    let wanted = (
+        deposit_now.clamp(leash.min, leash.max),
+        ((held * WAD).min(WAD) as u64).clamp(leash.min, leash.max),
+    );
     let moves = leash.max_step > 0
-        && (worth_it(borrow_now, wanted.1, gov_borrow) || deposit_now != wanted.0);
+        && (borrow_now.abs_diff(wanted.1) >= WAD as u64 / 100 || deposit_now != wanted.0);
     let (next, waiting_until) = if !moves {
         (None, None)
     } else if let Some(at) = not_before(leash, inputs.caps_moved_at, now) {
@@ -644,8 +640,8 @@ fn caps(
     } else {
         (
             Some((
-                toward(deposit_now, wanted.0, share_of(gov_deposit, leash.max_step)),
-                toward(borrow_now, wanted.1, share_of(gov_borrow, leash.max_step)),
+                toward(deposit_now, wanted.0, leash.max_step),
+                toward(borrow_now, wanted.1, leash.max_step),
             )),
             None,
         )
@@ -780,9 +776,16 @@ impl Decision {
         out.push_str(&format!("  decision: {action}\n"));
         let c = &self.caps;
         let amount = |v: u64| format!("{:.2} {}", tokens(v, i.decimals), self.symbol);
+        let cap = |held: u64| {
+            format!(
+                "{} ({} held back)",
+                amount(margin::state::cut(i.gov_caps.1, held)),
+                pct(held)
+            )
+        };
         out.push_str(&format!(
-            "  borrow cap: {} (governance's {}; borrowed {}); {}\n",
-            amount(c.now.1),
+            "  borrow cap: {} of governance's {}; borrowed {}; {}\n",
+            cap(c.now.1),
             amount(i.gov_caps.1),
             amount(i.borrows),
             c.why
@@ -790,9 +793,9 @@ impl Decision {
         let action = match (c.next, c.waiting_until) {
             (Some((_, b)), _) => format!(
                 "move the borrow cap {} -> {} (toward {})",
-                amount(c.now.1),
-                amount(b),
-                amount(c.wanted.1)
+                cap(c.now.1),
+                cap(b),
+                cap(c.wanted.1)
             ),
             (None, Some(t)) => format!(
                 "hold the caps: the leash allows the next move at {} UTC",
@@ -995,7 +998,7 @@ mod tests {
             borrows: 240_000_000_000,
             deposits: 1_000_000_000_000,
             gov_caps: (2_000_000_000_000, 1_000_000_000_000),
-            caps_now: (2_000_000_000_000, 1_000_000_000_000),
+            cuts_now: (0, 0),
             caps_moved_at: 0,
         }
     }
@@ -1011,8 +1014,8 @@ mod tests {
                 min_interval_secs: 300,
             },
             caps: Leash {
-                min: w / 2,
-                max: w,
+                min: 0,
+                max: w / 2,
                 max_step: w / 10,
                 min_interval_secs: 300,
             },
@@ -1096,11 +1099,15 @@ mod tests {
     /// the ramp at its floor.
     #[test]
     fn the_caps_and_the_fee_ramp_follow_the_loss_within_their_leashes() {
-        let l = leashes();
+        let (l, w) = (leashes(), WAD as u64);
         let d = decide(inputs(3.0, 0.0, 50_000), &l, &rule(), 1_000);
         assert!(d.over_capacity && d.loss_usd > 0.0, "{d:?}");
-        assert_eq!(d.caps.wanted, (2_000_000_000_000, 500_000_000_000));
-        assert_eq!(d.caps.next, Some((2_000_000_000_000, 900_000_000_000)));
+        assert_eq!(
+            d.caps.wanted,
+            (0, w / 2),
+            "half held back: the leash's most"
+        );
+        assert_eq!(d.caps.next, Some((0, w / 10)), "a tenth at a time");
         let fee = decide_fee(std::slice::from_ref(&d), &l, 1_000).expect("a leash");
         assert_eq!(fee.ramp.wanted, l.fee_per_slot.max);
         assert_eq!(fee.ramp.next, Some(2 * l.fee_per_slot.min));
@@ -1111,7 +1118,7 @@ mod tests {
         );
         assert!(
             d.explain()
-                .contains("move the borrow cap 1000000.00 USDC -> 900000.00 USDC"),
+                .contains("move the borrow cap 1000000.00 USDC (0.00% held back) -> 900000.00 USDC (10.00% held back)"),
             "{}",
             d.explain()
         );

@@ -496,7 +496,12 @@ pub async fn init(
         pda::margin::config(),
         vec![
             margin_ix::init_margin(wallet, wallet, presets::liquidation_params(), rules),
-            margin_ix::set_agent_leashes(wallet, rules.agent_base, presets::agent_leashes()),
+            margin_ix::set_agent_leashes(
+                wallet,
+                wallet,
+                rules.agent_base,
+                presets::agent_leashes(),
+            ),
         ],
     )
     .await?;

@@ -174,26 +174,22 @@ pub fn unit(event: &str, field: &str) -> Option<Unit> {
         ("LiquidationApproved" | "ProposalClosed", "approvals" | "threshold") => Raw,
         ("BankParamsQueued", "eta") => UnixTime,
         ("RiskAgentMovedBase", "previous" | "base") => WadPercent,
+        ("RiskAgentMovedCaps", "deposit_cap" | "borrow_cap") => bank,
         (
             "RiskAgentMovedCaps",
-            "deposit_cap_before" | "deposit_cap" | "borrow_cap_before" | "borrow_cap",
-        ) => bank,
-        ("RiskAgentMovedFeeRamp", "fee_per_slot_before" | "fee_per_slot") => WadPercent,
+            "deposit_cut_before" | "deposit_cut" | "borrow_cut_before" | "borrow_cut",
+        ) => WadPercent,
+        ("RiskAgentMovedFeeRamp" | "AgentLeashesSet", "fee_per_slot_before" | "fee_per_slot") => {
+            WadPercent
+        }
         (_, "evidence.loss" | "evidence.capacity" | "evidence.debt") => WadQuote,
         (_, "evidence.accounts") => Raw,
         (_, "evidence.vol_annual_bps" | "evidence.congestion_bps") => Bps,
         // Leashes: WAD figures (ratios, or shares of governance's caps).
         (
             "AgentLeashesSet",
-            "base.min"
-            | "base.max"
-            | "base.max_step"
-            | "caps.min"
-            | "caps.max"
-            | "caps.max_step"
-            | "fee_per_slot.min"
-            | "fee_per_slot.max"
-            | "fee_per_slot.max_step",
+            "base.min" | "base.max" | "base.max_step" | "caps.min" | "caps.max" | "caps.max_step"
+            | "fee_ramp.min" | "fee_ramp.max" | "fee_ramp.max_step",
         ) => WadPercent,
         ("AgentLeashesSet", _) if field.ends_with(".min_interval_secs") => Seconds,
         ("MarginStatusChanged", "status") => Named(margin_status),

@@ -148,18 +148,19 @@ pub fn agent_set_maint_base(
     )
 }
 
-/// The agent's deposit and borrow caps for the bank of `mint`, tokens.
+/// The shares (WAD) of governance's deposit and borrow caps the agent
+/// holds back at the bank of `mint`.
 pub fn agent_set_caps(
     risk_agent: Pubkey,
     mint: Pubkey,
-    (deposit_cap, borrow_cap): (u64, u64),
+    (deposit_cut, borrow_cut): (u64, u64),
     evidence: AgentEvidence,
 ) -> Instruction {
     build(
         agent_move_bank(risk_agent, mint),
         ix::AgentSetCaps {
-            deposit_cap,
-            borrow_cap,
+            deposit_cut,
+            borrow_cut,
             evidence,
         },
     )
@@ -493,10 +494,19 @@ pub fn set_margin_status(governance: Pubkey, status: MarginStatus) -> Instructio
     build(govern_config(governance), ix::SetMarginStatus { status })
 }
 
-pub fn set_agent_leashes(governance: Pubkey, base: Leash, leashes: AgentLeashes) -> Instruction {
+pub fn set_agent_leashes(
+    governance: Pubkey,
+    risk_agent: Pubkey,
+    base: Leash,
+    leashes: AgentLeashes,
+) -> Instruction {
     build(
         govern_config(governance),
-        ix::SetAgentLeashes { base, leashes },
+        ix::SetAgentLeashes {
+            risk_agent,
+            base,
+            leashes,
+        },
     )
 }
 

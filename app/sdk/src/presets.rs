@@ -69,16 +69,16 @@ pub fn governance_params(risk_agent: Pubkey) -> GovernanceParams {
     }
 }
 
-/// The risk agent's other leashes: it may tighten a bank's caps to half of
-/// governance's, a tenth of them at a time; and steepen the fee ramp from
+/// The risk agent's other leashes: it may hold back up to half of a bank's
+/// caps, a tenth of them at a time; and steepen the fee ramp from
 /// [`liquidation_params`]' 0.001% a slot (the fee reaching its cap in 20
 /// minutes) up to 0.005% (4 minutes), 0.001% at a time, and back; each at
 /// most every five minutes.
 pub fn agent_leashes() -> AgentLeashes {
     AgentLeashes {
         caps: Leash {
-            min: W / 2,
-            max: W,
+            min: 0,
+            max: W / 2,
             max_step: W / 10,
             min_interval_secs: 300,
         },

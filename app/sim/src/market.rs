@@ -97,6 +97,7 @@ impl MarginMarket {
             margin_ix::init_margin(payer, ops.governance.pubkey(), liquidation_params(), rules),
             margin_ix::set_agent_leashes(
                 ops.governance.pubkey(),
+                risk_agent.pubkey(),
                 rules.agent_base,
                 agent_leashes(),
             ),

@@ -106,11 +106,13 @@ pub struct RiskAgentMovedBase {
 pub struct RiskAgentMovedCaps {
     pub bank: Pubkey,
     pub agent: Pubkey,
-    /// The caps in force before (governance's or the agent's, the lower),
-    /// and the agent's new ones, tokens.
-    pub deposit_cap_before: u64,
+    /// The shares of governance's caps held back before and now (WAD), and
+    /// the caps in force now, tokens.
+    pub deposit_cut_before: u64,
+    pub deposit_cut: u64,
+    pub borrow_cut_before: u64,
+    pub borrow_cut: u64,
     pub deposit_cap: u64,
-    pub borrow_cap_before: u64,
     pub borrow_cap: u64,
     pub evidence: AgentEvidence,
 }
@@ -126,9 +128,11 @@ pub struct RiskAgentMovedFeeRamp {
 #[event]
 pub struct AgentLeashesSet {
     pub agent: Pubkey,
+    /// The fee ramp after the set (moved into its new band).
+    pub fee_per_slot: u64,
     pub base: Leash,
     pub caps: Leash,
-    pub fee_per_slot: Leash,
+    pub fee_ramp: Leash,
 }
 
 #[event]

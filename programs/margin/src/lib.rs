@@ -65,11 +65,11 @@ pub mod margin {
 
     pub fn agent_set_caps(
         ctx: Context<AgentMoveBank>,
-        deposit_cap: u64,
-        borrow_cap: u64,
+        deposit_cut: u64,
+        borrow_cut: u64,
         evidence: AgentEvidence,
     ) -> Result<()> {
-        handle_agent_set_caps(ctx, deposit_cap, borrow_cap, evidence)
+        handle_agent_set_caps(ctx, deposit_cut, borrow_cut, evidence)
     }
 
     pub fn agent_set_fee_ramp(
@@ -86,10 +86,11 @@ pub mod margin {
 
     pub fn set_agent_leashes(
         ctx: Context<GovernConfig>,
+        risk_agent: Pubkey,
         base: Leash,
         leashes: AgentLeashes,
     ) -> Result<()> {
-        handle_set_agent_leashes(ctx, base, leashes)
+        handle_set_agent_leashes(ctx, risk_agent, base, leashes)
     }
 
     pub fn set_guardians(ctx: Context<GovernConfig>, guardians: GuardianSet) -> Result<()> {

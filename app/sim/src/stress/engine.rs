@@ -506,17 +506,11 @@ async fn thief_turn(m: &mut MarginMarket) -> anyhow::Result<bool> {
             floor,
         ));
     }
-    let share = |cap: u64, wad: u64| (cap as u128 * wad as u128 / WAD) as u64;
-    let down = |now: u64, gov: u64| {
-        now.saturating_sub(share(gov, leashes.caps.max_step))
-            .max(share(gov, leashes.caps.min))
-    };
-    let caps = (
-        down(bank.deposit_cap(), bank.params.deposit_cap),
-        down(bank.borrow_cap(), bank.params.borrow_cap),
-    );
-    if leashes.caps.max_step > 0 && caps != (bank.deposit_cap(), bank.borrow_cap()) {
-        ixs.push(margin_ix::agent_set_caps(agent, m.usdc_mint, caps, floor));
+    let cuts = (bank.agent_deposit_cut, bank.agent_borrow_cut);
+    let more = |held: u64| (held + leashes.caps.max_step).min(leashes.caps.max);
+    if leashes.caps.max_step > 0 && (more(cuts.0), more(cuts.1)) != cuts {
+        let ix = margin_ix::agent_set_caps(agent, m.usdc_mint, (more(cuts.0), more(cuts.1)), floor);
+        ixs.push(ix);
     }
     let mut accepted = false;
     for ix in ixs {

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::MarginError;
 use crate::events::RiskAgentMovedFeeRamp;
-use crate::state::{AgentEvidence, MarginConfig, Scale};
+use crate::state::{AgentEvidence, MarginConfig};
 
 #[derive(Accounts)]
 pub struct AgentSetFeeRamp<'info> {
@@ -15,7 +15,10 @@ pub struct AgentSetFeeRamp<'info> {
 /// The risk agent moves how fast the liquidation fee rises per slot an
 /// account stays liquidatable (a steeper ramp draws liquidators sooner):
 /// inside its leash, never past governance's fee cap, which it cannot
-/// touch, so what a liquidated account can lose stays governance's.
+/// touch, so what a liquidated account can lose stays governance's. The
+/// ramp counts from when an account became liquidatable, so a steeper one
+/// applies to the slots already counted too: accepted, as the fee cap
+/// bounds it and a steeper ramp exists to pay for liquidations now.
 pub fn handle_agent_set_fee_ramp(
     ctx: Context<AgentSetFeeRamp>,
     fee_per_slot: u64,
@@ -27,7 +30,6 @@ pub fn handle_agent_set_fee_ramp(
     config.agent_leashes.fee_per_slot.allows(
         before,
         fee_per_slot,
-        Scale::Absolute,
         config.agent_fee_moved_at,
         now,
     )?;

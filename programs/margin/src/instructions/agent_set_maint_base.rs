@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::MarginError;
 use crate::events::RiskAgentMovedBase;
-use crate::state::{AgentEvidence, Bank, MarginConfig, Scale};
+use crate::state::{AgentEvidence, Bank, MarginConfig};
 
 /// The risk agent and the bank whose parameter it moves.
 #[derive(Accounts)]
@@ -27,18 +27,24 @@ pub fn handle_agent_set_maint_base(
     let leash = ctx.accounts.config.governance.agent_base;
     let bank = &mut ctx.accounts.bank;
     let m = bank.params.maint;
-    leash.allows(
-        m.base,
-        base,
-        Scale::Absolute,
-        bank.agent_last_change_ts,
-        now,
-    )?;
+    leash.allows(m.base, base, bank.agent_last_change_ts, now)?;
     require!(
         (m.min..=m.max).contains(&base),
         MarginError::RiskAgentOutOfBand
     );
-    bank.params.maint.base = base;
+    // The bank's hard bounds hold at the new base too (a lower base widens
+    // the deposits' maintenance haircut by the adaptive excess over it).
+    let mut params = bank.params;
+    params.maint.base = base;
+    params.validate()?;
+    bank.params = params;
+    // Lowering the base lowers the effective ratio with it at once, so the
+    // excess over the base, and with it the deposits' haircut, does not
+    // jump; a raise reaches borrowers through `update_risk`'s rate limit.
+    if base < m.base {
+        bank.effective_maint_ratio = bank.effective_maint_ratio.saturating_sub(m.base - base);
+        bank.clamp_effective_ratio();
+    }
     bank.agent_last_change_ts = now;
     emit!(RiskAgentMovedBase {
         bank: bank.key(),

@@ -26,6 +26,10 @@ pub fn handle_apply_bank_params(ctx: Context<ApplyBankParams>) -> Result<()> {
     bank.params = bank.pending_params;
     bank.pending_eta = 0;
     bank.clamp_effective_ratio();
+    // Governance's new caps take effect whole: what the agent held back of
+    // the old ones (a stolen key's, say) goes; it may cut again, on its leash.
+    bank.agent_deposit_cut = 0;
+    bank.agent_borrow_cut = 0;
     emit!(BankParamsApplied {
         bank: bank.key(),
         cancelled: false

@@ -68,8 +68,6 @@ pub fn handle_create_bank(ctx: Context<CreateBank>, params: BankParams) -> Resul
     bank.decimals = ctx.accounts.mint.decimals;
     bank.bump = ctx.bumps.bank;
     bank.vault_bump = ctx.bumps.vault;
-    bank.agent_deposit_cap = u64::MAX;
-    bank.agent_borrow_cap = u64::MAX;
     emit!(BankCreated {
         bank: bank.key(),
         mint: bank.mint,

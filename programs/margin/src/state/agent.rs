@@ -22,8 +22,11 @@ pub struct Leash {
 
 impl Leash {
     /// A band inside [0, `top`], a step of at most `step_cap`, at least a
-    /// minute between moves.
+    /// minute between moves; a closed leash needs nothing else.
     pub fn validate(&self, top: u64, step_cap: u64) -> Result<()> {
+        if self.max_step == 0 {
+            return Ok(());
+        }
         require!(
             self.min <= self.max && self.max <= top,
             MarginError::ParamOutOfBounds
@@ -35,25 +38,15 @@ impl Leash {
 
     /// Whether the agent may move a parameter from `from` to `to` at `now`,
     /// having last moved it at `last_moved` (0: never): the one check every
-    /// agent instruction makes. `scale` turns the leash's figures into the
-    /// parameter's units (WAD: as they are; a governance cap: shares of it).
-    pub fn allows(
-        &self,
-        from: u64,
-        to: u64,
-        scale: Scale,
-        last_moved: i64,
-        now: i64,
-    ) -> Result<()> {
+    /// agent instruction makes.
+    pub fn allows(&self, from: u64, to: u64, last_moved: i64, now: i64) -> Result<()> {
         require!(self.max_step > 0, MarginError::RiskAgentLeashClosed);
-        let (lo, hi, step) = (
-            scale.apply(self.min)?,
-            scale.apply(self.max)?,
-            scale.apply(self.max_step)?,
-        );
-        require!((lo..=hi).contains(&to), MarginError::RiskAgentOutOfBand);
         require!(
-            to.abs_diff(from) <= step,
+            (self.min..=self.max).contains(&to),
+            MarginError::RiskAgentOutOfBand
+        );
+        require!(
+            to.abs_diff(from) <= self.max_step,
             MarginError::RiskAgentStepTooLarge
         );
         require!(
@@ -64,38 +57,15 @@ impl Leash {
     }
 }
 
-/// The units of a leash's figures.
-#[derive(Clone, Copy, Debug)]
-pub enum Scale {
-    /// The parameter's own units.
-    Absolute,
-    /// WAD shares of this amount (a leash on caps, relative to governance's).
-    ShareOf(u64),
-}
-
-impl Scale {
-    fn apply(self, figure: u64) -> Result<u64> {
-        match self {
-            Scale::Absolute => Ok(figure),
-            Scale::ShareOf(of) => Ok(u64::try_from(
-                (of as u128)
-                    .checked_mul(figure as u128)
-                    .ok_or(MarginError::MathOverflow)?
-                    / risk_math::WAD,
-            )
-            .map_err(|_| MarginError::MathOverflow)?),
-        }
-    }
-}
-
 /// The risk agent's leashes beyond the maintenance base.
 #[derive(
     AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, Default, InitSpace,
 )]
 pub struct AgentLeashes {
-    /// A bank's deposit and borrow caps, in WAD shares of the caps
-    /// governance set: at most 100%, so the agent can tighten governance's
-    /// caps, never loosen them; a step of at most 25% of them.
+    /// How much of a bank's deposit and borrow caps the agent holds back,
+    /// in WAD shares of the caps governance set (so it can tighten them,
+    /// never loosen them, and they scale when governance changes its caps):
+    /// up to all of them, a step of at most a quarter.
     pub caps: Leash,
     /// The liquidation fee's ramp per slot (WAD), within the bound
     /// governance's own parameters have (1% a slot).

@@ -186,6 +186,12 @@ impl BankParams {
     }
 }
 
+/// `cap` less the WAD share `share` of it (at most all of it).
+pub fn cut(cap: u64, share: u64) -> u64 {
+    let held = cap as u128 * share.min(WAD as u64) as u128 / WAD;
+    cap - held as u64
+}
+
 /// One SPL token the margin program lends and accepts as collateral.
 #[account]
 #[derive(Debug, InitSpace)]
@@ -236,26 +242,27 @@ pub struct Bank {
     pub decimals: u8,
     pub bump: u8,
     pub vault_bump: u8,
-    /// The risk agent's caps on top of governance's (tokens; `u64::MAX`:
-    /// none), and when it last moved them: deposits and borrows stop at
-    /// the lower of the two ([`Bank::deposit_cap`], [`Bank::borrow_cap`]).
-    pub agent_deposit_cap: u64,
-    pub agent_borrow_cap: u64,
+    /// How much of governance's deposit and borrow caps the risk agent
+    /// holds back (WAD shares; zero, as a new or migrated account reads:
+    /// none), and when it last moved them ([`Bank::deposit_cap`],
+    /// [`Bank::borrow_cap`]). Governance applying new parameters clears them.
+    pub agent_deposit_cut: u64,
+    pub agent_borrow_cut: u64,
     pub agent_caps_moved_at: i64,
     /// Room for later settings without a migration.
     pub reserved: [u8; 64],
 }
 
 impl Bank {
-    /// The most the bank holds in deposits: governance's cap, or the
-    /// agent's where lower.
+    /// The most the bank holds in deposits: governance's cap less what the
+    /// agent holds back.
     pub fn deposit_cap(&self) -> u64 {
-        self.params.deposit_cap.min(self.agent_deposit_cap)
+        cut(self.params.deposit_cap, self.agent_deposit_cut)
     }
 
-    /// The most the bank lends: governance's cap, or the agent's where lower.
+    /// The most the bank lends: governance's cap less what the agent holds back.
     pub fn borrow_cap(&self) -> u64 {
-        self.params.borrow_cap.min(self.agent_borrow_cap)
+        cut(self.params.borrow_cap, self.agent_borrow_cut)
     }
 
     pub fn pool(&self) -> Pool {
