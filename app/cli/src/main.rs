@@ -938,28 +938,37 @@ async fn stress(
     if let Some(unknown) = policy.iter().find(|p| !known.contains(&p.as_str())) {
         anyhow::bail!("no policy {unknown:?} (policies: {})", known.join(", "));
     }
-    let mut results = vec![];
+    let policies = if policy.is_empty() {
+        known.len()
+    } else {
+        policy.len()
+    };
+    let mut steps = 0;
     for s in &scenarios {
-        let steps = stress::feeds::ticks(s)?.len();
-        let policies = if policy.is_empty() {
-            known.len()
-        } else {
-            policy.len()
-        };
-        let bar = progress_bar(&s.name);
-        bar.set_length((steps * policies) as u64);
-        let tick = bar.clone();
-        let r = stress::run_scenario(s, &policy, std::sync::Arc::new(move || tick.inc(1)))?;
-        bar.finish_and_clear();
+        steps += stress::feeds::ticks(s)?.len() * policies;
+    }
+    let name = match &scenarios[..] {
+        [one] => one.name.clone(),
+        all => format!("{} scenarios", all.len()),
+    };
+    let bar = progress_bar(&name);
+    bar.set_length(steps as u64);
+    let tick = bar.clone();
+    let results = stress::run_scenarios(
+        &scenarios,
+        &policy,
+        std::sync::Arc::new(move || tick.inc(1)),
+    )?;
+    bar.finish_and_clear();
+    for r in &results {
         eprintln!(
-            "{}: {} policies, {} transactions, {:.0} tx/s{}",
-            s.name,
+            "{}: {} policies, {} transactions, {:.0} tx/s a worker{}",
+            r.scenario,
             r.runs.len(),
             r.runs.iter().map(|x| x.transactions).sum::<usize>(),
             r.tx_per_sec,
             build_kind()
         );
-        results.push(r);
     }
     let written = stress::report::write_all(&results, &out)?;
     if json {

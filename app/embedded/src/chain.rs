@@ -136,6 +136,7 @@ impl ChainBuilder {
             known: self.preloaded.into_iter().collect(),
             recorded: None,
             owners: Default::default(),
+            kinds: Default::default(),
             last_writable: vec![],
         }
     }
@@ -267,6 +268,11 @@ pub struct Chain {
     /// account leaves a program only by being closed): lets a scan for one
     /// program's accounts skip token accounts and others without fetching.
     owners: std::collections::BTreeMap<Pubkey, Pubkey>,
+    /// The discriminator (first 8 bytes) seen of program accounts no
+    /// transaction has been able to write since: a scan for one account
+    /// type skips the others without fetching them (an agent pass lists
+    /// banks among a thousand margin accounts).
+    kinds: std::collections::BTreeMap<Pubkey, [u8; 8]>,
     /// Logs of successful transactions since the last take, when recording.
     recorded: Option<Vec<Vec<String>>>,
     /// The accounts the last executed transaction could write: all it can
@@ -318,22 +324,54 @@ impl Chain {
 
     /// Every known account `program` owns (see [`Chain::known_accounts`]).
     pub async fn accounts_owned_by(&mut self, program: Pubkey) -> Vec<(Pubkey, Account)> {
+        self.accounts_of(program, None).await
+    }
+
+    /// The accounts `program` owns whose data starts with `discriminator`
+    /// (every one with None).
+    pub async fn accounts_of(
+        &mut self,
+        program: Pubkey,
+        discriminator: Option<[u8; 8]>,
+    ) -> Vec<(Pubkey, Account)> {
+        let same_kind = |k: &[u8; 8]| discriminator.is_none_or(|d| d == *k);
+        let wanted: Vec<Pubkey> = self
+            .known_accounts()
+            .into_iter()
+            .filter(|a| self.owners.get(a).is_none_or(|o| *o == program))
+            .filter(|a| self.kinds.get(a).is_none_or(same_kind))
+            .collect();
+        // Asked all at once: the bank answers them back to back instead of
+        // one round trip between threads each (a scan of a thousand
+        // accounts was mostly waiting).
+        let client = &self.ctx.banks_client;
+        let fetched = futures_util::future::join_all(wanted.iter().map(|address| {
+            let mut client = client.clone();
+            async move { client.get_account(*address).await.ok().flatten() }
+        }))
+        .await;
         let mut found = vec![];
-        for address in self.known_accounts() {
-            if self.owners.get(&address).is_some_and(|o| *o != program) {
-                continue;
-            }
-            match self.account(address).await {
+        for (address, acc) in wanted.into_iter().zip(fetched) {
+            match acc {
                 Some(acc) => {
                     if acc.owner != anchor_lang::system_program::ID {
                         self.owners.insert(address, acc.owner);
                     }
-                    if acc.owner == program {
+                    // An all-zero head is an account not initialised yet: its
+                    // type is still to come.
+                    let kind = acc.data.get(..8).and_then(|k| <[u8; 8]>::try_from(k).ok());
+                    if let Some(kind) = kind.filter(|k| *k != [0; 8]) {
+                        self.kinds.insert(address, kind);
+                    }
+                    let kind_matches =
+                        discriminator.is_none_or(|d| acc.data.get(..8) == Some(&d[..]));
+                    if acc.owner == program && kind_matches {
                         found.push((address, acc));
                     }
                 }
                 None => {
                     self.owners.remove(&address);
+                    self.kinds.remove(&address);
                 }
             }
         }
@@ -536,6 +574,10 @@ impl Chain {
             .filter(|&i| message.is_writable(i))
             .map(|i| message.account_keys[i])
             .collect();
+        // What it may write may change type (closed, created): seen again.
+        for key in &self.last_writable {
+            self.kinds.remove(key);
+        }
         let out = execute_on(&mut self.ctx.banks_client, tx).await;
         if let (Ok(ok), Some(r)) = (&out, self.recorded.as_mut()) {
             r.push(ok.logs.clone());
@@ -639,6 +681,7 @@ impl Chain {
     /// was closed and recreated, or rewritten by its own program).
     pub fn set_account(&mut self, address: Pubkey, account: Account) {
         self.known.insert(address);
+        self.kinds.remove(&address);
         self.ctx.set_account(&address, &account.into());
     }
 

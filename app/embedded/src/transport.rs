@@ -41,9 +41,7 @@ impl Transport for Chain {
         program: Pubkey,
         discriminator: [u8; 8],
     ) -> anyhow::Result<Vec<(Pubkey, Account)>> {
-        let mut owned = self.accounts_owned_by(program).await;
-        owned.retain(|(_, a)| a.data.get(..8) == Some(&discriminator[..]));
-        Ok(owned)
+        Ok(self.accounts_of(program, Some(discriminator)).await)
     }
 
     async fn clock(&mut self) -> anyhow::Result<Clock> {

@@ -133,6 +133,10 @@ pub struct BankInputs {
     pub exposures: Vec<Exposure>,
     pub out_of_reach: usize,
     pub lowest_simulated: f64,
+    /// The price paths the loss is estimated over (the same ones that
+    /// found which accounts are out of reach).
+    #[serde(skip)]
+    pub paths: std::sync::Arc<Paths>,
     pub insurance_usd: f64,
     pub backstop_usd: f64,
     /// The bank's book and caps, tokens: governance's caps, and when the
@@ -304,7 +308,13 @@ pub async fn read(
         let spot = feed_reading.price as f64 * scale;
 
         let vol_annual = feed_reading.vol_annual_wad as f64 / WAD;
-        let lowest = Paths::simulate(spot, vol_annual, feed_reading.congestion_bps, rule).lowest;
+        let paths = std::sync::Arc::new(Paths::simulate(
+            spot,
+            vol_annual,
+            feed_reading.congestion_bps,
+            rule,
+        ));
+        let lowest = paths.lowest;
         let top = (*key, *ratios.last().unwrap_or(&bank.effective_maint_ratio));
         let lowest_price = (lowest / scale).floor().max(1.0) as u64;
 
@@ -406,6 +416,7 @@ pub async fn read(
             exposures,
             out_of_reach,
             lowest_simulated: lowest,
+            paths,
             insurance_usd: tokens(insurance, bank.decimals) * l_spot,
             backstop_usd: tokens(backstop, bank.decimals) * l_spot,
             decimals: bank.decimals,
@@ -439,6 +450,7 @@ fn reading(
 /// The seeded price paths the loss is estimated over: geometric Brownian
 /// motion from `spot` at `vol_annual`, one-minute steps (the rule's) over
 /// the horizon plus the liquidation delay after it.
+#[derive(Debug, Default)]
 pub struct Paths {
     /// Steps in the horizon, and from a crossing to a completed liquidation.
     pub steps: usize,
@@ -494,9 +506,10 @@ impl Paths {
     }
 }
 
-/// The loss quantile at every candidate base (USD), by seeded Monte Carlo.
+/// The loss quantile at every candidate base (USD), by seeded Monte Carlo
+/// over the inputs' paths.
 pub fn losses(inputs: &BankInputs, rule: &RuleParams) -> Vec<f64> {
-    let paths = Paths::simulate(inputs.spot, inputs.vol_annual, inputs.congestion_bps, rule);
+    let paths = &inputs.paths;
     let n = inputs.candidates.len();
     let mut per_path: Vec<Vec<f64>> = vec![Vec::with_capacity(paths.count()); n];
     for i in 0..paths.count() {
@@ -992,6 +1005,12 @@ mod tests {
             exposures,
             out_of_reach: 0,
             lowest_simulated: 0.0,
+            paths: std::sync::Arc::new(Paths::simulate(
+                25_000.0,
+                vol,
+                delay_congestion_bps,
+                &rule(),
+            )),
             insurance_usd: insurance,
             backstop_usd: 0.0,
             decimals: 6,

@@ -38,16 +38,37 @@ pub fn value(
     }
     valuation
         .finish()
-        .map_err(|e| anyhow::anyhow!("valuing the account: {}", named(e)))
+        .map_err(|e| anyhow::anyhow!("valuing the account: {}", named(&e)))
 }
 
-/// A valuation the program would refuse, with the program's error by name
-/// (`pricing::FeedHalted (6028): ...`).
-fn refused(e: anchor_lang::error::Error, bank: &Pubkey) -> anyhow::Error {
-    anyhow::anyhow!("valuing the position in bank {bank}: {}", named(e))
+/// A valuation the program refused, with the program's error by name
+/// (`pricing::FeedHalted (6028): ...`) when shown: the keeper and the
+/// simulator value every account each round and drop most refusals
+/// unread, so the words are made only for a reader.
+#[derive(Debug)]
+struct Refused {
+    bank: Pubkey,
+    error: anchor_lang::error::Error,
 }
 
-fn named(e: anchor_lang::error::Error) -> String {
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "valuing the position in bank {}: {}",
+            self.bank,
+            named(&self.error)
+        )
+    }
+}
+
+impl std::error::Error for Refused {}
+
+fn refused(error: anchor_lang::error::Error, bank: &Pubkey) -> anyhow::Error {
+    anyhow::Error::new(Refused { bank: *bank, error })
+}
+
+fn named(e: &anchor_lang::error::Error) -> String {
     match e {
         anchor_lang::error::Error::AnchorError(a) => {
             let code = a.error_code_number;

@@ -1,10 +1,46 @@
 //! Every program-derived address, in one place.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
 use anchor_lang::prelude::Pubkey;
 use pricing::state::{ManualPrice, PriceFeed, ProtocolConfig};
 
+/// (program, length-prefixed seeds) -> (address, bump).
+type Derived = BTreeMap<(Pubkey, Vec<u8>), (Pubkey, u8)>;
+
+thread_local! {
+    /// Addresses already derived on this thread: a derivation hashes until
+    /// it finds a bump off the curve, and a keeper or the simulator asks for
+    /// the same few banks, feeds and vaults every transaction.
+    static DERIVED: RefCell<Derived> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// `Pubkey::find_program_address`, remembered per thread (forgotten past
+/// 65,536 addresses, so a long-lived process stays small).
+fn derived(seeds: &[&[u8]], program: &Pubkey) -> (Pubkey, u8) {
+    let mut key = Vec::with_capacity(seeds.iter().map(|s| s.len() + 1).sum());
+    for seed in seeds {
+        key.push(seed.len() as u8);
+        key.extend_from_slice(seed);
+    }
+    let key = (*program, key);
+    if let Some(found) = DERIVED.with(|d| d.borrow().get(&key).copied()) {
+        return found;
+    }
+    let found = Pubkey::find_program_address(seeds, program);
+    DERIVED.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.len() >= 65_536 {
+            d.clear();
+        }
+        d.insert(key, found);
+    });
+    found
+}
+
 pub fn protocol() -> Pubkey {
-    Pubkey::find_program_address(&[ProtocolConfig::SEED], &pricing::ID).0
+    derived(&[ProtocolConfig::SEED], &pricing::ID).0
 }
 
 /// Feed names are fixed 32-byte, zero-padded.
@@ -17,11 +53,11 @@ pub fn feed_name(name: &str) -> [u8; 32] {
 }
 
 pub fn feed(name: &str) -> Pubkey {
-    Pubkey::find_program_address(&[PriceFeed::SEED, &feed_name(name)], &pricing::ID).0
+    derived(&[PriceFeed::SEED, &feed_name(name)], &pricing::ID).0
 }
 
 pub fn manual_price(feed: &Pubkey, seed_index: u8) -> Pubkey {
-    Pubkey::find_program_address(
+    derived(
         &[ManualPrice::SEED, feed.as_ref(), &[seed_index]],
         &pricing::ID,
     )
@@ -29,29 +65,30 @@ pub fn manual_price(feed: &Pubkey, seed_index: u8) -> Pubkey {
 }
 
 pub mod margin {
+    use super::derived;
     use anchor_lang::prelude::Pubkey;
     use margin::state::{Bank, LiquidationProposal, MarginAccount, MarginConfig};
 
     pub fn config() -> Pubkey {
-        Pubkey::find_program_address(&[MarginConfig::SEED], &margin::ID).0
+        derived(&[MarginConfig::SEED], &margin::ID).0
     }
 
     pub fn bank(mint: &Pubkey) -> Pubkey {
-        Pubkey::find_program_address(&[Bank::SEED, mint.as_ref()], &margin::ID).0
+        derived(&[Bank::SEED, mint.as_ref()], &margin::ID).0
     }
 
     pub fn vault(bank: &Pubkey) -> Pubkey {
-        Pubkey::find_program_address(&[Bank::VAULT_SEED, bank.as_ref()], &margin::ID).0
+        derived(&[Bank::VAULT_SEED, bank.as_ref()], &margin::ID).0
     }
 
     pub fn insurance(bank: &Pubkey) -> Pubkey {
-        Pubkey::find_program_address(&[Bank::INSURANCE_SEED, bank.as_ref()], &margin::ID).0
+        derived(&[Bank::INSURANCE_SEED, bank.as_ref()], &margin::ID).0
     }
 
     /// The PDA margin registers as a consumer with backstop pools.
     pub fn backstop_authority() -> Pubkey {
         let seeds: &[&[u8]] = &[margin::instructions::BACKSTOP_AUTHORITY_SEED];
-        Pubkey::find_program_address(seeds, &margin::ID).0
+        derived(seeds, &margin::ID).0
     }
 
     pub fn proposal(account: &Pubkey, liability_bank: &Pubkey, collateral_bank: &Pubkey) -> Pubkey {
@@ -61,11 +98,11 @@ pub mod margin {
             liability_bank.as_ref(),
             collateral_bank.as_ref(),
         ];
-        Pubkey::find_program_address(seeds, &margin::ID).0
+        derived(seeds, &margin::ID).0
     }
 
     pub fn account(owner: &Pubkey, index: u8) -> Pubkey {
-        Pubkey::find_program_address(
+        derived(
             &[MarginAccount::SEED, owner.as_ref(), &[index]],
             &margin::ID,
         )
@@ -74,11 +111,12 @@ pub mod margin {
 }
 
 pub mod vault {
+    use super::derived;
     use anchor_lang::prelude::Pubkey;
     use vault::state::{DepositReceipt, OptionSeries, RoundRecord, Strategy, Vault};
 
     fn find(seeds: &[&[u8]]) -> Pubkey {
-        Pubkey::find_program_address(seeds, &vault::ID).0
+        derived(seeds, &vault::ID).0
     }
 
     pub fn vault(
@@ -126,11 +164,12 @@ pub mod vault {
 }
 
 pub mod backstop {
+    use super::derived;
     use anchor_lang::prelude::Pubkey;
     use backstop::state::{Consumer, Pool, StakeAccount};
 
     fn find(seeds: &[&[u8]]) -> Pubkey {
-        Pubkey::find_program_address(seeds, &backstop::ID).0
+        derived(seeds, &backstop::ID).0
     }
 
     pub fn pool(collateral_mint: &Pubkey, quote_mint: &Pubkey) -> Pubkey {

@@ -16,7 +16,7 @@ use vault::state::Vault;
 
 use super::feeds::{Rng, Tick};
 use super::metrics::{Observed, Recorder, RunResult};
-use super::policy::{Policy, AGENT_INTERVAL_SECS};
+use super::policy::{agent_interval, Policy};
 use super::scenario::{Fault, Scenario};
 use super::vault_sim::VaultSim;
 use crate::backstop_market::{BackstopMarket, DISCOUNTS_BPS};
@@ -368,7 +368,8 @@ pub async fn run(
         }
         // The risk agent, each interval: its rule, absent, or a thief.
         if policy.agent && tick.t >= next_agent {
-            next_agent = tick.t + AGENT_INTERVAL_SECS;
+            let step = ticks.get(1).map_or(scenario.step, |t| t.t - ticks[0].t);
+            next_agent = tick.t + agent_interval(step);
             agent_turn(&mut m, scenario, tick.t, &mut rec).await?;
         }
         // The keeper sweeps the insurance fund's interest now and then.

@@ -19,14 +19,26 @@ pub struct Policy {
     /// Liquidations sell into a backstop pool first.
     pub backstop: bool,
     /// The risk agent (`rampart_ops::agent`) moves the USDC bank's
-    /// maintenance base on its leash every [`AGENT_INTERVAL_SECS`] (the
-    /// base is the lever on what everyone here borrows; the USDC bank then
-    /// ranges 5% to 8%, as `rampart init`'s `usdc` preset does).
+    /// maintenance base, its caps and the fee ramp on their leashes every
+    /// [`AGENT_INTERVAL_SECS`] (the base is the lever on what everyone here
+    /// borrows; the USDC bank then ranges 5% to 8%, as `rampart init`'s
+    /// `usdc` preset does).
     pub agent: bool,
 }
 
-/// How often the simulated agent decides: the leash's minimum interval.
+/// How often the simulated agent decides: the leash's minimum interval...
 pub const AGENT_INTERVAL_SECS: i64 = 300;
+
+/// ...or, where a step is minutes long (the 90-day replay), hourly: a pass
+/// reads and values every account, and one every step over the quarter
+/// would cost more than the rest of the run.
+pub fn agent_interval(step: i64) -> i64 {
+    if step >= AGENT_INTERVAL_SECS {
+        3_600
+    } else {
+        AGENT_INTERVAL_SECS
+    }
+}
 
 /// Feed rules for keeper rounds `step` seconds apart: Rampart's defaults,
 /// with staleness and TWAP spacing fitted to the step.
@@ -70,28 +82,15 @@ fn single(f: FeedParams) -> FeedParams {
     FeedParams { min_quorum: 1, ..f }
 }
 
-/// Every policy's name, in report order (the opt-in ones last).
+/// Every policy's name, in report order.
 pub fn names() -> Vec<&'static str> {
-    all(1).iter().chain(&opt_in(1)).map(|p| p.name).collect()
+    all(1).iter().map(|p| p.name).collect()
 }
 
-/// Policies run only when named with `--policy`: `rampart-agent`, Rampart
-/// with the risk agent deciding the USDC maintenance base (not in the
-/// default run yet: issue 16).
-pub fn opt_in(step: i64) -> Vec<Policy> {
-    let rampart = all(step).remove(0);
-    vec![Policy {
-        name: "rampart-agent",
-        what: "Rampart, the risk agent moving the USDC maintenance base on its leash",
-        agent: true,
-        ..rampart
-    }]
-}
-
-/// Every policy, Rampart first.
+/// Every policy, Rampart first and Rampart with its risk agent last.
 pub fn all(step: i64) -> Vec<Policy> {
     let base = rampart_feed(step);
-    vec![
+    let mut all = vec![
         Policy {
             name: "rampart",
             what: "3-source consensus, TWAP, breaker, adaptive maintenance",
@@ -172,7 +171,14 @@ pub fn all(step: i64) -> Vec<Policy> {
             agent: false,
             maint: adaptive_maintenance(),
         },
-    ]
+    ];
+    all.push(Policy {
+        name: "rampart-agent",
+        what: "Rampart, the risk agent moving the USDC maintenance base, caps and fee ramp on their leashes",
+        agent: true,
+        ..all[0].clone()
+    });
+    all
 }
 
 #[cfg(test)]
