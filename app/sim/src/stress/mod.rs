@@ -117,8 +117,7 @@ pub fn run_scenarios(
                             return Ok(());
                         };
                         // A runtime of its own per run: the chain's bank
-                        // server and timers are tasks on it, and they end
-                        // with it (kept across runs, they piled up).
+                        // server and timers are tasks on it, and end with it.
                         let rt = tokio::runtime::Builder::new_current_thread()
                             .enable_all()
                             .build()?;
