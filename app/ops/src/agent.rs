@@ -143,7 +143,6 @@ pub struct BankInputs {
     /// agent last moved what it holds back of them.
     pub decimals: u8,
     pub borrows: u64,
-    pub deposits: u64,
     pub gov_caps: (u64, u64),
     /// The shares of them the agent holds back now (WAD).
     pub cuts_now: (u64, u64),
@@ -421,7 +420,6 @@ pub async fn read(
             backstop_usd: tokens(backstop, bank.decimals) * l_spot,
             decimals: bank.decimals,
             borrows: bank.total_borrows().unwrap_or(u64::MAX),
-            deposits: bank.total_deposits,
             gov_caps: (bank.params.deposit_cap, bank.params.borrow_cap),
             cuts_now: (bank.agent_deposit_cut, bank.agent_borrow_cut),
             caps_moved_at: bank.agent_caps_moved_at,
@@ -557,6 +555,25 @@ fn not_before(leash: &Leash, moved_at: i64, now: i64) -> Option<i64> {
     (moved_at > 0 && now < ready_at).then_some(ready_at)
 }
 
+/// What a leash lets the agent send now for a parameter that `moves`
+/// (wants to be elsewhere): the `step` toward it, or, inside the leash's
+/// interval, nothing and when it may move next.
+fn leashed<T>(
+    moves: bool,
+    leash: &Leash,
+    moved_at: i64,
+    now: i64,
+    step: impl FnOnce() -> T,
+) -> (Option<T>, Option<i64>) {
+    if !moves {
+        (None, None)
+    } else if let Some(at) = not_before(leash, moved_at, now) {
+        (None, Some(at))
+    } else {
+        (Some(step()), None)
+    }
+}
+
 /// The rule applied to `inputs`, and what the leashes let the agent send now.
 pub fn decide(inputs: BankInputs, leashes: &Leashes, rule: &RuleParams, now: i64) -> Decision {
     let leash = &leashes.base;
@@ -583,13 +600,13 @@ pub fn decide(inputs: BankInputs, leashes: &Leashes, rule: &RuleParams, now: i64
             ),
         ),
     };
-    let (next, waiting_until) = if wanted == inputs.base || leash.max_step == 0 {
-        (None, None)
-    } else if let Some(at) = not_before(leash, inputs.last_change_ts, now) {
-        (None, Some(at))
-    } else {
-        (Some(toward(inputs.base, wanted, leash.max_step)), None)
-    };
+    let (next, waiting_until) = leashed(
+        wanted != inputs.base && leash.max_step > 0,
+        leash,
+        inputs.last_change_ts,
+        now,
+        || toward(inputs.base, wanted, leash.max_step),
+    );
     let caps = caps(&inputs, &leashes.caps, loss, capacity, now);
     let over_capacity = fits.is_none();
     Decision {
@@ -646,19 +663,12 @@ fn caps(
     );
     let moves = leash.max_step > 0
         && (borrow_now.abs_diff(wanted.1) >= WAD as u64 / 100 || deposit_now != wanted.0);
-    let (next, waiting_until) = if !moves {
-        (None, None)
-    } else if let Some(at) = not_before(leash, inputs.caps_moved_at, now) {
-        (None, Some(at))
-    } else {
+    let (next, waiting_until) = leashed(moves, leash, inputs.caps_moved_at, now, || {
         (
-            Some((
-                toward(deposit_now, wanted.0, leash.max_step),
-                toward(borrow_now, wanted.1, leash.max_step),
-            )),
-            None,
+            toward(deposit_now, wanted.0, leash.max_step),
+            toward(borrow_now, wanted.1, leash.max_step),
         )
-    };
+    });
     Move {
         now: (deposit_now, borrow_now),
         wanted,
@@ -691,13 +701,10 @@ pub fn decide_fee(decisions: &[Decision], leashes: &Leashes, now: i64) -> Option
             "every bank's loss fits its capacity: the ramp at the leash's floor".to_string(),
         ),
     };
-    let (next, waiting_until) = if wanted == current {
-        (None, None)
-    } else if let Some(at) = not_before(leash, leashes.fee_moved_at, now) {
-        (None, Some(at))
-    } else {
-        (Some(toward(current, wanted, leash.max_step)), None)
-    };
+    let (next, waiting_until) =
+        leashed(wanted != current, leash, leashes.fee_moved_at, now, || {
+            toward(current, wanted, leash.max_step)
+        });
     Some(FeeDecision {
         ramp: Move {
             now: current,
@@ -1015,7 +1022,6 @@ mod tests {
             backstop_usd: 0.0,
             decimals: 6,
             borrows: 240_000_000_000,
-            deposits: 1_000_000_000_000,
             gov_caps: (2_000_000_000_000, 1_000_000_000_000),
             cuts_now: (0, 0),
             caps_moved_at: 0,
