@@ -16,6 +16,7 @@ use solana_sdk::commitment_config::CommitmentConfig;
 use solana_sdk::pubkey::Pubkey;
 
 mod commands;
+mod stress;
 
 use commands::{GovCommand, MarginCommand, PricingCommand, VaultCommand};
 
@@ -210,6 +211,11 @@ enum Command {
         /// Where the report goes.
         #[arg(long, default_value = "target/stress")]
         out: std::path::PathBuf,
+        /// Run the one scenario under the one policy and print its result
+        /// as JSON, after one '.' per step: each run of `rampart stress`
+        /// is such a child process.
+        #[arg(long, hide = true)]
+        run_one: bool,
     },
     /// Backstop pools: the bands and your stakes, LP deposit, withdraw and
     /// claim; the capital study.
@@ -741,8 +747,16 @@ async fn run(net: Net, command: Command) -> anyhow::Result<()> {
             files,
             accounts,
             policy,
+            out: _,
+            run_one: true,
+        } => stress::run_one(&files, accounts, &policy)?,
+        Command::Stress {
+            files,
+            accounts,
+            policy,
             out,
-        } => stress(files, accounts, policy, out, net.json).await?,
+            run_one: false,
+        } => stress::stress(files, accounts, policy, out, net.json)?,
         Command::Backstop {
             what: BackstopCommand::Pool(what),
         } => on_chain(&net, move |t| Box::pin(commands::backstop(t, what))).await?,
@@ -826,7 +840,7 @@ async fn run(net: Net, command: Command) -> anyhow::Result<()> {
 }
 
 /// A progress bar on stderr (hidden when stderr is not a terminal).
-fn progress_bar(what: &str) -> indicatif::ProgressBar {
+pub(crate) fn progress_bar(what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(0).with_style(
         indicatif::ProgressStyle::with_template("{msg:28} {bar:40} {pos}/{len} {elapsed}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -909,85 +923,6 @@ async fn monitor(net: &Net, seconds: Option<f64>, from_start: bool) -> anyhow::R
     Ok(())
 }
 
-async fn stress(
-    files: Vec<std::path::PathBuf>,
-    accounts: Option<usize>,
-    policy: Vec<String>,
-    out: std::path::PathBuf,
-    json: bool,
-) -> anyhow::Result<()> {
-    use rampart_sim::stress;
-    let files = if files.is_empty() {
-        stress::BUILT_IN
-            .iter()
-            .map(|n| stress::scenarios_dir().join(format!("{n}.scn")))
-            .collect()
-    } else {
-        files
-    };
-    let mut scenarios = vec![];
-    for f in &files {
-        let mut s = stress::load(f)?;
-        if let Some(n) = accounts {
-            s.accounts = n;
-        }
-        scenarios.push(s);
-    }
-    // An unknown name would run nothing and look like success.
-    let known = stress::policy::names();
-    if let Some(unknown) = policy.iter().find(|p| !known.contains(&p.as_str())) {
-        anyhow::bail!("no policy {unknown:?} (policies: {})", known.join(", "));
-    }
-    let policies = if policy.is_empty() {
-        known.len()
-    } else {
-        policy.len()
-    };
-    let mut steps = 0;
-    for s in &scenarios {
-        steps += stress::feeds::ticks(s)?.len() * policies;
-    }
-    let name = match &scenarios[..] {
-        [one] => one.name.clone(),
-        all => format!("{} scenarios", all.len()),
-    };
-    let bar = progress_bar(&name);
-    bar.set_length(steps as u64);
-    let tick = bar.clone();
-    let results = stress::run_scenarios(
-        &scenarios,
-        &policy,
-        std::sync::Arc::new(move || tick.inc(1)),
-    )?;
-    bar.finish_and_clear();
-    for r in &results {
-        eprintln!(
-            "{}: {} policies, {} transactions, {:.0} tx/s a worker{}",
-            r.scenario,
-            r.runs.len(),
-            r.runs.iter().map(|x| x.transactions).sum::<usize>(),
-            r.tx_per_sec,
-            build_kind()
-        );
-    }
-    let written = stress::report::write_all(&results, &out)?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
-    } else {
-        print!("{}", stress::report::table(&results));
-        println!(
-            "\nreport: {}",
-            written
-                .iter()
-                .map(|p| p.display().to_string())
-                .filter(|p| !p.ends_with(".svg"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    Ok(())
-}
-
 fn print_efficiency(studies: &[rampart_sim::backstop_report::Efficiency]) {
     println!(
         "{:<30} {:>6} {:>12} {:>14} {:>14} {:>6} {:>9} {:>7} {:>12}",
@@ -1018,7 +953,7 @@ fn print_efficiency(studies: &[rampart_sim::backstop_report::Efficiency]) {
     println!("(USD; discounts are the liquidated accounts' average execution price below the oracle: into the bands, to open liquidators at the 2% base fee, into x*y=k holding the bands' capital)");
 }
 
-fn build_kind() -> &'static str {
+pub(crate) fn build_kind() -> &'static str {
     if cfg!(debug_assertions) {
         ", DEBUG build: use --release for figures"
     } else {

@@ -2102,3 +2102,49 @@ fn the_standard_javascript_client_works_against_serve() {
     let usdc = cli.bank("USDC");
     assert_eq!(usdc["deposits"], 1_000_000_000u64, "{usdc}");
 }
+
+/// `rampart stress` carries out each run in a child process of its own (a
+/// process's finished banks are never freed). Its figures are exactly
+/// those of the same runs in this process, to the last bit of every f64,
+/// agent included; a malformed child invocation says what it takes.
+#[test]
+fn each_stress_run_in_a_process_of_its_own_gives_the_in_process_figures() {
+    let cli = Cli::new("stress-child");
+    std::fs::create_dir_all(&cli.ledger).unwrap();
+    let file = root().join("scenarios/agent-compromised.scn");
+    let policies = ["rampart", "rampart-agent"];
+    let report = cli.stress(
+        &file,
+        &[
+            "--accounts",
+            "12",
+            "--policy",
+            policies[0],
+            "--policy",
+            policies[1],
+        ],
+        &cli.ledger.join("report"),
+    );
+    let mut scenario = rampart_sim::stress::load(&file).unwrap();
+    scenario.accounts = 12;
+    let only = policies.map(String::from);
+    let here =
+        rampart_sim::stress::run_scenario(&scenario, &only, std::sync::Arc::new(|| {})).unwrap();
+    assert_eq!(here.runs.len(), 2);
+    assert!(here.runs[1].agent_moves > 0, "the thief moved nothing");
+    assert_eq!(report[0], serde_json::to_value(&here).unwrap());
+
+    let e = cli.fails(&[
+        "stress",
+        file.to_str().unwrap(),
+        "--policy",
+        "rampart",
+        "--policy",
+        "single-fixed",
+        "--run-one",
+    ]);
+    assert_eq!(
+        e,
+        "error: --run-one takes one scenario file and one --policy"
+    );
+}

@@ -368,8 +368,7 @@ pub async fn run(
         }
         // The risk agent, each interval: its rule, absent, or a thief.
         if policy.agent && tick.t >= next_agent {
-            let step = ticks.get(1).map_or(scenario.step, |t| t.t - ticks[0].t);
-            next_agent = tick.t + agent_interval(step);
+            next_agent = tick.t + agent_interval(super::step_of(scenario, ticks));
             agent_turn(&mut m, scenario, tick.t, &mut rec).await?;
         }
         // The keeper sweeps the insurance fund's interest now and then.

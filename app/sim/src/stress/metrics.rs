@@ -1,14 +1,14 @@
 //! What a run measures, step by step, and the figures it reports.
 
 use risk_math::breaker::Status;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::feeds::{Tick, SOURCES};
 use super::policy::Policy;
 use crate::market::USDC;
 
 /// The per-step series the charts draw.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Series {
     pub t: Vec<i64>,
     pub reference: Vec<f64>,
@@ -70,7 +70,7 @@ impl Series {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RunResult {
     pub policy: String,
     pub bad_debt_usd: f64,

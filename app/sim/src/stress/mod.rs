@@ -78,23 +78,80 @@ pub fn run_scenario(
     Ok(results.remove(0))
 }
 
-/// Run every scenario under every policy (or only those named in `only`),
-/// each run on its own chain. The runs share nothing, so they go to a pool
-/// of one worker per core, the longest first (steps x accounts): cores stay busy
-/// until the last run, where one thread per policy per scenario left them
-/// idle behind each scenario's slowest policy. The results are the
-/// same in any order. `progress` is called once per step of every run.
+/// Carries out one run: `(index of the scenario in the list, the scenario,
+/// its ticks, the policy, called once per step)`. [`run_here`] runs it in
+/// this process; the CLI runs each in a child process of its own (see
+/// [`run_scenarios_with`]).
+pub type Runner<'a> = dyn Fn(usize, &Scenario, &[feeds::Tick], &policy::Policy, &dyn Fn()) -> anyhow::Result<RunResult>
+    + Sync
+    + 'a;
+
+/// One run in this process, on a runtime of its own: the chain's bank
+/// server and timers are tasks on it, and end with it.
+pub fn run_here(
+    scenario: &Scenario,
+    ticks: &[feeds::Tick],
+    policy: &policy::Policy,
+    progress: &dyn Fn(),
+) -> anyhow::Result<RunResult> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(engine::run(scenario, ticks, policy, progress))
+}
+
+/// `scenario` under the one policy named `policy`, in this process: what a
+/// child process of the CLI's runs.
+pub fn run_one(
+    scenario: &Scenario,
+    policy: &str,
+    progress: &dyn Fn(),
+) -> anyhow::Result<RunResult> {
+    let ticks = feeds::ticks(scenario)?;
+    let chosen = selected(step_of(scenario, &ticks), &[policy.to_string()]);
+    let [policy] = &chosen[..] else {
+        anyhow::bail!(
+            "no policy {policy:?} (policies: {})",
+            policy::names().join(", ")
+        );
+    };
+    run_here(scenario, &ticks, policy, progress)
+        .with_context(|| format!("{} under {}", scenario.name, policy.name))
+}
+
+/// Every scenario under every policy (or only those named in `only`), each
+/// run in this process ([`run_here`]); see [`run_scenarios_with`].
 pub fn run_scenarios(
     scenarios: &[Scenario],
     only: &[String],
     progress: Arc<dyn Fn() + Send + Sync>,
 ) -> anyhow::Result<Vec<ScenarioResult>> {
+    run_scenarios_with(scenarios, only, progress, &|_, s, t, p, step| {
+        run_here(s, t, p, step)
+    })
+}
+
+/// Run every scenario under every policy (or only those named in `only`),
+/// each run on its own chain, carried out by `runner`. The runs share
+/// nothing, so they go to a pool of one worker per core, the longest first
+/// (steps x accounts): cores stay busy until the last run, where one thread
+/// per policy per scenario left them idle behind each scenario's slowest
+/// policy. The results are the same in any order. `progress` is called
+/// once per step of every run.
+pub fn run_scenarios_with(
+    scenarios: &[Scenario],
+    only: &[String],
+    progress: Arc<dyn Fn() + Send + Sync>,
+    runner: &Runner,
+) -> anyhow::Result<Vec<ScenarioResult>> {
     let mut jobs = vec![];
     let mut ticks_of = vec![];
     for (i, scenario) in scenarios.iter().enumerate() {
         let ticks = Arc::new(feeds::ticks(scenario)?);
-        let step = ticks.get(1).map_or(scenario.step, |t| t.t - ticks[0].t);
-        for (j, p) in selected(step, only).into_iter().enumerate() {
+        for (j, p) in selected(step_of(scenario, &ticks), only)
+            .into_iter()
+            .enumerate()
+        {
             jobs.push((i, j, p));
         }
         ticks_of.push(ticks);
@@ -116,16 +173,9 @@ pub fn run_scenarios(
                         let Some((i, j, policy)) = jobs.lock().expect("jobs").pop_front() else {
                             return Ok(());
                         };
-                        // A runtime of its own per run: the chain's bank
-                        // server and timers are tasks on it, and end with it.
-                        let rt = tokio::runtime::Builder::new_current_thread()
-                            .enable_all()
-                            .build()?;
                         let scenario = &scenarios[i];
                         let started = std::time::Instant::now();
-                        let progress = progress.clone();
-                        let run = rt
-                            .block_on(engine::run(scenario, &ticks_of[i], &policy, || progress()))
+                        let run = runner(i, scenario, &ticks_of[i], &policy, &|| progress())
                             .with_context(|| format!("{} under {}", scenario.name, policy.name))?;
                         let secs = started.elapsed().as_secs_f64();
                         done.lock().expect("results").push((i, j, run, secs));
@@ -157,6 +207,12 @@ pub fn run_scenarios(
             }
         })
         .collect())
+}
+
+/// A scenario's step in seconds: its ticks' spacing (a replay's follows
+/// its data), or the scenario's own.
+pub(crate) fn step_of(scenario: &Scenario, ticks: &[feeds::Tick]) -> i64 {
+    ticks.get(1).map_or(scenario.step, |t| t.t - ticks[0].t)
 }
 
 /// The policies a run compares: every one, or those named in `only`.
