@@ -100,8 +100,8 @@ pub fn run_here(
     rt.block_on(engine::run(scenario, ticks, policy, progress))
 }
 
-/// `scenario` under the one policy named `policy`, in this process: what a
-/// child process of the CLI's runs.
+/// `scenario` under the one policy named `policy`, in this process: what
+/// each child process of `rampart stress` runs.
 pub fn run_one(
     scenario: &Scenario,
     policy: &str,
@@ -115,8 +115,8 @@ pub fn run_one(
             policy::names().join(", ")
         );
     };
+    // The parent names the scenario and the policy.
     run_here(scenario, &ticks, policy, progress)
-        .with_context(|| format!("{} under {}", scenario.name, policy.name))
 }
 
 /// Every scenario under every policy (or only those named in `only`), each
