@@ -26,13 +26,9 @@ pub fn stress(
         files
     };
     let scenarios = load(&files, accounts)?;
-    // An unknown name would run nothing and look like success.
-    let known = stress::policy::names();
-    if let Some(unknown) = policy.iter().find(|p| !known.contains(&p.as_str())) {
-        anyhow::bail!("no policy {unknown:?} (policies: {})", known.join(", "));
-    }
+    stress::policy::check(&policy)?;
     let policies = if policy.is_empty() {
-        known.len()
+        stress::policy::names().len()
     } else {
         policy.len()
     };

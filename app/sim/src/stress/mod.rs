@@ -107,16 +107,12 @@ pub fn run_one(
     policy: &str,
     progress: &dyn Fn(),
 ) -> anyhow::Result<RunResult> {
+    let only = [policy.to_string()];
+    policy::check(&only)?;
     let ticks = feeds::ticks(scenario)?;
-    let chosen = selected(step_of(scenario, &ticks), &[policy.to_string()]);
-    let [policy] = &chosen[..] else {
-        anyhow::bail!(
-            "no policy {policy:?} (policies: {})",
-            policy::names().join(", ")
-        );
-    };
+    let chosen = selected(step_of(scenario, &ticks), &only);
     // The parent names the scenario and the policy.
-    run_here(scenario, &ticks, policy, progress)
+    run_here(scenario, &ticks, &chosen[0], progress)
 }
 
 /// Every scenario under every policy (or only those named in `only`), each

@@ -20,7 +20,7 @@ pub struct Policy {
     pub backstop: bool,
     /// The risk agent (`rampart_ops::agent`) moves the USDC bank's
     /// maintenance base, its caps and the fee ramp on their leashes every
-    /// [`AGENT_INTERVAL_SECS`] (the base is the lever on what everyone here
+    /// [`agent_interval`] (the base is the lever on what everyone here
     /// borrows; the USDC bank then ranges 5% to 8%, as `rampart init`'s
     /// `usdc` preset does).
     pub agent: bool,
@@ -85,6 +85,16 @@ fn single(f: FeedParams) -> FeedParams {
 /// Every policy's name, in report order.
 pub fn names() -> Vec<&'static str> {
     all(1).iter().map(|p| p.name).collect()
+}
+
+/// Refuses a name no policy has, listing those there are: an unknown name
+/// would run nothing and look like success.
+pub fn check(chosen: &[String]) -> anyhow::Result<()> {
+    let known = names();
+    match chosen.iter().find(|c| !known.contains(&c.as_str())) {
+        Some(unknown) => anyhow::bail!("no policy {unknown:?} (policies: {})", known.join(", ")),
+        None => Ok(()),
+    }
 }
 
 /// Every policy, Rampart first and Rampart with its risk agent last.
